@@ -42,6 +42,7 @@ class ConeGeometry:
     base_radius: float  # m
     reservoir_length: float  # m
     reservoir_radius: float  # m (>= max(tip_radius, base_radius))
+    mouth_radius: float = 0.0  # m, fillet radius of the two re-entrant mouth corners (0: sharp)
     kind: Literal["cone"] = "cone"
 
 
@@ -59,6 +60,7 @@ class SlitPlaneGeometry:
     height: float  # m, sheet spacing (layer depth)
     reservoir_length: float  # m
     reservoir_width: float  # m (>= width)
+    mouth_radius: float = 0.0  # m, fillet radius of the four re-entrant mouth corners (0: sharp)
     kind: Literal["slit_plane"] = "slit_plane"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dolfinx
 import ufl
@@ -20,6 +21,7 @@ class SlitMesh:
     Coordinates are in metres. ``depth`` (m) is the out-of-plane extent planar results refer to
     (1 for "per unit depth", the sheet spacing for ``slit_plane``); for axisymmetric meshes x is
     the axis and y the radius, and integrals carry the 2 pi r weight (see ``measure_weight``).
+    ``mesh_file`` is the gmsh ``.msh`` file the mesh was read from (for provenance).
     """
 
     mesh: dolfinx.mesh.Mesh
@@ -31,6 +33,7 @@ class SlitMesh:
     geometry: Geometry
     depth: float = 1.0
     characteristic_lengths: dict[str, float] = field(default_factory=dict)
+    mesh_file: Path | None = None
 
     def dx(self, group: str | None = None, **kwargs) -> ufl.Measure:
         """Cell measure over the named region (the whole mesh when ``group`` is None)."""
@@ -40,6 +43,14 @@ class SlitMesh:
     def ds(self, group: str, **kwargs) -> ufl.Measure:
         """Exterior-facet measure over the named boundary group."""
         measure = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.facet_tags, **kwargs)
+        return measure(self.facet_groups[group])
+
+    def dS(self, group: str, **kwargs) -> ufl.Measure:
+        """Interior-facet measure over the named group (``mouth_left``, ``mouth_right``: the
+        slit's cross-sections at x = 0 and x = length, or where rounded mouths end, see
+        ``meshes.layout``). Restrict integrands with ("+")/("-"); which side is "+" varies from
+        facet to facet."""
+        measure = ufl.Measure("dS", domain=self.mesh, subdomain_data=self.facet_tags, **kwargs)
         return measure(self.facet_groups[group])
 
     def measure_weight(self) -> ufl.core.expr.Expr:

@@ -1,0 +1,66 @@
+"""Checks across sections, after each section is valid on its own (names, geometry, neutrality)."""
+
+from __future__ import annotations
+
+from ionslit import translate
+from ionslit.case.schema import Case
+from meshes.kinds import facet_group_names
+from meshes.validation import GeometryError, validate_geometry
+
+
+def check_consistency(case: Case) -> list[str]:
+    """Problems as ``key = value: message`` lines (empty when the case is consistent)."""
+    problems: list[str] = []
+    if case.geometry is not None:
+        problems += _geometry_problems(case)
+    if case.electrolyte is not None:
+        problems += _electrolyte_problems(case)
+    problems += _circuit_problems(case)
+    return problems
+
+
+def _geometry_problems(case: Case) -> list[str]:
+    try:
+        validate_geometry(translate.geometry(case))
+    except GeometryError as error:
+        return [f"geometry.{error.key} = {error.value:g} m: {error.message}"]
+    problems = []
+    groups = facet_group_names(case.geometry.kind)
+    electrodes = {"boundary.left": case.boundary.left, "boundary.right": case.boundary.right}
+    for key, name in electrodes.items():
+        if name not in groups:
+            problems.append(f"{key} = {name!r}: not a boundary of a '{case.geometry.kind}' "
+                            f"geometry (its boundaries: {', '.join(groups)})")
+    if case.boundary.left == case.boundary.right:
+        problems.append(f"boundary.right = {case.boundary.right!r}: the two electrodes must differ")
+    for name in case.boundary.walls:
+        if name not in groups or name in electrodes.values():
+            problems.append(f"boundary.walls.{name}: not a wall of a '{case.geometry.kind}' "
+                            f"geometry (its walls: {', '.join(sorted(set(groups) - set(electrodes.values())))})")
+    dimension = 3 if case.geometry.kind == "slit3d" else 2
+    for index, profile in enumerate(case.output.profiles):
+        if len(profile.start) != dimension:
+            problems.append(f"output.profiles.{index}.start: a '{case.geometry.kind}' geometry "
+                            f"needs {dimension} coordinates per point, got {len(profile.start)}")
+    return problems
+
+
+def _electrolyte_problems(case: Case) -> list[str]:
+    """The solvers room validates its electrolyte (neutrality, a mobile ion...): report its verdict."""
+    try:
+        translate.electrolyte(case)
+    except ValueError as error:
+        return [f"electrolyte: {error}"]
+    return []
+
+
+def _circuit_problems(case: Case) -> list[str]:
+    if case.circuit is None:
+        return []
+    problems = []
+    for index, branch in enumerate(case.circuit.branches):
+        sources = [p for p in (branch.slit, branch.reduced) if p is not None]
+        for path in sources:
+            if not path.is_file():
+                problems.append(f"circuit.branches.{index}: file {path} does not exist")
+    return problems

@@ -1,0 +1,432 @@
+"""The case-file schema: one pydantic model per TOML section, quantities converted to SI.
+
+Every section rejects unknown keys (with a "did you mean" hint); every dimensional value is
+written with a unit and checked for its dimension (``ionslit.case.units``). Validation happens
+once, before any mesh is built; the rooms below receive plain dataclasses made by ``to_*``
+methods and never see this module.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from ionslit.case.units import (
+    AssociationRateConstant,
+    Capacitance,
+    Concentration,
+    Current,
+    Diffusivity,
+    ElectricField,
+    Frequency,
+    Length,
+    RateConstant,
+    SurfaceChargeDensity,
+    Temperature,
+    Time,
+    Voltage,
+    to_si,
+)
+
+
+class Section(BaseModel):
+    """Base of every section: frozen, unknown keys are errors with a hint."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            allowed = list(cls.model_fields)
+            for key in data:
+                if key not in allowed:
+                    close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    raise PydanticCustomError(
+                        "unknown_key",
+                        "unknown key '{key}'{hint} (allowed: {allowed})",
+                        {"key": key, "hint": hint, "allowed": ", ".join(allowed)},
+                    )
+        return data
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    """Relative paths in a case file are relative to the case file's folder."""
+    base = (info.context or {}).get("base_dir")
+    return value if value.is_absolute() or base is None else (Path(base) / value).resolve()
+
+
+CasePath = Annotated[Path, AfterValidator(_resolve_path)]
+PositiveLength = Annotated[Length, Field(gt=0)]
+NonNegativeLength = Annotated[Length, Field(ge=0)]
+PositiveTime = Annotated[Time, Field(gt=0)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_+\-]*$")]
+
+
+# ---------------------------------------------------------------------------------- geometry
+class SlitGeometrySection(Section):
+    """Planar 2D cross-section: slit of length x height between rectangular reservoirs."""
+
+    kind: Literal["slit"]
+    length: Length
+    height: Length
+    reservoir_length: Length
+    reservoir_height: Length
+    mouth_radius: Length = 0.0
+    depth: Length = 1.0
+
+
+class ConeGeometrySection(Section):
+    """Axisymmetric conical channel between cylindrical reservoirs."""
+
+    kind: Literal["cone"]
+    length: Length
+    tip_radius: Length
+    base_radius: Length
+    reservoir_length: Length
+    reservoir_radius: Length
+    mouth_radius: Length = 0.0
+
+
+class SlitPlaneGeometrySection(Section):
+    """In-plane view of an ångström slit; ``height`` is the sheet spacing (layer depth)."""
+
+    kind: Literal["slit_plane"]
+    length: Length
+    width: Length
+    height: Length
+    reservoir_length: Length
+    reservoir_width: Length
+    mouth_radius: Length = 0.0
+
+
+class Slit3DGeometrySection(Section):
+    """3D slab slit between box reservoirs."""
+
+    kind: Literal["slit3d"]
+    length: Length
+    width: Length
+    height: Length
+    reservoir_length: Length
+    reservoir_width: Length
+    reservoir_height: Length
+
+
+GeometrySection = Annotated[
+    SlitGeometrySection | ConeGeometrySection | SlitPlaneGeometrySection | Slit3DGeometrySection,
+    Field(discriminator="kind"),
+]
+
+
+class MeshSection(Section):
+    """Cell sizes: at charged walls a fraction of the Debye length unless ``wall_size`` is given."""
+
+    cells_per_debye_length: float = Field(4.0, gt=0)
+    wall_size: PositiveLength | None = None
+    max_size: PositiveLength | None = None
+    mouth_size: PositiveLength | None = None
+    cells_across_slit: int = Field(8, ge=1)
+    growth: float = Field(1.3, gt=1.0, le=3.0)
+    cache_dir: CasePath | None = None
+
+
+# ------------------------------------------------------------------------------- electrolyte
+def _concentration_or_equilibrium(value: Any) -> Any:
+    return value if value == "equilibrium" else to_si(value, "concentration")
+
+
+ConcentrationOrEquilibrium = Annotated[
+    float | Literal["equilibrium"], BeforeValidator(_concentration_or_equilibrium)
+]
+
+
+class SpeciesSection(Section):
+    """An ion or a cluster: valence, diffusivity (0 for immobile) and bulk concentrations."""
+
+    name: Name
+    valence: int
+    diffusivity: Annotated[Diffusivity, Field(ge=0)]
+    concentration: ConcentrationOrEquilibrium | None = None
+    concentration_left: ConcentrationOrEquilibrium | None = None
+    concentration_right: ConcentrationOrEquilibrium | None = None
+
+    @model_validator(mode="after")
+    def _both_reservoirs_known(self) -> SpeciesSection:
+        for side in ("left", "right"):
+            value = getattr(self, f"concentration_{side}")
+            if value is None and self.concentration is None:
+                raise ValueError(
+                    f"species '{self.name}': give 'concentration' (both reservoirs) "
+                    f"or 'concentration_{side}'"
+                )
+            if isinstance(value, float) and value < 0:
+                raise ValueError(f"species '{self.name}': concentration_{side} must be >= 0")
+        if isinstance(self.concentration, float) and self.concentration < 0:
+            raise ValueError(f"species '{self.name}': concentration must be >= 0")
+        return self
+
+    def reservoir_concentration(self, side: Literal["left", "right"]) -> float | str:
+        """Bulk concentration (mol/m^3) in the given reservoir, or "equilibrium"."""
+        value = getattr(self, f"concentration_{side}")
+        return self.concentration if value is None else value
+
+
+class ElectrolyteSection(Section):
+    """Solvent properties and the list of species."""
+
+    temperature: Annotated[Temperature, Field(gt=0)] = 298.15
+    relative_permittivity: float = Field(78.4, gt=0)
+    species: list[SpeciesSection] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ElectrolyteSection:
+        names = [s.name for s in self.species]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"species names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+
+# --------------------------------------------------------------------------------- reactions
+class DissociationLawSection(Section):
+    """Field dependence f(|E|) of the dissociation rate k_d = k_d0 f(|E|)."""
+
+    kind: Literal["constant", "onsager", "power", "table"] = "constant"
+    field: Annotated[ElectricField, Field(gt=0)] | None = None
+    exponent: float | None = Field(None, gt=0)
+    saturation: Annotated[ElectricField, Field(gt=0)] | None = None
+    file: CasePath | None = None
+
+
+class ReactionSection(Section):
+    """A reaction such as "Ca + SO4 <-> CaSO4" with mass-action kinetics."""
+
+    equation: str
+    association_rate: Annotated[AssociationRateConstant, Field(gt=0)]
+    dissociation_constant: Annotated[Concentration, Field(gt=0)] | None = None
+    dissociation_rate: Annotated[RateConstant, Field(gt=0)] | None = None
+    law: DissociationLawSection = DissociationLawSection()
+
+    @model_validator(mode="after")
+    def _one_dissociation_parameter(self) -> ReactionSection:
+        if (self.dissociation_constant is None) == (self.dissociation_rate is None):
+            raise ValueError(
+                f"reaction '{self.equation}': give exactly one of 'dissociation_constant' "
+                "(K_d) and 'dissociation_rate' (k_d0)"
+            )
+        return self
+
+
+# ---------------------------------------------------------------------------------- boundary
+class WallSection(Section):
+    """A wall carries either a surface charge density or a fixed surface potential."""
+
+    surface_charge: SurfaceChargeDensity | None = None
+    surface_potential: Voltage | None = None
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> WallSection:
+        if (self.surface_charge is None) == (self.surface_potential is None):
+            raise ValueError("give exactly one of 'surface_charge' and 'surface_potential'")
+        return self
+
+
+class BoundarySection(Section):
+    """Electrode ends (potential V(t) on ``left``, 0 on ``right``) and charged walls by name."""
+
+    left: str = "reservoir_left"
+    right: str = "reservoir_right"
+    walls: dict[str, WallSection] = {}
+
+
+# ---------------------------------------------------------------------------------- protocol
+class SteadyProtocol(Section):
+    """One steady solve at a fixed applied voltage (left electrode, right grounded)."""
+
+    kind: Literal["steady"]
+    voltage: Voltage = 0.0
+
+
+class CurrentClampProtocol(Section):
+    """Steady solve with the electrode potential as unknown and the total current prescribed."""
+
+    kind: Literal["current_clamp"]
+    current: Current = 0.0
+
+
+class StepProtocol(Section):
+    """Piecewise-constant voltage: ``voltages[k]`` held for ``durations[k]``."""
+
+    kind: Literal["step"]
+    voltages: list[Voltage] = Field(min_length=1)
+    durations: list[PositiveTime] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _same_length(self) -> StepProtocol:
+        if len(self.voltages) != len(self.durations):
+            raise ValueError("'voltages' and 'durations' must have the same length")
+        return self
+
+
+class SineProtocol(Section):
+    """V(t) = offset + amplitude sin(2 pi f t) for a number of cycles."""
+
+    kind: Literal["sine"]
+    amplitude: Voltage
+    frequency: Annotated[Frequency, Field(gt=0)]
+    cycles: float = Field(1.0, gt=0)
+    offset: Voltage = 0.0
+
+
+class TriangleProtocol(Section):
+    """Triangle wave 0 -> +amplitude -> -amplitude -> 0 for a number of cycles."""
+
+    kind: Literal["triangle"]
+    amplitude: Voltage
+    frequency: Annotated[Frequency, Field(gt=0)]
+    cycles: float = Field(1.0, gt=0)
+
+
+class PulseTrainProtocol(Section):
+    """Rectangular pulses of ``amplitude`` and ``width`` every ``period``, after ``delay``."""
+
+    kind: Literal["pulse_train"]
+    amplitude: Voltage
+    width: PositiveTime
+    period: PositiveTime
+    count: int = Field(1, ge=1)
+    delay: Annotated[Time, Field(ge=0)] = 0.0
+    baseline: Voltage = 0.0
+
+    @model_validator(mode="after")
+    def _width_fits(self) -> PulseTrainProtocol:
+        if self.width >= self.period:
+            raise ValueError("pulse 'width' must be shorter than 'period'")
+        return self
+
+
+class PiecewiseLinearProtocol(Section):
+    """Voltage interpolated linearly from a CSV file with columns time_s, voltage_V."""
+
+    kind: Literal["piecewise_linear"]
+    file: CasePath
+
+
+ProtocolSection = Annotated[
+    SteadyProtocol
+    | CurrentClampProtocol
+    | StepProtocol
+    | SineProtocol
+    | TriangleProtocol
+    | PulseTrainProtocol
+    | PiecewiseLinearProtocol,
+    Field(discriminator="kind"),
+]
+
+
+# ----------------------------------------------------------------------------------- circuit
+class StimulusSection(Section):
+    """Stimulus current injected into the membrane node."""
+
+    kind: Literal["constant", "step", "pulse_train", "sine", "piecewise_linear"] = "constant"
+    current: Current = 0.0
+    start: Annotated[Time, Field(ge=0)] = 0.0
+    width: PositiveTime | None = None
+    period: PositiveTime | None = None
+    count: int = Field(1, ge=1)
+    frequency: Annotated[Frequency, Field(gt=0)] | None = None
+    file: CasePath | None = None
+
+
+class BranchSection(Section):
+    """A battery in series with ``count`` identical memristive elements in parallel."""
+
+    name: Name
+    battery: Voltage = 0.0
+    count: int = Field(1, ge=1)
+    slit: CasePath | None = None
+    reduced: CasePath | None = None
+
+
+class CircuitSection(Section):
+    """Lumped neuron: membrane capacitance, stimulus, branches."""
+
+    capacitance: Annotated[Capacitance, Field(gt=0)]
+    stimulus: StimulusSection = StimulusSection()
+    branches: list[BranchSection] = []
+
+
+# ------------------------------------------------------------------------------ solver, output
+class SolverSection(Section):
+    """Discretisation and nonlinear/linear solver settings."""
+
+    formulation: Literal["log", "primitive"] = "log"
+    time_scheme: Literal["backward_euler", "bdf2"] = "bdf2"
+    element_degree: int = Field(1, ge=1, le=2)
+    initial_step: PositiveTime | None = None
+    max_step: PositiveTime | None = None
+    min_step: PositiveTime | None = None
+    max_cutbacks: int = Field(12, ge=0)
+    petsc: dict[str, str | int | float | bool] = {}
+
+
+class ProfileSection(Section):
+    """A straight sampling line written as profiles/<name>.csv."""
+
+    name: Name
+    start: list[Length] = Field(min_length=2, max_length=3)
+    end: list[Length] = Field(min_length=2, max_length=3)
+    points: int = Field(100, ge=2)
+
+    @model_validator(mode="after")
+    def _same_dimension(self) -> ProfileSection:
+        if len(self.start) != len(self.end):
+            raise ValueError(f"profile '{self.name}': 'start' and 'end' need the same number of coordinates")
+        return self
+
+
+class OutputSection(Section):
+    """What ``run`` writes besides the manifest: series sampling, fields, profiles."""
+
+    directory: CasePath | None = None
+    every: PositiveTime | None = None
+    field_every: PositiveTime | None = None
+    fields: list[Literal["potential", "concentrations"]] = ["potential", "concentrations"]
+    profiles: list[ProfileSection] = []
+
+
+# -------------------------------------------------------------------------------------- case
+class Case(Section):
+    """A whole study, as written in one TOML file."""
+
+    name: Name
+    description: str = ""
+    geometry: GeometrySection | None = None
+    mesh: MeshSection = MeshSection()
+    electrolyte: ElectrolyteSection | None = None
+    reactions: list[ReactionSection] = []
+    boundary: BoundarySection = BoundarySection()
+    protocol: ProtocolSection = SteadyProtocol(kind="steady")
+    circuit: CircuitSection | None = None
+    solver: SolverSection = SolverSection()
+    output: OutputSection = OutputSection()
+
+    @model_validator(mode="after")
+    def _slit_or_circuit(self) -> Case:
+        if self.circuit is None and (self.geometry is None or self.electrolyte is None):
+            missing = [k for k in ("geometry", "electrolyte") if getattr(self, k) is None]
+            raise ValueError(f"a slit case needs the section(s) [{'], ['.join(missing)}]")
+        return self

@@ -1,0 +1,100 @@
+"""The ``ionslit`` command line: run | check | mesh | version.
+
+Exit codes: 0 success, 2 invalid input (nothing written), 1 failure while running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ionslit import __version__
+from ionslit.logs import configure_logging, get_logger
+
+EXIT_OK, EXIT_FAILURE, EXIT_INVALID_INPUT = 0, 1, 2
+
+
+def parse_petsc_options(text: str) -> dict[str, str]:
+    """``"-snes_rtol 1e-8 -snes_monitor"`` -> ``{"snes_rtol": "1e-8", "snes_monitor": ""}``."""
+    options: dict[str, str] = {}
+    key = None
+    for token in shlex.split(text):
+        if token.startswith("-") and not _is_number(token):
+            key = token.lstrip("-")
+            options[key] = ""
+        elif key is None:
+            raise ValueError(f"PETSc option value '{token}' has no option name before it")
+        else:
+            options[key] = token
+            key = None
+    return options
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ionslit",
+        description="Nanofluidic memristive slits (Poisson-Nernst-Planck + ion pairing) and neurons.",
+    )
+    parser.add_argument("--version", action="version", version=f"ionslit {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="debug output")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def case_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("case", type=Path, help="TOML case file")
+        sub.add_argument(
+            "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+            help="override a case key, validated like the file (repeatable), "
+            "e.g. --set geometry.length='3 um' --set electrolyte.species.Na.concentration='20 mM'",
+        )
+        return sub
+
+    run = case_command("run", "run a case and write its results directory")
+    run.add_argument("--output", "-o", type=Path, help="results directory (default results/<name>)")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing results directory")
+    run.add_argument("--petsc", default="", metavar='"-opt value ..."', help="extra PETSc options")
+
+    case_command("check", "validate a case, print it in SI with its dimensionless groups; no solve")
+
+    mesh = case_command("mesh", "build the case's mesh, write it to XDMF and report its adequacy")
+    mesh.add_argument("--output", "-o", type=Path, help="directory (default results/<name>/mesh)")
+
+    version = commands.add_parser("version", help="versions of ionslit and the numerical stack")
+    version.add_argument("--short", action="store_true", help="ionslit's version only")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "version" and args.short:
+        print(__version__)
+        return EXIT_OK
+    from mpi4py import MPI
+
+    configure_logging(-1 if args.quiet else (1 if args.verbose else 0), MPI.COMM_WORLD)
+    from ionslit import commands
+
+    handler = {
+        "run": commands.run,
+        "check": commands.check,
+        "mesh": commands.mesh,
+        "version": commands.version,
+    }[args.command]
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The CLI's sub-commands: each takes the parsed arguments and returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from mpi4py import MPI
+
+from ionslit.case import CaseError, LoadedCase, load_case
+from ionslit.cli import EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK, parse_petsc_options
+from ionslit.logs import get_logger
+
+log = get_logger("cli")
+
+
+def _load(args: argparse.Namespace) -> LoadedCase | None:
+    """The validated case, or None after reporting the problems (exit code 2)."""
+    try:
+        return load_case(args.case, args.overrides)
+    except CaseError as error:
+        log.error("invalid case file %s", error)
+        return None
+
+
+def default_results_directory(loaded: LoadedCase) -> Path:
+    """``[output] directory`` if given, else ``results/<case name>`` in the working directory."""
+    return loaded.case.output.directory or Path("results") / loaded.case.name
+
+
+def check(args: argparse.Namespace) -> int:
+    """Validate, print the resolved case in SI, the mesh size estimate and dimensionless groups."""
+    from ionslit import translate
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_INVALID_INPUT
+    if MPI.COMM_WORLD.rank == 0:
+        summary = translate.summary(loaded.case)
+        print(f"case '{loaded.case.name}' ({loaded.path}) is valid")
+        print(json.dumps({"parameters_si": loaded.case.model_dump(mode="json"), **summary}, indent=2))
+    return EXIT_OK
+
+
+def mesh(args: argparse.Namespace) -> int:
+    """Build the mesh, write mesh and tags to XDMF, print the adequacy report."""
+    from ionslit import translate
+    from meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_INVALID_INPUT
+    if loaded.case.geometry is None:
+        log.error("case '%s' has no [geometry] (a circuit-only case): nothing to mesh", loaded.case.name)
+        return EXIT_INVALID_INPUT
+    directory = args.output or default_results_directory(loaded) / "mesh"
+    spec = translate.mesh_spec(loaded.case)
+    slit_mesh = build_slit_mesh(translate.geometry(loaded.case), spec, MPI.COMM_WORLD,
+                                cache_dir=loaded.case.mesh.cache_dir)
+    path = Path(directory) / "mesh.xdmf"
+    write_mesh_xdmf(slit_mesh, path)
+    report = adequacy_report(slit_mesh, spec)
+    log.info("%s", report.format())
+    log.info("wrote %s", path)
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the case's study into its results directory."""
+    from ionslit.study import StudyFailed, run_study
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_INVALID_INPUT
+    try:
+        petsc_options = parse_petsc_options(args.petsc)
+    except ValueError as error:
+        log.error("--petsc: %s", error)
+        return EXIT_INVALID_INPUT
+    directory = Path(args.output or default_results_directory(loaded))
+    try:
+        run_study(loaded, directory, overwrite=args.overwrite, petsc_options=petsc_options)
+    except StudyFailed as failure:
+        log.error("run failed: %s", failure)
+        return EXIT_INVALID_INPUT if failure.invalid_input else EXIT_FAILURE
+    return EXIT_OK
+
+
+def version(args: argparse.Namespace) -> int:
+    """Print the versions of ionslit and the numerical stack."""
+    from ionslit.versions import stack_versions
+
+    if MPI.COMM_WORLD.rank == 0:
+        for name, value in stack_versions().items():
+            print(f"{name:12s} {value}")
+    return EXIT_OK

@@ -1,0 +1,79 @@
+"""Orchestration of ``ionslit run``: results directory, manifest lifecycle, the study itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mpi4py import MPI
+
+from ionslit.case import LoadedCase
+from ionslit.logs import get_logger
+from ionslit.manifest import Manifest
+from ionslit.output import OutputDirectoryError, prepare_results_directory
+
+log = get_logger("run")
+
+
+class StudyFailed(RuntimeError):
+    """The run did not produce a valid result; ``invalid_input`` selects exit code 2 over 1."""
+
+    def __init__(self, reason: str, invalid_input: bool = False):
+        super().__init__(reason)
+        self.invalid_input = invalid_input
+
+
+def _prepare_directory(directory: Path, overwrite: bool, comm: MPI.Comm) -> None:
+    """Create the results directory on rank 0; every rank learns whether that worked."""
+    problem = None
+    if comm.rank == 0:
+        try:
+            prepare_results_directory(directory, overwrite)
+        except (OutputDirectoryError, OSError) as error:
+            problem = str(error)
+    problem = comm.bcast(problem, root=0)
+    if problem:
+        raise StudyFailed(problem, invalid_input=True)
+
+
+def run_study(
+    loaded: LoadedCase, directory: Path, overwrite: bool, petsc_options: dict[str, Any]
+) -> None:
+    """Run the case into ``directory``; raises ``StudyFailed`` (after recording it) on failure."""
+    comm = MPI.COMM_WORLD
+    _prepare_directory(directory, overwrite, comm)
+    manifest = Manifest(directory, loaded, comm.size, petsc_options)
+    if comm.rank == 0:
+        manifest.start()
+    log.info("running '%s' on %d rank(s) into %s", loaded.case.name, comm.size, directory)
+    try:
+        execute(loaded, directory, petsc_options, manifest, comm)
+    except KeyboardInterrupt:
+        _finish(manifest, comm, "interrupted", "interrupted by the user (SIGINT)")
+        raise StudyFailed("interrupted") from None
+    except Exception as error:  # any failure is recorded, then reported with exit code 1
+        reason = f"{type(error).__name__}: {error}"
+        _finish(manifest, comm, "failed", reason)
+        raise StudyFailed(reason) from error
+    _finish(manifest, comm, "ok")
+    log.info("done: %s", directory)
+
+
+def _finish(manifest: Manifest, comm: MPI.Comm, status: str, reason: str = "") -> None:
+    if comm.rank == 0:
+        manifest.finish(status, reason)
+
+
+def execute(
+    loaded: LoadedCase, directory: Path, petsc_options: dict[str, Any], manifest: Manifest,
+    comm: MPI.Comm,
+) -> None:
+    """The study itself: mesh the geometry and record its adequacy."""
+    from ionslit import translate
+    from meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
+
+    case = loaded.case
+    spec = translate.mesh_spec(case)
+    slit_mesh = build_slit_mesh(translate.geometry(case), spec, comm, cache_dir=case.mesh.cache_dir)
+    write_mesh_xdmf(slit_mesh, directory / "mesh.xdmf")
+    manifest.extra["mesh"] = adequacy_report(slit_mesh, spec).to_dict()

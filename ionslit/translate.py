@@ -1,0 +1,119 @@
+"""Case sections -> the rooms' plain SI dataclasses (the only place that knows both sides)."""
+
+from __future__ import annotations
+
+from ionslit.case.schema import Case
+from meshes.estimate import estimate_cell_count
+from meshes.geometry import (
+    ConeGeometry,
+    Geometry,
+    MeshSpec,
+    Slit3DGeometry,
+    SlitGeometry,
+    SlitPlaneGeometry,
+)
+from meshes.kinds import characteristic_lengths
+from solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
+from solvers.electrolyte import Electrolyte, Species, debye_length
+from solvers.scales import dimensionless_groups
+
+_GEOMETRY_CLASSES = {
+    "slit": SlitGeometry,
+    "cone": ConeGeometry,
+    "slit_plane": SlitPlaneGeometry,
+    "slit3d": Slit3DGeometry,
+}
+
+
+def geometry(case: Case) -> Geometry:
+    """The meshes room's geometry dataclass for ``[geometry]``."""
+    return _GEOMETRY_CLASSES[case.geometry.kind](**case.geometry.model_dump())
+
+
+def electrolyte(case: Case) -> Electrolyte:
+    """The solvers room's electrolyte for ``[electrolyte]`` (concentrations in mol/m^3)."""
+    section = case.electrolyte
+    species = []
+    for s in section.species:
+        left, right = s.reservoir_concentration("left"), s.reservoir_concentration("right")
+        if "equilibrium" in (left, right):
+            raise ValueError(f"species '{s.name}': concentration = \"equilibrium\" needs "
+                             "[[reactions]] that produce it")
+        species.append(Species(s.name, s.valence, s.diffusivity, left, right))
+    return Electrolyte(tuple(species), section.temperature, section.relative_permittivity)
+
+
+def boundary(case: Case) -> Boundary:
+    """Electrodes and wall conditions for ``[boundary]``."""
+    walls = {
+        name: SurfaceCharge(w.surface_charge) if w.surface_charge is not None
+        else SurfacePotential(w.surface_potential)
+        for name, w in case.boundary.walls.items()
+    }
+    return Boundary(left=case.boundary.left, right=case.boundary.right, walls=walls)
+
+
+def charged_walls(case: Case) -> tuple[str, ...]:
+    """Walls with a double layer to resolve: nonzero surface charge or surface potential."""
+    return tuple(
+        name for name, w in case.boundary.walls.items()
+        if (w.surface_charge or 0.0) != 0.0 or (w.surface_potential or 0.0) != 0.0
+    )
+
+
+def mesh_spec(case: Case) -> MeshSpec:
+    """Cell sizes for ``[mesh]``: ``lambda_D / cells_per_debye_length`` at charged walls unless
+    ``wall_size`` is given; ``max_size`` defaults to 1/20 of the largest extent of the geometry;
+    the mouths get the wall size where walls are charged, else the slit's own cell size."""
+    section, lengths = case.mesh, characteristic_lengths(geometry(case))
+    lam = debye_length(electrolyte(case))
+    max_size = section.max_size or max(lengths.values()) / 20
+    across = lengths["height"] / section.cells_across_slit
+    walls = charged_walls(case)
+    wall_size = min(section.wall_size or lam / section.cells_per_debye_length, max_size)
+    mouth_size = section.mouth_size or min(wall_size if walls else across, max_size)
+    return MeshSpec(
+        wall_size=wall_size,
+        max_size=max_size,
+        mouth_size=min(mouth_size, max_size),
+        charged_walls=walls,
+        cells_across_slit=section.cells_across_slit,
+        growth=section.growth,
+        debye_length=lam,
+    )
+
+
+def summary(case: Case) -> dict:
+    """What ``ionslit check`` prints besides the parameters: mesh estimate, dimensionless groups."""
+    if case.geometry is None:
+        return {}
+    lengths = characteristic_lengths(geometry(case))
+    spec = mesh_spec(case)
+    return {
+        "mesh": {
+            "estimated_cells": estimate_cell_count(geometry(case), spec),
+            "wall_size_m": spec.wall_size,
+            "max_size_m": spec.max_size,
+            "mouth_size_m": spec.mouth_size,
+            "charged_walls": list(spec.charged_walls),
+            "debye_length_m": spec.debye_length,
+        },
+        "dimensionless_groups": dimensionless_groups(
+            electrolyte(case), boundary(case), height=lengths["height"],
+            length=lengths["length"], voltage=peak_voltage(case)),
+    }
+
+
+def peak_voltage(case: Case) -> float | None:
+    """Largest |applied voltage| of a voltage protocol (V); None under current clamp."""
+    p = case.protocol
+    values = {
+        "steady": lambda: [p.voltage],
+        "step": lambda: p.voltages,
+        "sine": lambda: [p.offset + p.amplitude, p.offset - p.amplitude],
+        "triangle": lambda: [p.amplitude],
+        "pulse_train": lambda: [p.baseline, p.baseline + p.amplitude],
+        "piecewise_linear": lambda: [],
+        "current_clamp": lambda: [],
+    }[p.kind]()
+    return max((abs(v) for v in values), default=None)

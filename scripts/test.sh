@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run the whole test suite (setting up .venv first if needed):
+#   1. every test in serial;  2. the tests marked `mpi` again on 2 ranks (the venv's mpirun).
+# Options: --quick skips the tests marked `slow`; further arguments go to pytest.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$root/scripts/bootstrap.sh"
+python="$root/.venv/bin/python"
+mpirun="$root/.venv/bin/mpirun"
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1  # one thread per MPI rank
+
+selection=""
+if [[ "${1:-}" == "--quick" ]]; then selection="not slow"; shift; fi
+
+pytest_allowing_empty() {  # pytest's exit code 5 means "no tests collected": not a failure here
+    local status=0
+    "$@" || status=$?
+    [[ $status -eq 5 ]] && status=0
+    return $status
+}
+
+cd "$root"
+echo "== serial ==" >&2
+pytest_allowing_empty "$python" -m pytest ${selection:+-m "$selection"} "$@"
+echo "== mpi, 2 ranks ==" >&2
+pytest_allowing_empty "$mpirun" -n 2 "$python" -m pytest -p no:cacheprovider \
+    -m "mpi${selection:+ and ($selection)}" "$@"

@@ -1,0 +1,611 @@
+"""PNPModel: one slit's Poisson-Nernst-Planck problem, from SlitMesh + Electrolyte + Boundary.
+
+Unknowns: a mixed P1 field (phi_h, u_1, ..., u_n), with the potential phi = phi_h + V psi_left
+(psi_left = 1 on the driven electrode's nodes, 0 elsewhere; phi_h = 0 on both electrodes), so the
+electrode potential V is a Constant (voltage mode) or a global unknown in a real space (current
+clamp, clamp.py) without changing the discrete space. Concentrations c_i = c(u_i) per the
+formulation (log by default). Everything inside is scaled (scales.py); everything public is SI.
+
+Steady solves: ``solve_steady(voltage)``, ``solve_steady_clamped(current)``. Transient provider
+protocol (for time_stepping.TimeIntegrator and, later, the circuit coupling):
+``try_step(dt, voltage) -> current``, ``accept()``, ``reject()``, ``restart_history()``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import basix.ufl
+import dolfinx
+import dolfinx.fem.petsc
+import numpy as np
+import ufl
+from mpi4py import MPI
+
+from meshes.slit_mesh import SlitMesh
+from solvers.boundary import Boundary
+from solvers.electrolyte import Electrolyte
+from solvers.formulations import formulation as get_formulation
+from solvers.nonlinear import (
+    DEFAULT_PETSC_OPTIONS,
+    NewtonReport,
+    NewtonSolver,
+    SolverDivergedError,
+    merge_petsc_options,
+)
+from solvers.pnp_forms import PNPParameters, PNPResiduals, ScaledDomain, SpeciesData
+from solvers.reactions import (
+    Reaction,
+    ReactionSources,
+    VolumeSource,
+    check_reactions,
+    reacting_species,
+)
+from solvers.scales import Scales, make_scales
+from solvers.steady import ContinuationReport, continuation
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Numerical choices (the CLI builds this from [solver]; SI where dimensional).
+
+    - ``formulation``: 'log' (u = ln c, default) or 'primitive' (u = c).
+    - ``time_scheme``: 'bdf2' (variable-step, default) or 'backward_euler'.
+    - ``petsc_options``: dict merged over ``nonlinear.DEFAULT_PETSC_OPTIONS`` (e.g.
+      {"snes_rtol": 1e-10}); ``petsc_options_string``: CLI "-opt value ..." merged last.
+    - ``length_scale`` (m, default 1 nm) and ``concentration_scale`` (mol/m^3, default the
+      largest reservoir concentration of a charged species): the nondimensionalisation.
+    - ``quadrature_degree``: for all forms (2: exact enough for exp(u) with P1, fast).
+    - ``max_newton_step``: the limiter's cap on |du|_inf in scaled units (V_T, ln c); None: off.
+    - ``max_continuation_cutbacks``: consecutive cut-backs before a steady solve gives up.
+    - ``reuse``: 'none' (fresh Jacobian and LU every Newton iteration), 'lu' (GMRES on lagged
+      LU factors, fresh Jacobians) or 'jacobian' (chord iterations on a lagged Jacobian and its
+      factors); both reuse modes fall back to fresh factors when convergence slows down.
+    - ``field_smoothing``: delta in |E| = sqrt(|grad phi|^2 + delta^2) (units V_T / L0).
+    """
+
+    formulation: Literal["log", "primitive"] = "log"
+    time_scheme: Literal["bdf2", "backward_euler"] = "bdf2"
+    petsc_options: Mapping[str, Any] = field(default_factory=dict)
+    petsc_options_string: str = ""
+    length_scale: float | None = None  # m
+    concentration_scale: float | None = None  # mol/m^3
+    quadrature_degree: int = 2
+    max_newton_step: float | None = 5.0
+    max_continuation_cutbacks: int = 10
+    reuse: Literal["none", "lu", "jacobian"] = "none"
+    max_krylov_iterations: int = 12
+    field_smoothing: float = 1e-6
+
+    def __post_init__(self):
+        if self.time_scheme not in ("bdf2", "backward_euler"):
+            raise ValueError(f"time_scheme {self.time_scheme!r}: use 'bdf2' or 'backward_euler'")
+        get_formulation(self.formulation)  # validates the name
+
+
+@dataclass
+class SteadyResult:
+    """Outcome of a steady solve (SI): electrode potential (V), total currents (A) into the
+    electrolyte at the left electrode and out of it at the right one, and the solve's cost."""
+
+    voltage: float  # V
+    current: float  # A
+    current_right: float  # A
+    newton_iterations: int
+    continuation: ContinuationReport
+
+
+class PNPModel:
+    """See the module docstring. ``reactions`` (reactions.Reaction) and ``sources``
+    (reactions.VolumeSource) add volumetric sources to the Nernst-Planck equations."""
+
+    def __init__(self, slit_mesh: SlitMesh, electrolyte: Electrolyte, boundary: Boundary,
+                 options: SolverOptions | None = None, reactions: Sequence[Reaction] = (),
+                 sources: Sequence[VolumeSource] = ()):
+        self.slit_mesh = slit_mesh
+        self.mesh = slit_mesh.mesh
+        self.comm = self.mesh.comm
+        self.electrolyte = electrolyte
+        self.boundary = boundary
+        self.options = options = options or SolverOptions()
+        self.reactions = tuple(reactions)
+        self._check_groups()
+        check_reactions(self.reactions, {s.name: s.valence for s in electrolyte.species})
+
+        self.scales: Scales = make_scales(electrolyte, options.length_scale,
+                                          options.concentration_scale)
+        self.formulation = get_formulation(options.formulation)
+        self.domain = ScaledDomain(slit_mesh, self.scales, options.quadrature_degree)
+        self.species = tuple(SpeciesData(s.name, s.valence, s.diffusivity / self.scales.diffusivity)
+                             for s in electrolyte.species)
+        self.petsc_options = merge_petsc_options(DEFAULT_PETSC_OPTIONS, options.petsc_options,
+                                                 options.petsc_options_string)
+
+        # Spaces and fields: mixed (phi_h, u_1..u_n), all P1.
+        P1 = basix.ufl.element("Lagrange", self.mesh.basix_cell(), 1)
+        self.space = dolfinx.fem.functionspace(
+            self.mesh, basix.ufl.mixed_element([P1] * (1 + len(self.species))))
+        self.scalar_space, _ = self.space.sub(0).collapse()
+        # Map from P1 (collapsed) dofs to the mixed space's local dofs, one array per field.
+        self._field_dofs = [np.concatenate(self.space.sub(k).collapse()[1]).astype(np.int32)
+                            for k in range(1 + len(self.species))]
+        self.state = dolfinx.fem.Function(self.space, name="state")
+        self.history = (dolfinx.fem.Function(self.space, name="state_n"),
+                        dolfinx.fem.Function(self.space, name="state_nm1"))
+
+        # Electrodes: indicator functions (1 on the electrode's nodes) and the harmonic ramp.
+        fdim = self.mesh.topology.dim - 1
+        self.mesh.topology.create_connectivity(fdim, self.mesh.topology.dim)
+        self.left_indicator = (self._indicator(boundary.left) if boundary.left else None)
+        self.right_indicator = self._indicator(boundary.right)
+        from solvers.observables import harmonic_ramp
+
+        self.ramp = harmonic_ramp(self)
+
+        # Parameters (Constants) and their targets.
+        names = [s.name for s in self.species]
+        self.parameters = PNPParameters.create(self.mesh, names,
+                                               list(boundary.charged_walls()),
+                                               list(boundary.potential_walls()))
+        self._targets = self._initial_targets()
+        self.parameters.assign(self._targets)
+        self.parameters.electrode_potential.value = 0.0
+        reacting = reacting_species(self.reactions)
+        self._immobile_without_reactions = [s.name for s in self.species
+                                            if not s.is_mobile and s.name not in reacting]
+
+        self.bcs = self._dirichlet_conditions()
+        all_sources = ([ReactionSources(self.reactions)] if self.reactions else []) + list(sources)
+        self.residuals = PNPResiduals(self.domain, self.species, self.formulation,
+                                      self.parameters, self.state, self.history,
+                                      self.parameters.electrode_potential, self.left_indicator,
+                                      all_sources, options.field_smoothing)
+        self._sources = all_sources
+        self.residual_form = self.residuals.residual(ufl.TestFunctions(self.space))
+
+        from solvers.observables import Observables
+
+        self.observables = Observables(self)
+        self._solver: NewtonSolver | None = None
+        self._clamp = None  # clamp.CurrentClamp, built on first use
+        self.clamped = False
+
+        # Time-stepping state (SI seconds).
+        self.time = 0.0
+        self._dt_prev: float | None = None
+        self._levels = 0  # accepted time levels available for BDF (0: cold, 1: BE, 2: BDF2)
+        self._charge_history = {"left": [0.0, 0.0], "right": [0.0, 0.0]}  # Q^n, Q^{n-1} scaled
+        self._pending: dict | None = None
+        self.last_currents: dict[str, float] = {}
+        self._converged_parameters: dict | None = None
+        self._cold_start()
+
+    # ------------------------------------------------------------------------------------------
+    # set-up helpers
+    def _check_groups(self) -> None:
+        b, groups = self.boundary, self.slit_mesh.facet_groups
+        needed = [g for g in (b.left, b.right) if g] + list(b.walls)
+        missing = [g for g in needed if g not in groups]
+        if missing:
+            raise ValueError(f"boundary groups {missing} are not in the mesh; it has "
+                             f"{sorted(groups)}")
+
+    def facets(self, group: str) -> np.ndarray:
+        """Local indices of the facets in the named boundary group."""
+        tags = self.slit_mesh.facet_tags
+        return np.sort(tags.indices[np.isin(tags.values, self.slit_mesh.facet_groups[group])]) \
+            .astype(np.int32)
+
+    def _indicator(self, group: str) -> dolfinx.fem.Function:
+        """P1 function equal to 1 on the nodes of a boundary group, 0 elsewhere."""
+        f = dolfinx.fem.Function(self.scalar_space, name=f"indicator_{group}")
+        dofs = dolfinx.fem.locate_dofs_topological(self.scalar_space, self.mesh.topology.dim - 1,
+                                                   self.facets(group))
+        f.x.array[dofs] = 1.0
+        return f
+
+    def _initial_targets(self) -> dict:
+        """Continuation targets from the electrolyte and boundary data (scaled)."""
+        sc = self.scales
+        targets: dict = {("V",): 0.0}
+        for wall, sigma in self.boundary.charged_walls().items():
+            targets[("sigma", wall)] = sigma / sc.surface_charge
+        for wall, zeta in self.boundary.potential_walls().items():
+            targets[("zeta", wall)] = zeta / sc.potential
+        for s in self.electrolyte.species:
+            for side in ("left", "right"):
+                c = s.concentration(side) / sc.concentration
+                if self.formulation.name == "log" and c <= 0:
+                    raise ValueError(
+                        f"species {s.name}: the log formulation needs a positive {side} "
+                        "reservoir concentration (give a tiny value, e.g. 1e-12 mol/m^3, or use "
+                        "formulation = 'primitive')")
+                targets[("u", s.name, side)] = self.formulation.unknown(c)
+        return targets
+
+    def _dirichlet_conditions(self) -> list:
+        """phi_h = 0 on both electrodes, phi_h = zeta on potential walls, u_i = reservoir value on
+        the electrodes for every mobile species (immobile ones need no boundary condition)."""
+        tdim = self.mesh.topology.dim
+        bcs = []
+        zero = dolfinx.fem.Constant(self.mesh, dolfinx.default_scalar_type(0.0))
+        electrodes = {"left": self.boundary.left, "right": self.boundary.right}
+        for side, group in electrodes.items():
+            if group is None:
+                continue
+            facets = self.facets(group)
+            dofs = dolfinx.fem.locate_dofs_topological(self.space.sub(0), tdim - 1, facets)
+            bcs.append(dolfinx.fem.dirichletbc(zero, dofs, self.space.sub(0)))
+            for k, s in enumerate(self.species, start=1):
+                if s.is_mobile:
+                    dofs = dolfinx.fem.locate_dofs_topological(self.space.sub(k), tdim - 1, facets)
+                    value = self.parameters.reservoir_unknown[(s.name, side)]
+                    bcs.append(dolfinx.fem.dirichletbc(value, dofs, self.space.sub(k)))
+        for wall, value in self.parameters.surface_potential.items():
+            dofs = dolfinx.fem.locate_dofs_topological(self.space.sub(0), tdim - 1,
+                                                       self.facets(wall))
+            bcs.append(dolfinx.fem.dirichletbc(value, dofs, self.space.sub(0)))
+        return bcs
+
+    def limited_dofs(self) -> np.ndarray:
+        """Boolean array over the mixed space's local dofs: the updates the step limiter caps
+        (potential always; concentrations only for formulations with log unknowns)."""
+        mask = np.zeros(self.state.x.array.shape, dtype=bool)
+        mask[self._field_dofs[0]] = True
+        if self.formulation.limit_concentration_steps:
+            mask[:] = True
+        return mask
+
+    def _cold_start(self) -> None:
+        """Initial guess: phi = 0, unknowns interpolated between the reservoirs along the ramp."""
+        self.state.x.array[:] = 0.0
+        ramp = self.ramp.x.array
+        for k, s in enumerate(self.species, start=1):
+            u_left = self._targets[("u", s.name, "left")]
+            u_right = self._targets[("u", s.name, "right")]
+            if self.boundary.left is None:
+                u_left = u_right
+            self.state.x.array[self._field_dofs[k]] = ramp * u_left + (1 - ramp) * u_right
+        self.state.x.scatter_forward()
+        for h in self.history:
+            h.x.array[:] = self.state.x.array
+        self._converged_parameters = None
+
+    # ------------------------------------------------------------------------------------------
+    # solvers
+    @property
+    def solver(self) -> NewtonSolver:
+        """The voltage-mode Newton solver (built on first use)."""
+        if self._solver is None:
+            self._solver = NewtonSolver(
+                self.residual_form, self.state, self.bcs, self.petsc_options, name="pnp",
+                max_step=self.options.max_newton_step, limited=[self.limited_dofs],
+                reuse=self.options.reuse,
+                max_krylov_iterations=self.options.max_krylov_iterations)
+        return self._solver
+
+    @property
+    def clamp(self):
+        """The current clamp (clamp.CurrentClamp), built on first use."""
+        if self._clamp is None:
+            if self.boundary.left is None:
+                raise ValueError("a current clamp needs a driven (left) electrode")
+            from solvers.clamp import CurrentClamp
+
+            self._clamp = CurrentClamp(self)
+        return self._clamp
+
+    @property
+    def voltage(self) -> float:
+        """Potential of the driven electrode (V) at the current state."""
+        return float(self.parameters.electrode_potential.value) * self.scales.potential
+
+    # ------------------------------------------------------------------------------------------
+    # parameters
+    def set_surface_charge(self, wall: str, density: float) -> None:
+        """New target surface charge density (C/m^2) of a SurfaceCharge wall (used by the next
+        solve: ramped by steady solves, applied at once by time steps)."""
+        if ("sigma", wall) not in self._targets:
+            raise KeyError(f"{wall!r} is not a surface-charge wall of this model")
+        self._targets[("sigma", wall)] = density / self.scales.surface_charge
+
+    def set_surface_potential(self, wall: str, potential: float) -> None:
+        """New target potential (V) of a SurfacePotential wall."""
+        if ("zeta", wall) not in self._targets:
+            raise KeyError(f"{wall!r} is not a surface-potential wall of this model")
+        self._targets[("zeta", wall)] = potential / self.scales.potential
+
+    def set_reservoir_concentration(self, species: str, side: Literal["left", "right"],
+                                    concentration: float) -> None:
+        """New bulk concentration (mol/m^3) of ``species`` at the ``side`` electrode."""
+        key = ("u", species, side)
+        if key not in self._targets:
+            raise KeyError(f"no species {species!r} / side {side!r}")
+        self._targets[key] = self.formulation.unknown(concentration / self.scales.concentration)
+
+    def initialize(self, potential=None, concentrations: Mapping | None = None,
+                   voltage: float = 0.0, time: float = 0.0) -> None:
+        """Set the state from SI fields and make it the accepted level at ``time`` (s), e.g. the
+        initial data of a transient or a restart. ``potential`` (V) and ``concentrations``
+        (name -> mol/m^3) are callables x -> values (x: array (3, n) in m) or P1 Functions; the
+        driven electrode is at ``voltage`` (V). Unspecified fields keep their values."""
+        sc = self.scales
+        self.parameters.electrode_potential.value = voltage / sc.potential
+        scratch = dolfinx.fem.Function(self.scalar_space)
+
+        def values(field):
+            if isinstance(field, dolfinx.fem.Function):
+                scratch.interpolate(field)
+            else:
+                scratch.interpolate(field)
+            return scratch.x.array.copy()
+
+        if potential is not None:
+            phi = values(potential) / sc.potential
+            if self.left_indicator is not None:
+                phi -= (voltage / sc.potential) * self.left_indicator.x.array
+            self.state.x.array[self._field_dofs[0]] = phi
+        names = [s.name for s in self.species]
+        for name, field in (concentrations or {}).items():
+            k = 1 + names.index(name)
+            self.state.x.array[self._field_dofs[k]] = self.formulation.unknown(
+                values(field) / sc.concentration)
+        self.state.x.scatter_forward()
+        targets = dict(self._targets)
+        targets[("V",)] = voltage / sc.potential
+        self.parameters.assign(targets)
+        self._converged_parameters = self.parameters.continuation_values()
+        self._set_steady_mode()
+        self._accept_steady()
+        self.time = time
+
+    # ------------------------------------------------------------------------------------------
+    # state management (continuation protocol)
+    def save_state(self) -> dict:
+        saved = {"state": self.state.x.array.copy(),
+                 "parameters": self.parameters.continuation_values()}
+        if self._clamp is not None:
+            saved["clamp"] = self._clamp.save()
+        return saved
+
+    def restore_state(self, saved: dict) -> None:
+        self.state.x.array[:] = saved["state"]
+        self.parameters.assign(saved["parameters"])
+        if self._clamp is not None and "clamp" in saved:
+            self._clamp.restore(saved["clamp"])
+
+    def solve_at(self, parameters: Mapping, context: str = "",
+                 predict_voltage: bool = True) -> NewtonReport:
+        """Set the continuation parameters and solve (steady or time step, per the BDF
+        coefficients currently set). With ``predict_voltage`` a change of V is added to the
+        initial guess along the harmonic ramp (the linear-response potential)."""
+        old_voltage = float(self.parameters.electrode_potential.value)
+        self.parameters.assign({k: v for k, v in parameters.items() if k[0] != "I"})
+        if self.clamped:
+            self.clamp.set_target(parameters.get(("I",), self.clamp.target_current))
+            return self.clamp.solve(context)
+        dv = float(self.parameters.electrode_potential.value) - old_voltage
+        if predict_voltage and dv != 0.0 and self.left_indicator is not None:
+            self._add_to_field(0, dv * (self.ramp.x.array - self.left_indicator.x.array))
+        return self.solver.solve(context)
+
+    def _add_to_field(self, k: int, values: np.ndarray) -> None:
+        self.state.x.array[self._field_dofs[k]] += values
+
+    # ------------------------------------------------------------------------------------------
+    # steady solves
+    def _set_steady_mode(self) -> None:
+        for b in self.parameters.bdf:
+            b.value = 0.0
+        for name, reg in self.parameters.steady_regularisation.items():
+            reg.value = 1.0 if name in self._immobile_without_reactions else 0.0
+        self.history[0].x.array[:] = self.state.x.array  # immobile species stay where they are
+        self.history[1].x.array[:] = self.state.x.array
+
+    def _describe(self, parameters: Mapping) -> str:
+        sc, parts = self.scales, []
+        for key, value in parameters.items():
+            if key[0] == "V":
+                parts.append(f"V={value * sc.potential:.4g} V")
+            elif key[0] == "I":
+                parts.append(f"I={value * self.observables.current_scale:.4g} A")
+            elif key[0] == "sigma":
+                parts.append(f"sigma[{key[1]}]={value * sc.surface_charge:.4g} C/m^2")
+            elif key[0] == "zeta":
+                parts.append(f"zeta[{key[1]}]={value * sc.potential:.4g} V")
+        return ", ".join(parts) or "the initial state"
+
+    def _steady(self, target: dict) -> ContinuationReport:
+        self._set_steady_mode()
+        total = ContinuationReport()
+        if self._converged_parameters is None:
+            # Cold start: first the uncharged, zero-voltage state (reservoir values at target).
+            start = {k: (v if k[0] == "u" else 0.0) for k, v in target.items()}
+            if self.clamped:
+                start.pop(("I",), None)
+            self.parameters.assign(start)
+            report = self.solve_at(start, context="cold start")
+            total.newton_iterations += report.iterations
+            total.reports.append(report)
+            self._converged_parameters = self.parameters.continuation_values()
+        start = dict(self._converged_parameters)
+        if self.clamped:
+            start[("I",)] = self._current_scaled()
+            target = {k: v for k, v in target.items() if k[0] != "V"}
+        path = continuation(self, start, target, self.options.max_continuation_cutbacks,
+                            describe=self._describe)
+        total.steps, total.cutbacks = path.steps, path.cutbacks
+        total.newton_iterations += path.newton_iterations
+        total.reports += path.reports
+        self._converged_parameters = self.parameters.continuation_values()
+        self._accept_steady()
+        return total
+
+    def solve_steady(self, voltage: float = 0.0) -> SteadyResult:
+        """Steady state with the driven electrode at ``voltage`` (V) and the current targets
+        (surface charges/potentials, reservoir concentrations), by continuation from the last
+        steady state (or from a cold start)."""
+        if self.clamped:
+            self.release_clamp()
+        target = dict(self._targets)
+        target[("V",)] = voltage / self.scales.potential if self.boundary.left else 0.0
+        path = self._steady(target)
+        return self._steady_result(path)
+
+    def solve_steady_clamped(self, current: float = 0.0) -> SteadyResult:
+        """Steady state with the total current through the electrodes fixed at ``current`` (A);
+        the driven electrode's potential is then an unknown (0 A: the zero-current potential)."""
+        if self._converged_parameters is None:
+            self.solve_steady(self.voltage)
+        self.clamp_current(current)
+        target = dict(self._targets)
+        target[("I",)] = current / self.observables.current_scale
+        path = self._steady(target)
+        return self._steady_result(path)
+
+    def clamp_current(self, current: float) -> None:
+        """Switch to current-clamp mode with total current ``current`` (A) for later solves."""
+        self.clamp.voltage_from_model()
+        self.clamp.set_target(current / self.observables.current_scale)
+        self.clamped = True
+
+    def release_clamp(self) -> None:
+        """Back to voltage mode (the electrode keeps its present potential)."""
+        self.clamped = False
+
+    def _current_scaled(self) -> float:
+        currents = self.observables.electrode_currents()
+        return currents["current_A"] / self.observables.current_scale
+
+    def _accept_steady(self) -> None:
+        self.last_currents = self.observables.electrode_currents()
+        q = self.observables.electrode_charges_scaled()
+        for side in ("left", "right"):
+            self._charge_history[side] = [q[side], q[side]]
+        for h in self.history:
+            h.x.array[:] = self.state.x.array
+        self._levels = 1
+        self._dt_prev = None
+
+    def _steady_result(self, path: ContinuationReport) -> SteadyResult:
+        c = self.last_currents
+        return SteadyResult(self.voltage, c["current_A"], c["current_right_A"],
+                            path.newton_iterations, path)
+
+    # ------------------------------------------------------------------------------------------
+    # transient provider protocol
+    def bdf_coefficients(self, dt: float) -> tuple[float, float, float]:
+        """Scaled (1/t^) coefficients b0, b1, b2 of dc/dt ~ b0 c + b1 c^n + b2 c^{n-1} for a
+        step ``dt`` (s): backward Euler on the first step after a (re)start, else variable-step
+        BDF2 (ratio w = dt / dt_prev) if the scheme is 'bdf2'."""
+        from solvers.time_stepping import bdf_coefficients
+
+        order = 2 if (self.options.time_scheme == "bdf2" and self._levels >= 2) else 1
+        return bdf_coefficients(order, dt / self.scales.time,
+                                None if self._dt_prev is None else self._dt_prev / self.scales.time)
+
+    def try_step(self, dt: float, voltage: float | None = None) -> float:
+        """Solve the step from the accepted state at ``self.time`` to ``self.time + dt`` (s) with
+        the driven electrode at ``voltage`` (V; ignored under a current clamp). Returns the total
+        current (A) into the electrolyte at the driven electrode. Raises SolverDivergedError
+        (state restored) when Newton fails; call ``accept()`` or ``reject()`` afterwards."""
+        if self._converged_parameters is None:
+            raise RuntimeError("time stepping starts from a steady state: call solve_steady first")
+        if not dt > 0:
+            raise ValueError(f"time step {dt} s must be > 0")
+        b = self.bdf_coefficients(dt)
+        for const, value in zip(self.parameters.bdf, b):
+            const.value = value
+        for reg in self.parameters.steady_regularisation.values():
+            reg.value = 0.0
+        self.parameters.time.value = self.time + dt
+        parameters = dict(self._targets)
+        if self.clamped:
+            parameters.pop(("V",))
+            parameters[("I",)] = self.clamp.target_current
+            self.clamp.set_charge_history(b, self._charge_history["left"])
+        else:
+            parameters[("V",)] = 0.0 if voltage is None or self.boundary.left is None \
+                else voltage / self.scales.potential
+        # Predictor: linear extrapolation of the last two levels (else the last level, with a
+        # change of V spread along the ramp).
+        extrapolate = self._levels >= 2 and self._dt_prev is not None
+        if extrapolate:
+            ratio = dt / self._dt_prev
+            self.state.x.array[:] = self.history[0].x.array + ratio * (
+                self.history[0].x.array - self.history[1].x.array)
+        else:
+            self.state.x.array[:] = self.history[0].x.array
+        saved_parameters = self.parameters.continuation_values()
+        try:
+            report = self.solve_at(parameters, context=f"time step t={self.time + dt:.6g} s, "
+                                                       f"dt={dt:.3g} s",
+                                   predict_voltage=not extrapolate)
+        except SolverDivergedError:
+            self.state.x.array[:] = self.history[0].x.array
+            self.parameters.assign(saved_parameters)
+            raise
+        currents = self.observables.electrode_currents(b, self._charge_history)
+        self._pending = {"dt": dt, "report": report, "currents": currents,
+                         "charges": self.observables.electrode_charges_scaled()}
+        self.last_currents = currents
+        return currents["current_A"]
+
+    @property
+    def last_report(self) -> NewtonReport | None:
+        """Newton report of the pending (tried, not yet accepted) step."""
+        return None if self._pending is None else self._pending["report"]
+
+    def accept(self) -> None:
+        """Make the tried step the new accepted time level."""
+        if self._pending is None:
+            raise RuntimeError("accept() without a successful try_step()")
+        p, self._pending = self._pending, None
+        self.history[1].x.array[:] = self.history[0].x.array
+        self.history[0].x.array[:] = self.state.x.array
+        for side in ("left", "right"):
+            q = self._charge_history[side]
+            self._charge_history[side] = [p["charges"][side], q[0]]
+        self.time += p["dt"]
+        self._dt_prev = p["dt"]
+        self._levels = min(self._levels + 1, 2)
+        self._converged_parameters = self.parameters.continuation_values()
+
+    def reject(self) -> None:
+        """Discard the tried step (the state returns to the last accepted level)."""
+        self._pending = None
+        self.state.x.array[:] = self.history[0].x.array
+        if self._converged_parameters is not None:
+            self.parameters.assign(self._converged_parameters)
+
+    def restart_history(self) -> None:
+        """Forget the older time level: the next step is backward Euler (after a jump in the
+        forcing, where BDF2's smoothness assumption fails)."""
+        self._levels = min(self._levels, 1)
+        self._dt_prev = None
+
+    # ------------------------------------------------------------------------------------------
+    def dimensionless_groups(self, voltage: float | None = None) -> dict[str, float]:
+        """scales.dimensionless_groups for this model (slit height/length from the mesh's
+        characteristic lengths or geometry when available)."""
+        from solvers.scales import dimensionless_groups
+
+        lengths = dict(getattr(self.slit_mesh, "characteristic_lengths", {}) or {})
+        geometry = self.slit_mesh.geometry
+        height = lengths.get("height", getattr(geometry, "height", None))
+        if self.slit_mesh.coordinates == "axisymmetric" and hasattr(geometry, "tip_radius"):
+            height = lengths.get("height", 2 * geometry.tip_radius)
+        length = lengths.get("length", getattr(geometry, "length", None))
+        return dimensionless_groups(self.electrolyte, self.boundary, height=height,
+                                    length=length, voltage=voltage, reactions=self.reactions)
+
+
+def global_sum(comm: MPI.Comm, value: float) -> float:
+    """Sum of rank-local contributions (assemble_scalar returns the local part only)."""
+    return float(comm.allreduce(value, op=MPI.SUM))
+
+
+__all__ = ["PNPModel", "SolverOptions", "SteadyResult", "SolverDivergedError", "math"]

@@ -1,0 +1,118 @@
+"""The hook for volumetric sources: reactions and other source terms of the Nernst-Planck equations.
+
+A reaction provides its stoichiometry and its rate law, written once:
+
+    class Reaction(Protocol):
+        stoichiometry: Mapping[str, float]       # nu_i: < 0 consumed, > 0 produced
+        def rate(self, c, field_magnitude) -> ufl.Expr   # R (mol/(m^3 s))
+
+``c`` maps species names to UFL concentrations (mol/m^3) and ``field_magnitude`` is a smooth |E|
+(V/m). The solver adds sum_r nu_{i,r} R_r to the Nernst-Planck residual of species i in every
+formulation. Anything else that acts like a volumetric source (e.g. a manufactured solution's
+forcing) implements :class:`VolumeSource` and may also add a charge density to Poisson.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import ufl
+
+
+@runtime_checkable
+class Reaction(Protocol):
+    """A reaction with mass-action (or any) kinetics; see the module docstring."""
+
+    stoichiometry: Mapping[str, float]
+
+    def rate(self, c: Mapping[str, Any], field_magnitude: Any) -> Any:
+        """Net forward rate R (mol/(m^3 s)) as a UFL expression."""
+        ...
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What a source term may depend on, all UFL in SI units.
+
+    ``concentrations``: name -> c (mol/m^3); ``potential``: phi (V); ``field_magnitude``: smooth
+    |E| (V/m); ``x``: spatial coordinate (m); ``time``: the time (s) of the new time level.
+    """
+
+    concentrations: Mapping[str, Any]
+    potential: Any
+    field_magnitude: Any
+    x: Any
+    time: Any
+
+
+@runtime_checkable
+class VolumeSource(Protocol):
+    """A volumetric source: species rates (mol/(m^3 s)) and an optional extra charge density
+    (C/m^3) on the right-hand side of Poisson."""
+
+    def species_rates(self, context: SourceContext) -> Mapping[str, Any]: ...
+
+    def charge_density(self, context: SourceContext) -> Any | None: ...
+
+
+@dataclass(frozen=True)
+class ReactionSources:
+    """The reactions as a VolumeSource: species i gains sum_r nu_{i,r} R_r."""
+
+    reactions: tuple[Reaction, ...]
+
+    def species_rates(self, context: SourceContext) -> dict[str, Any]:
+        rates: dict[str, Any] = {}
+        for reaction in self.reactions:
+            rate = reaction.rate(context.concentrations, context.field_magnitude)
+            for name, nu in reaction.stoichiometry.items():
+                term = nu * rate
+                rates[name] = term if name not in rates else rates[name] + term
+        return rates
+
+    def charge_density(self, context: SourceContext) -> None:
+        return None
+
+
+def check_reactions(reactions: Sequence[Reaction], valences: Mapping[str, float]) -> None:
+    """Every species a reaction names must exist, and each reaction must conserve charge."""
+    for reaction in reactions:
+        unknown = set(reaction.stoichiometry) - set(valences)
+        if unknown:
+            raise ValueError(f"reaction {reaction!r} names unknown species {sorted(unknown)}; "
+                             f"the electrolyte has {sorted(valences)}")
+        charge = sum(nu * valences[name] for name, nu in reaction.stoichiometry.items())
+        if abs(charge) > 1e-12:
+            raise ValueError(f"reaction {reaction!r} does not conserve charge "
+                             f"(sum nu_i z_i = {charge})")
+
+
+def reacting_species(reactions: Sequence[Reaction]) -> set[str]:
+    """Names of the species that take part in at least one reaction."""
+    return {name for r in reactions for name, nu in r.stoichiometry.items() if nu != 0}
+
+
+@dataclass(frozen=True)
+class FirstOrderConversion:
+    """A <-> B with R = k_forward c_A - k_backward c_B (mol/(m^3 s)); rate constants in 1/s.
+
+    The simplest reaction (a verification aid for the source hook), e.g. a neutral isomerisation.
+    """
+
+    reactant: str
+    product: str
+    forward_rate: float  # 1/s
+    backward_rate: float  # 1/s
+
+    @property
+    def stoichiometry(self) -> dict[str, float]:
+        return {self.reactant: -1.0, self.product: 1.0}
+
+    def rate(self, c, field_magnitude):
+        return self.forward_rate * c[self.reactant] - self.backward_rate * c[self.product]
+
+
+__all__ = ["FirstOrderConversion", "Reaction", "ReactionSources", "SourceContext", "VolumeSource",
+           "check_reactions", "reacting_species", "ufl"]

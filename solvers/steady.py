@@ -1,0 +1,78 @@
+"""Steady solves by parameter continuation with cut-back on divergence.
+
+The parameters (applied voltage, surface charges and potentials, reservoir values, or the clamp
+current) move along the straight line from the last converged values to the target,
+s in [0, 1]. The first try is the whole way (with the log formulation and the step limiter one
+jump usually works); a divergence restores the last converged state and halves the step; a
+success lets the next step grow again. After ``max_cutbacks`` consecutive cut-backs the solve
+gives up with a SolverDivergedError that says where it stalled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from solvers.nonlinear import NewtonReport, SolverDivergedError
+
+
+class ContinuationTarget(Protocol):
+    """What the continuation needs from a model."""
+
+    def solve_at(self, parameters: Mapping, context: str) -> NewtonReport: ...
+
+    def save_state(self) -> Any: ...
+
+    def restore_state(self, saved: Any) -> None: ...
+
+
+@dataclass
+class ContinuationReport:
+    """The path a continuation took."""
+
+    steps: list[float] = field(default_factory=list)  # accepted values of s
+    newton_iterations: int = 0
+    cutbacks: int = 0
+    reports: list[NewtonReport] = field(default_factory=list)
+
+
+def interpolate(start: Mapping, target: Mapping, s: float) -> dict:
+    """(1 - s) start + s target, key by key (keys missing from ``start`` jump to the target)."""
+    return {k: (1 - s) * start.get(k, v) + s * v for k, v in target.items()}
+
+
+def continuation(model: ContinuationTarget, start: Mapping, target: Mapping,
+                 max_cutbacks: int = 10, growth: float = 2.0,
+                 describe: Callable[[Mapping], str] = str) -> ContinuationReport:
+    """Move the converged state at ``start`` to the one at ``target``; see the module docstring."""
+    report = ContinuationReport()
+    saved = model.save_state()
+    s, ds, consecutive = 0.0, 1.0, 0
+    while s < 1.0:
+        s_try = min(1.0, s + ds)
+        parameters = interpolate(start, target, s_try)
+        try:
+            newton = model.solve_at(parameters, context=f"continuation s={s_try:.4g}")
+        except SolverDivergedError as error:
+            model.restore_state(saved)
+            consecutive += 1
+            report.cutbacks += 1
+            if consecutive > max_cutbacks:
+                raise SolverDivergedError(
+                    error.reason, iterations=error.iterations, residual_norm=error.residual_norm,
+                    context=f"continuation stalled at s={s:.4g} (step {ds:.3g}) after "
+                            f"{consecutive - 1} consecutive cut-backs",
+                    message=f"could not reach {describe(target)}; last converged at "
+                            f"{describe(interpolate(start, target, s))}") from error
+            ds *= 0.5
+            continue
+        s = s_try
+        saved = model.save_state()
+        report.steps.append(s)
+        report.reports.append(newton)
+        report.newton_iterations += newton.iterations
+        if consecutive == 0:
+            ds *= growth
+        consecutive = 0
+    return report
