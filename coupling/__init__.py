@@ -1,0 +1,46 @@
+"""Circuit coupling: memristor providers, the neuron circuit, its implicit integrator, spikes.
+
+Pure Python + numpy (never imports dolfinx, petsc4py, gmsh, ``meshes`` or ``solvers``): a live
+PNP slit enters only through the provider protocol (``provider.MemristorProvider``).
+
+- providers: ``ReducedMemristor`` (``reduced_model.json``), ``HodgkinHuxleyChannel``,
+  ``Resistor``; protocol ``MemristorProvider`` / ``LaneProvider``;
+- circuit: ``Circuit``, ``Branch``; stimuli ``ConstantCurrent``, ``StepCurrent``, ``Pulse``,
+  ``PulseTrain``, ``SineCurrent``, ``PiecewiseLinearCurrent``;
+- integration: ``CircuitIntegrator``, ``IntegratorOptions``; spikes: ``SpikeDetector``;
+- analyses: ``fi_curve``, ``pulse_threshold``, ``repetitive_firing_threshold``;
+- ``hodgkin_huxley_circuit``: the 1952 squid-axon membrane for verification.
+"""
+
+from coupling.analysis import (
+    FICurve,
+    ThresholdResult,
+    fi_curve,
+    pulse_threshold,
+    repetitive_firing_threshold,
+    simulate_lanes,
+)
+from coupling.circuit import Branch, Circuit
+from coupling.elements import Resistor
+from coupling.hodgkin_huxley import HodgkinHuxleyChannel, hodgkin_huxley_circuit
+from coupling.integrator import CircuitIntegrator, IntegrationError, IntegratorOptions
+from coupling.provider import LaneProvider, MemristorProvider, as_lanes
+from coupling.reduced import ReducedMemristor, ReducedModel
+from coupling.spikes import SpikeDetector
+from coupling.stimulus import (
+    ConstantCurrent,
+    PiecewiseLinearCurrent,
+    Pulse,
+    PulseTrain,
+    SineCurrent,
+    StepCurrent,
+)
+
+__all__ = [
+    "Branch", "Circuit", "CircuitIntegrator", "ConstantCurrent", "FICurve",
+    "HodgkinHuxleyChannel", "IntegrationError", "IntegratorOptions", "LaneProvider",
+    "MemristorProvider", "PiecewiseLinearCurrent", "Pulse", "PulseTrain", "ReducedMemristor",
+    "ReducedModel", "Resistor", "SineCurrent", "SpikeDetector", "StepCurrent", "ThresholdResult",
+    "as_lanes", "fi_curve", "hodgkin_huxley_circuit", "pulse_threshold",
+    "repetitive_firing_threshold", "simulate_lanes",
+]

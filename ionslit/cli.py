@@ -6,7 +6,6 @@ Exit codes: 0 success, 2 invalid input (nothing written), 1 failure while runnin
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,28 +16,13 @@ from ionslit.logs import configure_logging, get_logger
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID_INPUT = 0, 1, 2
 
 
-def parse_petsc_options(text: str) -> dict[str, str]:
-    """``"-snes_rtol 1e-8 -snes_monitor"`` -> ``{"snes_rtol": "1e-8", "snes_monitor": ""}``."""
-    options: dict[str, str] = {}
-    key = None
-    for token in shlex.split(text):
-        if token.startswith("-") and not _is_number(token):
-            key = token.lstrip("-")
-            options[key] = ""
-        elif key is None:
-            raise ValueError(f"PETSc option value '{token}' has no option name before it")
-        else:
-            options[key] = token
-            key = None
-    return options
-
-
-def _is_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
+def _add_verbosity(parser: argparse.ArgumentParser, default: object) -> None:
+    """-v / -q, accepted before and after the sub-command."""
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", default=default,
+                           help="debug output")
+    verbosity.add_argument("-q", "--quiet", action="store_true", default=default,
+                           help="warnings and errors only")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,13 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Nanofluidic memristive slits (Poisson-Nernst-Planck + ion pairing) and neurons.",
     )
     parser.add_argument("--version", action="version", version=f"ionslit {__version__}")
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="debug output")
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    _add_verbosity(parser, default=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def case_command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
+        _add_verbosity(sub, default=argparse.SUPPRESS)
         sub.add_argument("case", type=Path, help="TOML case file")
         sub.add_argument(
             "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",

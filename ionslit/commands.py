@@ -9,8 +9,10 @@ from pathlib import Path
 from mpi4py import MPI
 
 from ionslit.case import CaseError, LoadedCase, load_case
-from ionslit.cli import EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK, parse_petsc_options
+from ionslit.cli import EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK
+from solvers.nonlinear import parse_petsc_options
 from ionslit.logs import get_logger
+from ionslit.output import atomic_write_json
 
 log = get_logger("cli")
 
@@ -20,7 +22,8 @@ def _load(args: argparse.Namespace) -> LoadedCase | None:
     try:
         return load_case(args.case, args.overrides)
     except CaseError as error:
-        log.error("invalid case file %s", error)
+        if MPI.COMM_WORLD.rank == 0:  # every rank found the same problems: report them once
+            log.error("invalid case file %s", error)
         return None
 
 
@@ -61,6 +64,8 @@ def mesh(args: argparse.Namespace) -> int:
     path = Path(directory) / "mesh.xdmf"
     write_mesh_xdmf(slit_mesh, path)
     report = adequacy_report(slit_mesh, spec)
+    if MPI.COMM_WORLD.rank == 0:
+        atomic_write_json(path.with_suffix(".report.json"), report.to_dict())
     log.info("%s", report.format())
     log.info("wrote %s", path)
     return EXIT_OK
@@ -74,13 +79,14 @@ def run(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_INVALID_INPUT
     try:
-        petsc_options = parse_petsc_options(args.petsc)
+        parse_petsc_options(args.petsc)
     except ValueError as error:
-        log.error("--petsc: %s", error)
+        if MPI.COMM_WORLD.rank == 0:
+            log.error("--petsc: %s", error)
         return EXIT_INVALID_INPUT
     directory = Path(args.output or default_results_directory(loaded))
     try:
-        run_study(loaded, directory, overwrite=args.overwrite, petsc_options=petsc_options)
+        run_study(loaded, directory, overwrite=args.overwrite, petsc_command_line=args.petsc)
     except StudyFailed as failure:
         log.error("run failed: %s", failure)
         return EXIT_INVALID_INPUT if failure.invalid_input else EXIT_FAILURE

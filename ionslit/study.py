@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 from mpi4py import MPI
 
 from ionslit.case import LoadedCase
@@ -37,17 +35,17 @@ def _prepare_directory(directory: Path, overwrite: bool, comm: MPI.Comm) -> None
 
 
 def run_study(
-    loaded: LoadedCase, directory: Path, overwrite: bool, petsc_options: dict[str, Any]
+    loaded: LoadedCase, directory: Path, overwrite: bool, petsc_command_line: str = ""
 ) -> None:
     """Run the case into ``directory``; raises ``StudyFailed`` (after recording it) on failure."""
     comm = MPI.COMM_WORLD
     _prepare_directory(directory, overwrite, comm)
-    manifest = Manifest(directory, loaded, comm.size, petsc_options)
+    manifest = Manifest(directory, loaded, comm.size, {})
     if comm.rank == 0:
         manifest.start()
     log.info("running '%s' on %d rank(s) into %s", loaded.case.name, comm.size, directory)
     try:
-        execute(loaded, directory, petsc_options, manifest, comm)
+        execute(loaded, directory, petsc_command_line, manifest, comm)
     except KeyboardInterrupt:
         _finish(manifest, comm, "interrupted", "interrupted by the user (SIGINT)")
         raise StudyFailed("interrupted") from None
@@ -65,15 +63,10 @@ def _finish(manifest: Manifest, comm: MPI.Comm, status: str, reason: str = "") -
 
 
 def execute(
-    loaded: LoadedCase, directory: Path, petsc_options: dict[str, Any], manifest: Manifest,
+    loaded: LoadedCase, directory: Path, petsc_command_line: str, manifest: Manifest,
     comm: MPI.Comm,
 ) -> None:
-    """The study itself: mesh the geometry and record its adequacy."""
-    from ionslit import translate
-    from meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
+    """The study the case describes."""
+    from ionslit.slit_study import run_slit
 
-    case = loaded.case
-    spec = translate.mesh_spec(case)
-    slit_mesh = build_slit_mesh(translate.geometry(case), spec, comm, cache_dir=case.mesh.cache_dir)
-    write_mesh_xdmf(slit_mesh, directory / "mesh.xdmf")
-    manifest.extra["mesh"] = adequacy_report(slit_mesh, spec).to_dict()
+    run_slit(loaded, directory, petsc_command_line, manifest, comm)

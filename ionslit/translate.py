@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ionslit.case.schema import Case
+from ionslit.output import read_csv
 from meshes.estimate import estimate_cell_count
 from meshes.geometry import (
     ConeGeometry,
@@ -15,7 +18,16 @@ from meshes.geometry import (
 from meshes.kinds import characteristic_lengths
 from solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
 from solvers.electrolyte import Electrolyte, Species, debye_length
+from solvers.model import SolverOptions
+from solvers.protocols import (
+    PiecewiseLinearVoltage,
+    PulseTrain,
+    SineVoltage,
+    TriangleVoltage,
+    VoltageProtocol,
+)
 from solvers.scales import dimensionless_groups
+from solvers.time_stepping import TimeSteppingOptions
 
 _GEOMETRY_CLASSES = {
     "slit": SlitGeometry,
@@ -117,3 +129,47 @@ def peak_voltage(case: Case) -> float | None:
         "current_clamp": lambda: [],
     }[p.kind]()
     return max((abs(v) for v in values), default=None)
+
+
+def solver_options(case: Case, petsc_command_line: str = "") -> SolverOptions:
+    """Numerical options for ``[solver]``; ``petsc_command_line`` (``--petsc``) is merged last."""
+    section = case.solver
+    return SolverOptions(
+        formulation=section.formulation,
+        time_scheme=section.time_scheme,
+        petsc_options=dict(section.petsc),
+        petsc_options_string=petsc_command_line,
+        max_continuation_cutbacks=section.max_cutbacks,
+    )
+
+
+def time_stepping_options(case: Case) -> TimeSteppingOptions:
+    """Step-size control for ``[solver]`` (seconds)."""
+    section = case.solver
+    return TimeSteppingOptions(initial_step=section.initial_step, max_step=section.max_step,
+                               min_step=section.min_step, max_cutbacks=section.max_cutbacks)
+
+
+def voltage_protocol(case: Case) -> tuple[VoltageProtocol, float]:
+    """The transient voltage protocol for ``[protocol]`` and its end time (s)."""
+    p = case.protocol
+    if p.kind == "step":
+        edges = np.concatenate([[0.0], np.cumsum(p.durations)])
+        times = np.repeat(edges[1:-1], 2)  # a jump at every interior edge
+        voltages = np.repeat(p.voltages, 2)[1:-1]
+        times = np.concatenate([[0.0], times, [edges[-1]]])
+        voltages = np.concatenate([[p.voltages[0]], voltages, [p.voltages[-1]]])
+        return PiecewiseLinearVoltage(tuple(times), tuple(voltages)), float(edges[-1])
+    if p.kind == "sine":
+        return SineVoltage(p.amplitude, p.frequency, p.offset), p.cycles / p.frequency
+    if p.kind == "triangle":
+        return TriangleVoltage(p.amplitude, p.frequency), p.cycles / p.frequency
+    if p.kind == "pulse_train":
+        protocol = PulseTrain(p.baseline, p.baseline + p.amplitude, p.width, p.period, p.delay,
+                              p.count)
+        return protocol, p.delay + p.count * p.period
+    if p.kind == "piecewise_linear":
+        table = read_csv(p.file)
+        return PiecewiseLinearVoltage(tuple(table["time_s"]), tuple(table["voltage_V"])), \
+            float(table["time_s"][-1])
+    raise ValueError(f"protocol kind '{p.kind}' is not a transient voltage protocol")

@@ -1,8 +1,26 @@
 """Physics core: Poisson-Nernst-Planck for nanofluidic slits (steady, transient, current clamp).
 
-Inputs are frozen dataclasses in SI units (Electrolyte/Species, Boundary with SurfaceCharge or
-SurfacePotential walls, SolverOptions, TimeSteppingOptions, voltage protocols); PNPModel ties them
-to a meshes.SlitMesh; everything returned is SI.
+Inputs are frozen dataclasses in SI units; ``PNPModel`` ties them to a ``meshes.SlitMesh``;
+everything returned is SI. Where things live:
+
+- constants.py      CODATA/SI 2019 constants, thermal_voltage(T)
+- electrolyte.py    Species, Electrolyte, debye_length, gouy_chapman_length
+- scales.py         Scales (nondimensionalisation), dimensionless_groups
+- boundary.py       Boundary(left, right, walls={name: SurfaceCharge | SurfacePotential})
+- formulations.py   c(u): 'log' (u = ln c, default) and 'primitive' (u = c)
+- reactions.py      the source hook: Reaction / VolumeSource protocols, FirstOrderConversion
+- pnp_forms.py      the Poisson and Nernst-Planck residuals; the Nernst-Planck flux
+- nonlinear.py      SNES set-up, option merging, step limiter, reason check, PC reset, LU reuse,
+                    SolverDivergedError
+- steady.py         parameter continuation with cut-back
+- clamp.py          current clamp: electrode potential as a real-space unknown
+- model.py          PNPModel, SolverOptions, SteadyResult
+- time_stepping.py  bdf_coefficients, TimeIntegrator (adaptive steps, milestones)
+- protocols.py      voltage protocols V(t) with milestones
+- observables.py    currents, charges, inventories, profiles, SI output fields (FieldOutput)
+- structured_mesh.py graded tensor-product SlitMeshes for verification and benchmarks
+
+Every operation on a model is collective: call it on all ranks.
 """
 
 import meshes  # noqa: F401  (loads MPI before dolfinx; must stay the first import)
@@ -18,6 +36,7 @@ from solvers.nonlinear import (
 )
 from solvers.observables import FieldOutput
 from solvers.protocols import (
+    ClampedCurrent,
     ConstantVoltage,
     PiecewiseLinearVoltage,
     PulseTrain,
@@ -30,7 +49,7 @@ from solvers.scales import Scales, dimensionless_groups, make_scales
 from solvers.time_stepping import StepRecord, TimeIntegrator, TimeSteppingOptions, run_protocol
 
 __all__ = [
-    "DEFAULT_PETSC_OPTIONS", "Boundary", "ConstantVoltage", "Electrolyte", "FieldOutput",
+    "DEFAULT_PETSC_OPTIONS", "Boundary", "ClampedCurrent", "ConstantVoltage", "Electrolyte", "FieldOutput",
     "FirstOrderConversion", "PNPModel", "PiecewiseLinearVoltage", "PulseTrain", "Reaction",
     "Scales", "SineVoltage", "SolverDivergedError", "SolverOptions", "SourceContext", "Species",
     "SteadyResult", "StepRecord", "StepVoltage", "SurfaceCharge", "SurfacePotential",

@@ -63,7 +63,7 @@ class CurrentClamp:
             [state_equation, self.current_equation], [model.state, self.voltage], model.bcs,
             model.petsc_options, name="clamp", max_step=model.options.max_newton_step,
             limited=[model.limited_dofs, None],
-            reuse=model.options.reuse,
+            reuse=model.options.reuse, max_contraction=model.options.max_contraction,
             max_krylov_iterations=model.options.max_krylov_iterations)
 
     @property

@@ -21,10 +21,11 @@ Side = Literal["left", "right"]
 class Species:
     """One dissolved species.
 
-    ``valence`` is the charge number z (e.g. +1, -2, 0 for a neutral pair); ``diffusivity`` D (m^2/s)
-    may be 0 for an immobile species (its Nernst-Planck equation reduces to dc/dt = sources);
-    ``concentration_left`` / ``concentration_right`` are the bulk concentrations (mol/m^3,
-    1 mM = 1 mol/m^3) held at the left and right reservoir ends (electrodes).
+    ``valence`` is the charge number z (e.g. +1, -2, 0 for a neutral pair); ``diffusivity``
+    D (m^2/s) may be 0 for an immobile species (its Nernst-Planck equation reduces to
+    dc/dt = sources, and it needs no reservoir condition); ``concentration_left`` /
+    ``concentration_right`` are the bulk concentrations (mol/m^3, 1 mM = 1 mol/m^3) held at the
+    left and right reservoir ends (electrodes).
     """
 
     name: str

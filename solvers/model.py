@@ -13,7 +13,6 @@ protocol (for time_stepping.TimeIntegrator and, later, the circuit coupling):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -23,7 +22,6 @@ import dolfinx
 import dolfinx.fem.petsc
 import numpy as np
 import ufl
-from mpi4py import MPI
 
 from meshes.slit_mesh import SlitMesh
 from solvers.boundary import Boundary
@@ -61,9 +59,12 @@ class SolverOptions:
     - ``quadrature_degree``: for all forms (2: exact enough for exp(u) with P1, fast).
     - ``max_newton_step``: the limiter's cap on |du|_inf in scaled units (V_T, ln c); None: off.
     - ``max_continuation_cutbacks``: consecutive cut-backs before a steady solve gives up.
-    - ``reuse``: 'none' (fresh Jacobian and LU every Newton iteration), 'lu' (GMRES on lagged
-      LU factors, fresh Jacobians) or 'jacobian' (chord iterations on a lagged Jacobian and its
-      factors); both reuse modes fall back to fresh factors when convergence slows down.
+    - ``reuse`` (time steps): 'jacobian' (default: chord iterations on a lagged Jacobian and its
+      LU factors, refreshed when an iteration reduces the residual by less than
+      ``max_contraction``), 'lu' (GMRES on lagged LU factors with fresh Jacobians) or 'none'
+      (Newton with a fresh Jacobian and LU every iteration). Steady solves always use 'none'.
+      Both reuse modes converge to the same tolerances as Newton; a time step that fails with
+      lagged factors is retried with fresh ones before it counts as a failure.
     - ``field_smoothing``: delta in |E| = sqrt(|grad phi|^2 + delta^2) (units V_T / L0).
     """
 
@@ -76,7 +77,8 @@ class SolverOptions:
     quadrature_degree: int = 2
     max_newton_step: float | None = 5.0
     max_continuation_cutbacks: int = 10
-    reuse: Literal["none", "lu", "jacobian"] = "none"
+    reuse: Literal["none", "lu", "jacobian"] = "jacobian"
+    max_contraction: float = 0.25
     max_krylov_iterations: int = 12
     field_smoothing: float = 1e-6
 
@@ -192,6 +194,13 @@ class PNPModel:
         if missing:
             raise ValueError(f"boundary groups {missing} are not in the mesh; it has "
                              f"{sorted(groups)}")
+        seen: dict[int, str] = {}
+        for name in needed:
+            for tag in groups[name]:
+                if tag in seen:
+                    raise ValueError(f"boundary groups {seen[tag]!r} and {name!r} overlap (e.g. "
+                                     "'walls' contains 'slit_wall_top'): list each wall once")
+                seen[tag] = name
 
     def facets(self, group: str) -> np.ndarray:
         """Local indices of the facets in the named boundary group."""
@@ -244,9 +253,18 @@ class PNPModel:
                     dofs = dolfinx.fem.locate_dofs_topological(self.space.sub(k), tdim - 1, facets)
                     value = self.parameters.reservoir_unknown[(s.name, side)]
                     bcs.append(dolfinx.fem.dirichletbc(value, dofs, self.space.sub(k)))
+        electrode_dofs = np.concatenate([
+            dolfinx.fem.locate_dofs_topological(self.space.sub(0), tdim - 1, self.facets(g))
+            for g in electrodes.values() if g is not None])
         for wall, value in self.parameters.surface_potential.items():
             dofs = dolfinx.fem.locate_dofs_topological(self.space.sub(0), tdim - 1,
                                                        self.facets(wall))
+            shared = self.comm.allreduce(int(np.intersect1d(dofs, electrode_dofs).size))
+            if shared:
+                raise ValueError(f"fixed-potential wall {wall!r} touches an electrode ({shared} "
+                                 "shared nodes): its potential and the electrode's would "
+                                 "contradict there; fix the potential of walls away from the "
+                                 "electrodes (e.g. slit walls only)")
             bcs.append(dolfinx.fem.dirichletbc(value, dofs, self.space.sub(0)))
         return bcs
 
@@ -283,7 +301,7 @@ class PNPModel:
             self._solver = NewtonSolver(
                 self.residual_form, self.state, self.bcs, self.petsc_options, name="pnp",
                 max_step=self.options.max_newton_step, limited=[self.limited_dofs],
-                reuse=self.options.reuse,
+                reuse=self.options.reuse, max_contraction=self.options.max_contraction,
                 max_krylov_iterations=self.options.max_krylov_iterations)
         return self._solver
 
@@ -336,11 +354,8 @@ class PNPModel:
         self.parameters.electrode_potential.value = voltage / sc.potential
         scratch = dolfinx.fem.Function(self.scalar_space)
 
-        def values(field):
-            if isinstance(field, dolfinx.fem.Function):
-                scratch.interpolate(field)
-            else:
-                scratch.interpolate(field)
+        def values(data):  # callable or Function -> nodal values on the P1 space
+            scratch.interpolate(data)
             return scratch.x.array.copy()
 
         if potential is not None:
@@ -349,10 +364,10 @@ class PNPModel:
                 phi -= (voltage / sc.potential) * self.left_indicator.x.array
             self.state.x.array[self._field_dofs[0]] = phi
         names = [s.name for s in self.species]
-        for name, field in (concentrations or {}).items():
+        for name, data in (concentrations or {}).items():
             k = 1 + names.index(name)
             self.state.x.array[self._field_dofs[k]] = self.formulation.unknown(
-                values(field) / sc.concentration)
+                values(data) / sc.concentration)
         self.state.x.scatter_forward()
         targets = dict(self._targets)
         targets[("V",)] = voltage / sc.potential
@@ -397,7 +412,11 @@ class PNPModel:
 
     # ------------------------------------------------------------------------------------------
     # steady solves
+    def _active_solver(self) -> NewtonSolver:
+        return self.clamp.solver if self.clamped else self.solver
+
     def _set_steady_mode(self) -> None:
+        self._active_solver().reuse = "none"
         for b in self.parameters.bdf:
             b.value = 0.0
         for name, reg in self.parameters.steady_regularisation.items():
@@ -427,7 +446,11 @@ class PNPModel:
             if self.clamped:
                 start.pop(("I",), None)
             self.parameters.assign(start)
-            report = self.solve_at(start, context="cold start")
+            try:
+                report = self.solve_at(start, context="cold start")
+            except SolverDivergedError:
+                self._cold_start()  # leave the initial guess, not a failed iterate
+                raise
             total.newton_iterations += report.iterations
             total.reports.append(report)
             self._converged_parameters = self.parameters.continuation_values()
@@ -448,10 +471,12 @@ class PNPModel:
         """Steady state with the driven electrode at ``voltage`` (V) and the current targets
         (surface charges/potentials, reservoir concentrations), by continuation from the last
         steady state (or from a cold start)."""
+        if self.boundary.left is None and voltage != 0.0:
+            raise ValueError("this model has no driven (left) electrode: only voltage = 0")
         if self.clamped:
             self.release_clamp()
         target = dict(self._targets)
-        target[("V",)] = voltage / self.scales.potential if self.boundary.left else 0.0
+        target[("V",)] = voltage / self.scales.potential
         path = self._steady(target)
         return self._steady_result(path)
 
@@ -509,9 +534,11 @@ class PNPModel:
 
     def try_step(self, dt: float, voltage: float | None = None) -> float:
         """Solve the step from the accepted state at ``self.time`` to ``self.time + dt`` (s) with
-        the driven electrode at ``voltage`` (V; ignored under a current clamp). Returns the total
-        current (A) into the electrolyte at the driven electrode. Raises SolverDivergedError
-        (state restored) when Newton fails; call ``accept()`` or ``reject()`` afterwards."""
+        the driven electrode at ``voltage`` (V; None keeps the present one; ignored under a
+        current clamp). Returns the total current (A) into the electrolyte at the driven
+        electrode. Raises SolverDivergedError (state restored) when Newton fails; call
+        ``accept()`` or ``reject()`` afterwards (a rejected step can be tried again with another
+        dt or voltage, e.g. by an implicit circuit iteration)."""
         if self._converged_parameters is None:
             raise RuntimeError("time stepping starts from a steady state: call solve_steady first")
         if not dt > 0:
@@ -521,15 +548,19 @@ class PNPModel:
             const.value = value
         for reg in self.parameters.steady_regularisation.values():
             reg.value = 0.0
+        self._active_solver().reuse = self.options.reuse
         self.parameters.time.value = self.time + dt
         parameters = dict(self._targets)
         if self.clamped:
             parameters.pop(("V",))
             parameters[("I",)] = self.clamp.target_current
             self.clamp.set_charge_history(b, self._charge_history["left"])
+        elif voltage is not None:
+            if self.boundary.left is None and voltage != 0.0:
+                raise ValueError("this model has no driven (left) electrode: only voltage = 0")
+            parameters[("V",)] = voltage / self.scales.potential
         else:
-            parameters[("V",)] = 0.0 if voltage is None or self.boundary.left is None \
-                else voltage / self.scales.potential
+            parameters[("V",)] = float(self.parameters.electrode_potential.value)
         # Predictor: linear extrapolation of the last two levels (else the last level, with a
         # change of V spread along the ramp).
         extrapolate = self._levels >= 2 and self._dt_prev is not None
@@ -547,12 +578,20 @@ class PNPModel:
         except SolverDivergedError:
             self.state.x.array[:] = self.history[0].x.array
             self.parameters.assign(saved_parameters)
+            if self.clamped:
+                self.clamp.voltage_from_model()
             raise
         currents = self.observables.electrode_currents(b, self._charge_history)
         self._pending = {"dt": dt, "report": report, "currents": currents,
                          "charges": self.observables.electrode_charges_scaled()}
         self.last_currents = currents
         return currents["current_A"]
+
+    @property
+    def iteration_targets(self) -> tuple[int, int]:
+        """(easy, hard) nonlinear iteration counts per time step for the step controller:
+        Newton converges in 2-3 iterations, chord iterations (reuse='jacobian') in 5-9."""
+        return (6, 12) if self.options.reuse == "jacobian" else (3, 7)
 
     @property
     def last_report(self) -> NewtonReport | None:
@@ -580,12 +619,51 @@ class PNPModel:
         self.state.x.array[:] = self.history[0].x.array
         if self._converged_parameters is not None:
             self.parameters.assign(self._converged_parameters)
+        if self._clamp is not None:
+            self._clamp.voltage_from_model()
 
     def restart_history(self) -> None:
         """Forget the older time level: the next step is backward Euler (after a jump in the
         forcing, where BDF2's smoothness assumption fails)."""
         self._levels = min(self._levels, 1)
         self._dt_prev = None
+
+    def snapshot(self) -> dict:
+        """Everything a transient needs to continue from here (same mesh partition): the
+        state and its two history levels (local arrays incl. ghosts), time (s), BDF and
+        electrode-charge history, parameters and targets, clamp mode and target. For
+        checkpoints and for rolling a coupled simulation back; see ``restore``."""
+        return {
+            "state": self.state.x.array.copy(),
+            "history": [h.x.array.copy() for h in self.history],
+            "time": self.time, "dt_prev": self._dt_prev, "levels": self._levels,
+            "charge_history": {k: list(v) for k, v in self._charge_history.items()},
+            "parameters": self.parameters.continuation_values(),
+            "converged_parameters": None if self._converged_parameters is None
+            else dict(self._converged_parameters),
+            "targets": dict(self._targets),
+            "clamped": self.clamped,
+            "clamp_target": self._clamp.target_current if self._clamp is not None else None,
+            "last_currents": dict(self.last_currents),
+        }
+
+    def restore(self, snapshot: dict) -> None:
+        """Return to a ``snapshot()`` of this model (discarding a pending step)."""
+        self._pending = None
+        self.state.x.array[:] = snapshot["state"]
+        for h, values in zip(self.history, snapshot["history"]):
+            h.x.array[:] = values
+        self.time, self._dt_prev = snapshot["time"], snapshot["dt_prev"]
+        self._levels = snapshot["levels"]
+        self._charge_history = {k: list(v) for k, v in snapshot["charge_history"].items()}
+        self.parameters.assign(snapshot["parameters"])
+        self._converged_parameters = snapshot["converged_parameters"]
+        self._targets = dict(snapshot["targets"])
+        self.last_currents = dict(snapshot["last_currents"])
+        self.clamped = snapshot["clamped"]
+        if snapshot["clamp_target"] is not None:
+            self.clamp.set_target(snapshot["clamp_target"])
+            self.clamp.voltage_from_model()
 
     # ------------------------------------------------------------------------------------------
     def dimensionless_groups(self, voltage: float | None = None) -> dict[str, float]:
@@ -603,9 +681,4 @@ class PNPModel:
                                     length=length, voltage=voltage, reactions=self.reactions)
 
 
-def global_sum(comm: MPI.Comm, value: float) -> float:
-    """Sum of rank-local contributions (assemble_scalar returns the local part only)."""
-    return float(comm.allreduce(value, op=MPI.SUM))
-
-
-__all__ = ["PNPModel", "SolverOptions", "SteadyResult", "SolverDivergedError", "math"]
+__all__ = ["PNPModel", "SolverDivergedError", "SolverOptions", "SteadyResult"]

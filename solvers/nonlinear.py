@@ -61,6 +61,8 @@ REUSE_KSP_OPTIONS: dict[str, Any] = {
 #: its LU factors (fresh residuals only). Both reuse modes refresh automatically.
 REUSE_MODES = ("none", "lu", "jacobian")
 
+PETSC_ERR_PYTHON = 101  # PETSc's code for a Python exception raised inside a callback
+
 _SNES_REASONS = {getattr(PETSc.SNES.ConvergedReason, k): k
                  for k in dir(PETSc.SNES.ConvergedReason) if k.isupper()}
 
@@ -184,8 +186,7 @@ class NewtonSolver:
         self.max_step = max_step
         if reuse not in REUSE_MODES:
             raise ValueError(f"reuse {reuse!r}: choose one of {REUSE_MODES}")
-        self.reuse = reuse
-        self.reuse_factorization = reuse != "none"
+        self._reuse = reuse
         self.max_krylov_iterations = max_krylov_iterations
         self.max_contraction = max_contraction
         self.stagnation_window = stagnation_window
@@ -206,12 +207,8 @@ class NewtonSolver:
             options = merge_petsc_options(options, REUSE_KSP_OPTIONS)
         self._set_options(options)
 
-        # Timed callbacks (same assembly routines NonlinearProblem installed).
-        blocks = self.problem.b.getAttr("_blocks")
-        self._function_ctx = {"u": self.problem.u, "residual": self.problem.F,
-                              "jacobian": self.problem.J, "bcs": self.bcs}
-        if blocks is not None:
-            self._function_ctx["_blocks"] = blocks
+        # Our own timed callbacks replace the ones NonlinearProblem installed.
+        self._blocks = self.problem.b.getAttr("_blocks")  # block layout (clamp) or None
         self._jacobian_ctx = {"u": self.problem.u, "jacobian": self.problem.J,
                               "preconditioner": self.problem.preconditioner, "bcs": self.bcs}
         self.snes.setFunction(self._residual, self.problem.b)
@@ -226,6 +223,26 @@ class NewtonSolver:
         self._report: NewtonReport | None = None
         self._refresh_factorization = True
         _live_solvers.add(self)
+
+    @property
+    def reuse(self) -> str:
+        """Reuse mode for the next solves; 'none' and 'jacobian' can be switched freely, 'lu'
+        only if the solver was built with it (it needs the separate matrix P)."""
+        return self._reuse
+
+    @reuse.setter
+    def reuse(self, mode: str) -> None:
+        if mode not in REUSE_MODES:
+            raise ValueError(f"reuse {mode!r}: choose one of {REUSE_MODES}")
+        if (mode == "lu") != (self.problem.P_mat is not None) and mode != "none":
+            raise ValueError("switching to or from reuse='lu' needs a new solver")
+        if mode != self._reuse:
+            self._refresh_factorization = True
+        self._reuse = mode
+
+    @property
+    def reuse_factorization(self) -> bool:
+        return self._reuse != "none"
 
     # -- options ----------------------------------------------------------------------------
     def _set_options(self, options: Mapping[str, Any]) -> None:
@@ -264,10 +281,9 @@ class NewtonSolver:
         ghost_update = dolfinx.la.petsc._ghost_update
         ghost_update(x, PETSc.InsertMode.INSERT, PETSc.ScatterMode.FORWARD)
         dolfinx.fem.petsc.assign(x, self.problem.u)
-        blocks = self._function_ctx.get("_blocks")
-        if blocks is not None:
-            b.setAttr("_blocks", blocks)
-            x.setAttr("_blocks", blocks)
+        if self._blocks is not None:
+            b.setAttr("_blocks", self._blocks)
+            x.setAttr("_blocks", self._blocks)
         with b.localForm() as local:
             local.set(0.0)
         dolfinx.fem.petsc.assemble_vector(b, self.problem.F)
@@ -374,7 +390,10 @@ class NewtonSolver:
         self._norms.append(fnorm)
         if not np.isfinite(fnorm):
             return reason.DIVERGED_FUNCTION_NANORINF
-        if fnorm < atol:
+        # Chord iterations converge linearly: a residual below atol says little about the
+        # error there, so atol only accepts an initial iterate that already solves the problem;
+        # afterwards rtol, or a step below stol |x| (error <= step rho / (1 - rho)), decide.
+        if fnorm < atol and (its == 0 or self._reuse != "jacobian"):
             return reason.CONVERGED_FNORM_ABS
         if its > 0:
             if fnorm <= rtol * self._norms[0]:
@@ -436,6 +455,9 @@ class NewtonSolver:
             self.problem.solve()
         except PETSc.Error as error:  # e.g. a failed factorisation reported as an error
             self._report = None
+            if error.ierr == PETSC_ERR_PYTHON:  # an exception in our callbacks: a bug, not a
+                self.reset_preconditioner()  # divergence, so let it surface
+                raise
             report.solve_time = time.perf_counter() - t0
             report.iterations = self.snes.getIterationNumber()
             report.reason = f"PETSC_ERROR_{error.ierr}"

@@ -89,6 +89,7 @@ class Observables:
         self._region_forms: dict[str, dict] = {}
         self._wall_forms: dict[str, tuple] = {}
         self._tree = None
+        self._scratch = dolfinx.fem.Function(model.scalar_space)
 
     # -- currents --------------------------------------------------------------------------
     def electrode_charges_scaled(self) -> dict[str, float]:
@@ -125,7 +126,7 @@ class Observables:
             return float("nan")
         return current / voltage
 
-    def wall_charge(self, group: str) -> tuple[float, float]:
+    def wall_charge(self, group: str) -> tuple[float, float]:  # collective
         """Charge on a wall group: (total charge (C), mean surface charge density (C/m^2)).
 
         Conservative, like the currents: P(psi_wall) / K with psi_wall = 1 on the group's nodes,
@@ -260,8 +261,9 @@ class Observables:
         n_fields = 1 + len(m.species)
         values = np.full((len(points), n_fields), np.nan)
         if np.any(found):
-            # Mixed functions cannot be evaluated at points: copy each field to a P1 function.
-            scratch = dolfinx.fem.Function(m.scalar_space)
+            # Mixed functions cannot be evaluated at points: copy each field to a P1 function
+            # (created in __init__: creating a Function is collective).
+            scratch = self._scratch
             for k in range(n_fields):
                 scratch.x.array[:] = m.state.x.array[m._field_dofs[k]]
                 if k == 0 and m.left_indicator is not None:

@@ -1,7 +1,8 @@
 """Poisson-Nernst-Planck residuals in UFL, written like the equations (scaled units, see scales.py).
 
     Poisson:        -div(grad phi) = K (sum_i z_i c_i + rho_extra / (F c0))
-    Nernst-Planck:  dc_i/dt + div j_i = sum_r nu_{i,r} R_r,   j_i = -D_i (grad c_i + z_i c_i grad phi)
+    Nernst-Planck:  dc_i/dt + div j_i = sum_r nu_{i,r} R_r,
+                    j_i = -D_i (grad c_i + z_i c_i grad phi)
 
 Weak forms (tested with v, weighted by r in axisymmetric coordinates):
 
@@ -256,5 +257,6 @@ class PNPResiduals:
                    for i, s in enumerate(self.species) if s.valence != 0)
 
     def electrode_charge(self, indicator, factor=1.0):
-        """P(indicator) / K: scaled charge (units F c0 L0^d) on the electrode where indicator = 1."""
+        """P(indicator) / K: scaled charge (units F c0 L0^d) on the electrode where
+        indicator = 1."""
         return self.poisson(indicator, factor * (1.0 / self.poisson_coefficient))

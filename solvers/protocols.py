@@ -207,3 +207,23 @@ class PiecewiseLinearVoltage:
 
 VoltageProtocol = (ConstantVoltage | StepVoltage | SineVoltage | TriangleVoltage | PulseTrain
                    | PiecewiseLinearVoltage)
+
+
+@dataclass(frozen=True)
+class ClampedCurrent:
+    """Current clamp: the total current follows ``waveform`` (any protocol above, its values
+    read in amperes); the electrode potential is then an unknown of every step. E.g.
+    ``ClampedCurrent(ConstantVoltage(0.0))`` for the zero-current (reversal) potential in time,
+    ``ClampedCurrent(PulseTrain(0.0, 1e-3, ...))`` for current pulses."""
+
+    waveform: VoltageProtocol
+
+    def current(self, t: float) -> float:
+        """Total current (A) at time t (s)."""
+        return self.waveform.voltage(t)
+
+    def milestones(self, t0, t1):
+        return self.waveform.milestones(t0, t1)
+
+    def discontinuities(self, t0, t1):
+        return self.waveform.discontinuities(t0, t1)

@@ -18,8 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-import ufl
-
 
 @runtime_checkable
 class Reaction(Protocol):
@@ -115,4 +113,4 @@ class FirstOrderConversion:
 
 
 __all__ = ["FirstOrderConversion", "Reaction", "ReactionSources", "SourceContext", "VolumeSource",
-           "check_reactions", "reacting_species", "ufl"]
+           "check_reactions", "reacting_species"]

@@ -2,10 +2,12 @@
 
 Tensor-product node distributions with geometric grading give strongly anisotropic cells where
 the solution is layered (thin cells across a double layer, long ones along it), which keeps
-verification meshes small. Group names follow the meshes room: cell groups ``fluid``, ``slit``,
-``reservoir_left``, ``reservoir_right``; facet groups ``reservoir_left`` / ``reservoir_right``
-(the electrodes at the far ends), ``slit_wall_top``, ``slit_wall_bottom``, ``reservoir_walls``,
-``walls`` (all impermeable walls) and, for axisymmetric meshes, ``axis``.
+verification meshes small. Group names and tag numbers are those of ``meshes.kinds`` (the gmsh
+builders'): cells ``slit``, ``reservoir_left_bulk``, ``reservoir_right_bulk`` (union ``fluid``);
+facets ``reservoir_left`` / ``reservoir_right`` (the electrodes at the far ends),
+``slit_wall_top``, ``slit_wall_bottom``, ``reservoir_wall_left/right`` (x = 0 / L beside the
+mouths), ``reservoir_side_left/right`` (the other reservoir faces), union ``walls``; ``axis``
+for axisymmetric channels.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import ufl
 from mpi4py import MPI
 
 from meshes.geometry import SlitGeometry
+from meshes.kinds import CELL_TAGS, FACET_TAGS
 from meshes.slit_mesh import SlitMesh
 
 
@@ -146,27 +149,36 @@ def slit_with_reservoirs(comm: MPI.Comm, length: float, height: float, reservoir
 
     mesh = _mesh_from_grid(comm, x_nodes, y_nodes, fluid)
     tol = 1e-9 * min(height, length)
+    C, F = CELL_TAGS, FACET_TAGS
     cell_tags = _tags(mesh, 2, [
-        (1, lambda x: (x[0] > -tol) & (x[0] < length + tol)),
-        (2, lambda x: x[0] <= tol),
-        (3, lambda x: x[0] >= length - tol)], boundary=False)
+        (C["slit"], lambda x: (x[0] > -tol) & (x[0] < length + tol)),
+        (C["reservoir_left_bulk"], lambda x: x[0] <= tol),
+        (C["reservoir_right_bulk"], lambda x: x[0] >= length - tol)], boundary=False)
     in_slit = lambda x: (x[0] > -tol) & (x[0] < length + tol)  # noqa: E731
     facet_tags = _tags(mesh, 1, [
-        (1, lambda x: np.isclose(x[0], -reservoir_length, atol=tol, rtol=0)),
-        (2, lambda x: np.isclose(x[0], length + reservoir_length, atol=tol, rtol=0)),
-        (3, lambda x: np.isclose(x[1], h2, atol=eps, rtol=0) & in_slit(x)),
-        (4, lambda x: np.isclose(x[1], -h2, atol=eps, rtol=0) & in_slit(x)),
-        (5, lambda x: np.full(x.shape[1], True))], boundary=True)
+        (F["reservoir_left"], lambda x: np.isclose(x[0], -reservoir_length, atol=tol, rtol=0)),
+        (F["reservoir_right"], lambda x: np.isclose(x[0], length + reservoir_length, atol=tol,
+                                                    rtol=0)),
+        (F["slit_wall_top"], lambda x: np.isclose(x[1], h2, atol=eps, rtol=0) & in_slit(x)),
+        (F["slit_wall_bottom"], lambda x: np.isclose(x[1], -h2, atol=eps, rtol=0) & in_slit(x)),
+        (F["reservoir_wall_left"], lambda x: np.isclose(x[0], 0.0, atol=tol, rtol=0)),
+        (F["reservoir_wall_right"], lambda x: np.isclose(x[0], length, atol=tol, rtol=0)),
+        (F["reservoir_side_left"], lambda x: x[0] < 0.5 * length),
+        (F["reservoir_side_right"], lambda x: np.full(x.shape[1], True))], boundary=True)
     geometry = SlitGeometry(length=length, height=height, reservoir_length=reservoir_length,
                             reservoir_height=reservoir_height, depth=depth)
+    walls = ("slit_wall_top", "slit_wall_bottom", "reservoir_wall_left", "reservoir_wall_right",
+             "reservoir_side_left", "reservoir_side_right")
+    facet_groups = {name: (F[name],) for name in ("reservoir_left", "reservoir_right") + walls}
+    facet_groups["walls"] = tuple(F[name] for name in walls)
+    cell_groups = {name: (C[name],) for name in C}
+    cell_groups["fluid"] = tuple(C.values())
     return SlitMesh(
-        mesh=mesh, cell_tags=cell_tags, facet_tags=facet_tags,
-        cell_groups={"fluid": (1, 2, 3), "slit": (1,), "reservoir_left": (2,),
-                     "reservoir_right": (3,)},
-        facet_groups={"reservoir_left": (1,), "reservoir_right": (2,), "slit_wall_top": (3,),
-                      "slit_wall_bottom": (4,), "reservoir_walls": (5,), "walls": (3, 4, 5)},
-        coordinates="planar", geometry=geometry, depth=depth,
-        characteristic_lengths={"length": length, "height": height})
+        mesh=mesh, cell_tags=cell_tags, facet_tags=facet_tags, cell_groups=cell_groups,
+        facet_groups=facet_groups, coordinates="planar", geometry=geometry, depth=depth,
+        characteristic_lengths={"length": length, "height": height,
+                                "reservoir_length": reservoir_length,
+                                "reservoir_height": reservoir_height, "depth": depth})
 
 
 def interval(comm: MPI.Comm, nodes: np.ndarray, left_group: str = "reservoir_left",
@@ -184,14 +196,15 @@ def interval(comm: MPI.Comm, nodes: np.ndarray, left_group: str = "reservoir_lef
     mesh = dolfinx.mesh.create_mesh(comm, cells.astype(np.int64), ufl.Mesh(element), points)
     x0, x1 = nodes[0], nodes[-1]
     tol = 1e-9 * (x1 - x0)
-    cell_tags = _tags(mesh, 1, [(1, lambda x: np.full(x.shape[1], True))], boundary=False)
+    slit = CELL_TAGS["slit"]
+    cell_tags = _tags(mesh, 1, [(slit, lambda x: np.full(x.shape[1], True))], boundary=False)
     facet_tags = _tags(mesh, 0, [(1, lambda x: np.isclose(x[0], x0, atol=tol, rtol=0)),
                                  (2, lambda x: np.isclose(x[0], x1, atol=tol, rtol=0))],
                        boundary=True)
     geometry = SlitGeometry(length=x1 - x0, height=0.0, reservoir_length=0.0,
                             reservoir_height=0.0, depth=area)
     return SlitMesh(mesh=mesh, cell_tags=cell_tags, facet_tags=facet_tags,
-                    cell_groups={"fluid": (1,), "slit": (1,)},
+                    cell_groups={"fluid": (slit,), "slit": (slit,)},
                     facet_groups={left_group: (1,), right_group: (2,)},
                     coordinates="planar", geometry=geometry, depth=area,
                     characteristic_lengths={"length": x1 - x0})
@@ -204,7 +217,8 @@ def channel(comm: MPI.Comm, length: float, height: float, n: Sequence[int],
     (axisymmetric, y the radius) or [0, L] x [-w/2, w/2] x [-h/2, h/2] (3d); ``n`` cells per
     direction (``y_nodes`` overrides the y distribution in 2D). Electrodes ``reservoir_left``
     (x = 0) and ``reservoir_right`` (x = L); walls ``slit_wall_top``/``slit_wall_bottom``
-    (y = max/min; for axisymmetric meshes the bottom is the ``axis``), ``walls`` (all walls)."""
+    (y = max/min; for axisymmetric meshes the bottom is the ``axis``), ``slit_wall_side`` (the
+    other faces in 3D), ``walls`` (all walls)."""
     y0, y1 = (0.0, height) if coordinates == "axisymmetric" else (-height / 2, height / 2)
     if coordinates == "3d":
         w = width if width is not None else height
@@ -223,19 +237,26 @@ def channel(comm: MPI.Comm, length: float, height: float, n: Sequence[int],
         bottom = lambda x: np.isclose(x[1], y0, atol=1e-12 * height)  # noqa: E731
     tdim = mesh.topology.dim
     tol = 1e-9 * length
-    cell_tags = _tags(mesh, tdim, [(1, lambda x: np.full(x.shape[1], True))], boundary=False)
-    facet_tags = _tags(mesh, tdim - 1, [
-        (1, lambda x: np.isclose(x[0], 0.0, atol=tol, rtol=0)),
-        (2, lambda x: np.isclose(x[0], length, atol=tol, rtol=0)),
-        (3, top), (4, bottom), (5, lambda x: np.full(x.shape[1], True))], boundary=True)
+    F = FACET_TAGS
     bottom_name = "axis" if coordinates == "axisymmetric" else "slit_wall_bottom"
-    walls = (3, 5) if coordinates == "axisymmetric" else (3, 4, 5)
+    slit = CELL_TAGS["slit"]
+    cell_tags = _tags(mesh, tdim, [(slit, lambda x: np.full(x.shape[1], True))],
+                      boundary=False)
+    facet_tags = _tags(mesh, tdim - 1, [
+        (F["reservoir_left"], lambda x: np.isclose(x[0], 0.0, atol=tol, rtol=0)),
+        (F["reservoir_right"], lambda x: np.isclose(x[0], length, atol=tol, rtol=0)),
+        (F["slit_wall_top"], top), (F[bottom_name], bottom),
+        (F["slit_wall_side"], lambda x: np.full(x.shape[1], True))], boundary=True)
+    walls = (F["slit_wall_top"], F["slit_wall_side"]) + (
+        () if coordinates == "axisymmetric" else (F["slit_wall_bottom"],))
     geometry = SlitGeometry(length=length, height=height, reservoir_length=0.0,
                             reservoir_height=height, depth=depth)
     return SlitMesh(mesh=mesh, cell_tags=cell_tags, facet_tags=facet_tags,
-                    cell_groups={"fluid": (1,), "slit": (1,)},
-                    facet_groups={"reservoir_left": (1,), "reservoir_right": (2,),
-                                  "slit_wall_top": (3,), bottom_name: (4,),
-                                  "side_walls": (5,), "walls": walls},
+                    cell_groups={"fluid": (slit,), "slit": (slit,)},
+                    facet_groups={"reservoir_left": (F["reservoir_left"],),
+                                  "reservoir_right": (F["reservoir_right"],),
+                                  "slit_wall_top": (F["slit_wall_top"],),
+                                  bottom_name: (F[bottom_name],),
+                                  "slit_wall_side": (F["slit_wall_side"],), "walls": walls},
                     coordinates=coordinates, geometry=geometry, depth=depth,
                     characteristic_lengths={"length": length, "height": height})

@@ -34,17 +34,19 @@ def bdf_coefficients(order: int, dt: float, dt_prev: float | None = None
 @dataclass(frozen=True)
 class TimeSteppingOptions:
     """Step-size control (seconds). ``initial_step`` None: 1e-3 of the run's length;
-    ``max_step`` None: 1/20 of it (adaptive runs only); ``min_step`` None: 1e-9 of it. Newton iterations
-    <= ``easy_iterations`` grow the step by ``growth``, >= ``hard_iterations`` shrink it by
-    ``shrink``; a failure multiplies it by ``cutback`` (at most ``max_cutbacks`` times in a
-    row). ``adaptive`` False keeps the step fixed (still shortened at milestones)."""
+    ``max_step`` None: 1/20 of it (adaptive runs only); ``min_step`` None: 1e-9 of it. Nonlinear
+    iterations <= ``easy_iterations`` grow the step by ``growth``, >= ``hard_iterations`` shrink
+    it by ``shrink`` (None: the provider's ``iteration_targets``, e.g. (3, 7) for Newton and
+    (6, 12) for chord iterations, else (3, 7)); a failure multiplies it by ``cutback`` (at most
+    ``max_cutbacks`` times in a row). ``adaptive`` False keeps the step fixed (still shortened
+    at milestones)."""
 
     initial_step: float | None = None  # s
     min_step: float | None = None  # s
     max_step: float | None = None  # s
     adaptive: bool = True
-    easy_iterations: int = 3
-    hard_iterations: int = 7
+    easy_iterations: int | None = None
+    hard_iterations: int | None = None
     growth: float = 1.5
     shrink: float = 0.6
     cutback: float = 0.5
@@ -54,7 +56,8 @@ class TimeSteppingOptions:
 
 @dataclass
 class StepRecord:
-    """One accepted step: time (s), step (s), voltage (V), currents (A), Newton iterations."""
+    """One accepted step: time (s), step (s), electrode voltage (V; the protocol's value, or the
+    clamped potential under a current clamp), currents (A), nonlinear iterations."""
 
     time: float
     dt: float
@@ -70,10 +73,12 @@ class StepRecord:
 
 
 class TimeIntegrator:
-    """Drives a transient provider (e.g. PNPModel) through a voltage protocol.
+    """Drives a transient provider (e.g. PNPModel) through a voltage protocol, or a current
+    protocol (protocols.ClampedCurrent: the provider's current clamp follows it).
 
     The provider must implement ``time``, ``try_step(dt, voltage) -> current``, ``accept()``,
-    ``reject()``, ``restart_history()``, ``last_report`` and ``last_currents``.
+    ``reject()``, ``restart_history()``, ``last_report`` and ``last_currents`` (and
+    ``solve_steady_clamped``/``clamp_current`` for current protocols).
     """
 
     def __init__(self, model, protocol, options: TimeSteppingOptions | None = None,
@@ -84,10 +89,24 @@ class TimeIntegrator:
         self.output_times = sorted(float(t) for t in output_times)
         self.records: list[StepRecord] = []
 
+    @property
+    def clamped(self) -> bool:
+        """True for a current protocol (protocols.ClampedCurrent)."""
+        return hasattr(self.protocol, "current")
+
     def start(self, t_start: float = 0.0) -> None:
-        """Steady state at the protocol's initial voltage, clock at ``t_start``."""
-        self.model.solve_steady(self.protocol.voltage(t_start))
+        """Steady state at the protocol's initial voltage (or current), clock at ``t_start``."""
+        if self.clamped:
+            self.model.solve_steady_clamped(self.protocol.current(t_start))
+        else:
+            self.model.solve_steady(self.protocol.voltage(t_start))
         self.model.time = t_start
+
+    def _try(self, dt: float, t_new: float) -> float:
+        if self.clamped:
+            self.model.clamp_current(self.protocol.current(t_new))
+            return self.model.try_step(dt)
+        return self.model.try_step(dt, self.protocol.voltage(t_new))
 
     def run(self, t_end: float, on_step: Callable[[StepRecord], None] | None = None,
             start_from_steady: bool = True) -> list[StepRecord]:
@@ -104,6 +123,7 @@ class TimeIntegrator:
         # Fixed steps are not capped unless asked to; adaptive ones by default at span / 20.
         dt_max = opt.max_step or (span / 20 if opt.adaptive else float("inf"))
         dt_min = opt.min_step or 1e-9 * span
+        dt = min(dt, dt_max)
         eps = 1e-12 * max(abs(t_end), span)
         milestones = sorted(set(self.protocol.milestones(t0, t_end))
                             | {t for t in self.output_times if t0 < t <= t_end} | {t_end})
@@ -123,8 +143,7 @@ class TimeIntegrator:
             while True:
                 target_time = next_milestone if lands else t + step
                 try:
-                    current = self.model.try_step(target_time - t,
-                                                  self.protocol.voltage(target_time))
+                    current = self._try(target_time - t, target_time)
                     break
                 except SolverDivergedError as error:
                     self.model.reject()
@@ -143,8 +162,11 @@ class TimeIntegrator:
             t = target_time
             self.model.time = t  # exact milestone times, no round-off drift
             currents = self.model.last_currents
+            voltage = getattr(self.model, "voltage", None)
+            if voltage is None:
+                voltage = float("nan") if self.clamped else self.protocol.voltage(t)
             record = StepRecord(
-                time=t, dt=dt_taken, voltage=self.protocol.voltage(t), current=current,
+                time=t, dt=dt_taken, voltage=voltage, current=current,
                 current_right=currents.get("current_right_A", float("nan")),
                 newton_iterations=report.iterations, linear_iterations=report.linear_iterations,
                 cutbacks=cutbacks, is_milestone=lands,
@@ -166,11 +188,14 @@ class TimeIntegrator:
         opt = self.options
         if not opt.adaptive:
             return nominal
+        easy, hard = getattr(self.model, "iteration_targets", (3, 7))
+        easy = opt.easy_iterations if opt.easy_iterations is not None else easy
+        hard = opt.hard_iterations if opt.hard_iterations is not None else hard
         if cutbacks:
             return taken
-        if iterations >= opt.hard_iterations:
+        if iterations >= hard:
             return min(nominal, taken) * opt.shrink
-        if iterations <= opt.easy_iterations and taken >= 0.99 * nominal:
+        if iterations <= easy and taken >= 0.99 * nominal:
             return nominal * opt.growth
         return nominal
 
@@ -178,7 +203,7 @@ class TimeIntegrator:
 def run_protocol(model, protocol, t_end: float, options: TimeSteppingOptions | None = None,
                  output_times: Iterable[float] = (),
                  on_step: Callable[[StepRecord], None] | None = None) -> list[StepRecord]:
-    """Steady state at V(0), then integrate to ``t_end``: the usual transient run."""
+    """Steady state at V(0) (or I(0)), then integrate to ``t_end``: the usual transient run."""
     return TimeIntegrator(model, protocol, options, output_times).run(t_end, on_step)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ionslit import translate
 from ionslit.case.schema import Case
-from meshes.kinds import facet_group_names
+from meshes.kinds import boundary_group_names
 from meshes.validation import GeometryError, validate_geometry
 
 
@@ -25,7 +25,7 @@ def _geometry_problems(case: Case) -> list[str]:
     except GeometryError as error:
         return [f"geometry.{error.key} = {error.value:g} m: {error.message}"]
     problems = []
-    groups = facet_group_names(case.geometry.kind)
+    groups = boundary_group_names(case.geometry.kind)
     electrodes = {"boundary.left": case.boundary.left, "boundary.right": case.boundary.right}
     for key, name in electrodes.items():
         if name not in groups:

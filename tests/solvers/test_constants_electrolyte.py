@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from conftest import kcl
+from solver_helpers import kcl
 
 from solvers import Boundary, Electrolyte, Species, SurfaceCharge, constants, debye_length
 from solvers.scales import dimensionless_groups, make_scales

@@ -5,16 +5,19 @@ import math
 
 import numpy as np
 import pytest
-from conftest import kcl, uniform_interval
+from solver_helpers import kcl, uniform_interval
 from mpi4py import MPI
 
 from solvers import (
     Boundary,
+    Electrolyte,
     FieldOutput,
     PNPModel,
     SolverDivergedError,
     SolverOptions,
+    Species,
     SurfaceCharge,
+    SurfacePotential,
     structured_mesh,
 )
 
@@ -50,6 +53,19 @@ def test_uncharged_channel_is_exactly_ohmic(comm, coordinates):
     row = model.observables.series_row()
     assert row["conductance_S"] == pytest.approx(expected, rel=1e-9)
     assert row["amount_K_mol"] == pytest.approx(10.0 * area * L, rel=1e-9)
+
+
+def test_multivalent_channel_is_exactly_ohmic(comm):
+    """2:1 electrolyte (CaCl2): kappa = (F^2 / R T) sum z^2 D c with z = 2 for Ca."""
+    el = Electrolyte((Species("Ca", 2, 0.792e-9, 5.0, 5.0),
+                      Species("Cl", -1, 2.032e-9, 10.0, 10.0)))
+    mesh = structured_mesh.channel(comm, 30e-9, 6e-9, [10, 4])
+    model = PNPModel(mesh, el, Boundary())
+    result = model.solve_steady(0.1)
+    expected = el.conductivity("left") * 6e-9 / 30e-9
+    assert expected == pytest.approx(96485.33212**2 / (8.314462618 * 298.15) * (
+        4 * 0.792e-9 * 5.0 + 2.032e-9 * 10.0) * 6e-9 / 30e-9, rel=1e-9)
+    assert result.current / 0.1 == pytest.approx(expected, rel=1e-9)
 
 
 @pytest.mark.mpi
@@ -162,9 +178,29 @@ def test_failed_factorisation_does_not_stick(comm):
 def test_unknown_groups_and_bad_inputs_are_reported(small_slit):
     with pytest.raises(ValueError, match="not in the mesh"):
         PNPModel(small_slit, kcl(1.0), Boundary(walls={"nowhere": SurfaceCharge(-0.01)}))
+    with pytest.raises(ValueError, match="overlap"):
+        PNPModel(small_slit, kcl(1.0), Boundary(walls={"walls": SurfaceCharge(-0.01),
+                                                      "slit_wall_top": SurfaceCharge(-0.02)}))
+    with pytest.raises(ValueError, match="touches an electrode"):
+        PNPModel(small_slit, kcl(1.0), Boundary(walls={"walls": SurfacePotential(-0.05)}))
+    with pytest.raises(ValueError, match="driven"):
+        PNPModel(small_slit, kcl(1.0), Boundary(left=None)).solve_steady(0.1)
     with pytest.raises(ValueError, match="log formulation"):
         PNPModel(small_slit, kcl(0.0, left=0.0, right=0.0), Boundary(),
                  SolverOptions(concentration_scale=1.0))
     model = PNPModel(small_slit, kcl(1.0), Boundary())
     with pytest.raises(RuntimeError, match="steady"):
         model.try_step(1e-9, 0.0)
+
+
+@pytest.mark.mpi
+def test_all_fields_share_the_p1_numbering(small_slit):
+    """observables/FieldOutput store every field on the space collapsed from field 0: all
+    collapsed sub-spaces must number their dofs identically (checked, not assumed)."""
+    el = kcl(10.0)
+    model = PNPModel(small_slit, el, Boundary())
+    reference = model.scalar_space.tabulate_dof_coordinates()
+    for k in range(1, 1 + len(el.species)):
+        space, dofs = model.space.sub(k).collapse()
+        assert np.array_equal(space.tabulate_dof_coordinates(), reference)
+        assert np.array_equal(np.concatenate(dofs), model._field_dofs[k])

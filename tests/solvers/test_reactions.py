@@ -5,8 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import D_CL, D_K
-from mpi4py import MPI
+from solver_helpers import D_CL, D_K
 
 from solvers import (
     Boundary,

@@ -11,7 +11,6 @@ which excludes the access resistance and the concentration polarisation at the m
 
 import meshes  # noqa: F401
 
-import numpy as np
 import pytest
 from pb1d import cross_section_conductance
 

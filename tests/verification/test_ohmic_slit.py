@@ -9,7 +9,6 @@ checked with a four-probe measurement: the potential drop between x = L/4 and 3L
 import meshes  # noqa: F401
 
 import dolfinx
-import numpy as np
 import pytest
 import ufl
 from mpi4py import MPI

@@ -30,7 +30,9 @@ def test_one_and_two_ranks_agree(tmp_path):
     serial = parallel_case.run(MPI.COMM_SELF)
     out = tmp_path / "two_ranks.json"
     mpirun = Path(sys.executable).parent / "mpirun"
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PMI_", "MPI_", "HYDRA_"))}  # a fresh MPI job, not ours
+    env["OMP_NUM_THREADS"] = "1"
     subprocess.run([str(mpirun), "-n", "2", sys.executable, str(HERE / "parallel_case.py"),
                     str(out)], check=True, timeout=600, env=env, cwd=HERE)
     two = json.loads(out.read_text())

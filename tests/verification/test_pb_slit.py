@@ -6,7 +6,6 @@ import meshes  # noqa: F401
 
 import numpy as np
 import pytest
-from mpi4py import MPI
 from pb1d import slit_potential
 
 from solvers import (

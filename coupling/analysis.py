@@ -1,0 +1,178 @@
+"""Neuron analyses on a circuit: f-I curve, single-pulse threshold, repetitive-firing threshold.
+
+Every run starts from the circuit's present state (``initial_voltage`` and the providers' states,
+e.g. after ``Circuit.equilibrate``) at t = 0 and is independent of the others. With vectorised
+providers (``Circuit.vectorised``) the runs of one round go into the lanes of one integrator
+(``simulate_lanes``), and the threshold searches become multisections: each round tries
+``lanes`` amplitudes spread over the bracket and shrinks it by a factor lanes + 1 (with one lane,
+plain bisection). With scalar providers (a live PNP slit) the runs go one after the other, the
+providers being restored to their snapshots in between.
+
+Spike criteria (``IntegratorOptions.spike_threshold`` / ``spike_rearm``):
+- pulse threshold: the pulse evokes a spike if at least one spike occurs after its onset within
+  ``duration``;
+- repetitive firing: at least ``min_spikes`` spikes in the last ``window`` of the run (default
+  the second half), so a stimulus that evokes a few spikes and then falls silent (damped
+  oscillation) does not count;
+- f-I: the mean-ISI rate (n - 1) / (t_last - t_first) of the spikes after ``transient``
+  (0 with fewer than two such spikes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from coupling.integrator import CircuitIntegrator, IntegratorOptions
+from coupling.provider import provider_snapshot
+from coupling.stimulus import ConstantCurrent, Pulse
+
+
+@dataclass
+class LaneResult:
+    """Spikes of one run: times (s) and peak voltages (V); the final voltage (V)."""
+
+    amplitude: float
+    spike_times: np.ndarray
+    spike_peaks: np.ndarray
+    final_voltage: float
+
+
+def simulate_lanes(circuit, amplitudes: Sequence[float], make_stimulus: Callable,
+                   duration: float, options: IntegratorOptions | None = None,
+                   max_lanes: int = 256) -> list[LaneResult]:
+    """Run ``circuit`` from its present state to ``duration`` (s) once per amplitude, with the
+    stimulus ``make_stimulus(amplitudes_array)`` (a stimulus whose amplitude may be an array of
+    per-lane values). One integrator with up to ``max_lanes`` lanes when the circuit is
+    vectorised, else one run after the other."""
+    amplitudes = np.asarray(amplitudes, dtype=float).ravel()
+    results: list[LaneResult] = []
+    if circuit.vectorised:
+        for first in range(0, amplitudes.size, max_lanes):
+            chunk = amplitudes[first:first + max_lanes]
+            lanes = circuit.with_lanes(chunk.size, stimulus=make_stimulus(chunk))
+            integrator = CircuitIntegrator(lanes, options).run(duration)
+            for i, a in enumerate(chunk):
+                results.append(LaneResult(float(a), integrator.spikes.times(i),
+                                          integrator.spikes.peaks(i),
+                                          float(integrator.voltage[i])))
+        return results
+    snapshots = [provider_snapshot(b.provider) for b in circuit.branches]
+    try:
+        for a in amplitudes:
+            for b, snap in zip(circuit.branches, snapshots):
+                b.provider.restore(snap)
+            run = circuit.with_stimulus(make_stimulus(float(a)))
+            integrator = CircuitIntegrator(run, options).run(duration)
+            results.append(LaneResult(float(a), integrator.spikes.times(0),
+                                      integrator.spikes.peaks(0),
+                                      float(integrator.voltage[0])))
+    finally:
+        for b, snap in zip(circuit.branches, snapshots):
+            b.provider.restore(snap)
+    return results
+
+
+@dataclass
+class FICurve:
+    """Firing rate (Hz) against constant stimulus current (A)."""
+
+    stimulus_A: np.ndarray
+    rate_Hz: np.ndarray
+    spike_times: list[np.ndarray] = field(default_factory=list)
+
+
+def fi_curve(circuit, amplitudes: Sequence[float], duration: float, transient: float,
+             options: IntegratorOptions | None = None, max_lanes: int = 256) -> FICurve:
+    """Constant stimuli switched on at t = 0 (s); rate = mean-ISI rate of the spikes in
+    [transient, duration] (0 with fewer than two)."""
+    if not 0 <= transient < duration:
+        raise ValueError(f"transient {transient} s must lie in [0, duration={duration} s)")
+    runs = simulate_lanes(circuit, amplitudes, ConstantCurrent, duration, options, max_lanes)
+    rates = []
+    for r in runs:
+        t = r.spike_times[r.spike_times >= transient]
+        rates.append((t.size - 1) / (t[-1] - t[0]) if t.size >= 2 else 0.0)
+    return FICurve(np.array([r.amplitude for r in runs]), np.array(rates),
+                   [r.spike_times for r in runs])
+
+
+@dataclass
+class ThresholdResult:
+    """Bracket [lower, upper] (A) around the threshold: lower gives no response, upper does."""
+
+    threshold: float
+    lower: float
+    upper: float
+    runs: int
+    rounds: int
+
+
+def _multisection(respond: Callable[[np.ndarray], np.ndarray], bracket, rtol: float,
+                  lanes: int, max_expansions: int = 8) -> ThresholdResult:
+    lo, hi = (float(bracket[0]), float(bracket[1]))
+    if not 0 < lo < hi:
+        raise ValueError(f"bracket {bracket} must satisfy 0 < lower < upper")
+    runs = rounds = 0
+    for _ in range(max_expansions + 1):  # make sure the bracket brackets
+        fires = respond(np.array([lo, hi]))
+        runs += 2
+        rounds += 1
+        if not fires[0] and fires[1]:
+            break
+        if fires[0]:
+            lo, hi = lo / 2.0, lo
+        if not fires[1]:
+            lo, hi = hi, hi * 2.0
+    else:
+        raise RuntimeError(f"no threshold found around {bracket} after {max_expansions} "
+                           f"expansions")
+    while hi - lo > rtol * hi:
+        points = lo + (hi - lo) * np.arange(1, lanes + 1) / (lanes + 1)
+        fires = respond(points)
+        runs += points.size
+        rounds += 1
+        first = int(np.argmax(fires)) if fires.any() else points.size
+        if first < points.size:
+            hi = float(points[first])
+        if first > 0:
+            lo = float(points[first - 1])
+    return ThresholdResult(0.5 * (lo + hi), lo, hi, runs, rounds)
+
+
+def _lanes(circuit, lanes: int | None) -> int:
+    if not circuit.vectorised:
+        return 1
+    return 8 if lanes is None else max(1, int(lanes))
+
+
+def pulse_threshold(circuit, width: float, duration: float, bracket=(1e-12, 1e-9),
+                    start: float = 0.0, rtol: float = 1e-4, lanes: int | None = None,
+                    options: IntegratorOptions | None = None) -> ThresholdResult:
+    """Smallest amplitude (A) of one rectangular pulse of ``width`` (s) starting at ``start``
+    that evokes a spike within ``duration`` (s), to relative tolerance ``rtol``."""
+
+    def respond(amplitudes):
+        runs = simulate_lanes(circuit, amplitudes, lambda a: Pulse(a, width, start), duration,
+                              options)
+        return np.array([np.any(r.spike_times > start) for r in runs])
+
+    return _multisection(respond, bracket, rtol, _lanes(circuit, lanes))
+
+
+def repetitive_firing_threshold(circuit, duration: float, bracket=(1e-12, 1e-9),
+                                window: float | None = None, min_spikes: int = 2,
+                                rtol: float = 1e-4, lanes: int | None = None,
+                                options: IntegratorOptions | None = None) -> ThresholdResult:
+    """Smallest constant stimulus (A, switched on at t = 0) that keeps the neuron firing: at
+    least ``min_spikes`` spikes in the last ``window`` (s; default duration / 2) of the run."""
+    window = 0.5 * duration if window is None else float(window)
+
+    def respond(amplitudes):
+        runs = simulate_lanes(circuit, amplitudes, ConstantCurrent, duration, options)
+        return np.array([np.count_nonzero(r.spike_times >= duration - window) >= min_spikes
+                         for r in runs])
+
+    return _multisection(respond, bracket, rtol, _lanes(circuit, lanes))

@@ -1,0 +1,217 @@
+"""Base class of this package's providers: internal states relaxing linearly at a frozen voltage.
+
+Every internal state x_j of a lane obeys dx_j/dt = A_j(V) - B_j(V) x_j (a reduced memristor:
+A = g_inf / tau, B = 1 / tau; a Hodgkin-Huxley gate: A = alpha, B = alpha + beta), and the current
+is I(V, x). With V frozen at the new time level the implicit BDF step is linear in x:
+
+    b0 x + b1 x_n + b2 x_{n-1} = A(V) - B(V) x   =>   x = (A - b1 x_n - b2 x_{n-1}) / (b0 + B),
+
+so a try costs one evaluation of the rate functions, and dx/dV (hence the differential
+conductance dI/dV of the step map) follows in closed form. All arrays have a leading lane axis:
+``lanes`` independent elements advance together, with boolean masks selecting the lanes an
+``accept``/``reject``/``restart_history`` applies to (see ``provider.LaneProvider``).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from coupling import bdf
+
+
+def lane_mask(mask, lanes: int) -> np.ndarray | None:
+    """None (all lanes) or a boolean array of shape (lanes,)."""
+    if mask is None:
+        return None
+    m = np.asarray(mask, dtype=bool).reshape(-1)
+    if m.size == 1 and lanes != 1:
+        m = np.repeat(m, lanes)
+    if m.size != lanes:
+        raise ValueError(f"lane mask has {m.size} entries for {lanes} lanes")
+    return None if m.all() else m
+
+
+class GatedProvider:
+    """Lane-vectorised provider with ``nstate`` linearly relaxing states per lane.
+
+    Subclasses implement ``_rates(v) -> (A, B, dA/dv, dB/dv)`` (arrays (lanes, nstate)) and
+    ``_current(v, x, dx/dv) -> (I, dI/dv)`` (arrays (lanes,)); v is the voltage across the
+    element (V). ``scheme`` ('be' or 'bdf2') is set by the integrator to its own.
+    """
+
+    vectorised = True
+    nstate = 0
+
+    def __init__(self, initial_state, lanes: int = 1, scheme: str = "bdf2"):
+        if int(lanes) < 1:
+            raise ValueError(f"lanes must be >= 1 (got {lanes})")
+        self.lanes = int(lanes)
+        self.scheme = bdf.check_scheme(scheme)
+        x0 = np.broadcast_to(np.asarray(initial_state, dtype=float).reshape(-1, self.nstate)
+                             if self.nstate else np.zeros((1, 0)), (self.lanes, self.nstate))
+        self._x = np.array(x0)
+        self._x_old = np.array(x0)
+        self.time = np.zeros(self.lanes)
+        self._dt_prev = np.ones(self.lanes)
+        self._levels = np.ones(self.lanes, dtype=int)
+        self._pending = None
+        self._conductance = None
+        self._cache_dt = None
+        self._cache = None
+
+    # -- subclass hooks ----------------------------------------------------------------------
+    def _rates(self, v):
+        raise NotImplementedError
+
+    def _current(self, v, x, dx):
+        raise NotImplementedError
+
+    # -- provider protocol -------------------------------------------------------------------
+    def _history(self, dt: np.ndarray):
+        """(b0, b1 x_n + b2 x_{n-1}) for this step; cached while the same ``dt`` array object
+        is passed (the integrator's Newton tries of one step)."""
+        if self._cache_dt is dt:
+            return self._cache
+        second = bdf.orders(self.scheme, self._levels) == 2
+        b0, b1, b2 = bdf.coefficients(second, dt, self._dt_prev)
+        hist = b1[:, None] * self._x + b2[:, None] * self._x_old
+        self._cache_dt, self._cache = dt, (b0[:, None], hist)
+        return self._cache
+
+    def try_step(self, dt, voltage):
+        """Tentative step of ``dt`` (s) with ``voltage`` (V) across each lane; returns the
+        current (A) per lane (a float for float arguments on one lane)."""
+        shape = (self.lanes,)
+        scalar = np.ndim(voltage) == 0 and np.ndim(dt) == 0
+        if isinstance(dt, np.ndarray) and dt.shape == shape:
+            dt_a = dt
+        else:
+            dt_a = np.full(shape, 0.0)
+            dt_a[:] = dt
+        if isinstance(voltage, np.ndarray) and voltage.shape == shape:
+            v = voltage
+        else:
+            v = np.full(shape, 0.0)
+            v[:] = voltage
+        if self.nstate:
+            b0, hist = self._history(dt_a)
+            a, b, da, db = self._rates(v)
+            den = b0 + b
+            x = (a - hist) / den
+            dx = (da - x * db) / den
+        else:
+            x = dx = self._x
+        current, conductance = self._current(v, x, dx)
+        self._pending = (dt_a, x)
+        self._conductance = conductance
+        if scalar and self.lanes == 1:
+            return float(current[0])
+        return current
+
+    @property
+    def differential_conductance(self) -> np.ndarray | None:
+        """dI/dV (S) of the last try per lane, at fixed dt (None before any try)."""
+        return self._conductance
+
+    def accept(self, mask=None) -> None:
+        """The last try becomes the accepted level (on the lanes in ``mask``; all if None)."""
+        if self._pending is None:
+            raise RuntimeError("accept() without a try_step()")
+        dt, x = self._pending
+        m = lane_mask(mask, self.lanes)
+        if m is None:
+            self._x_old, self._x = self._x, x
+            self.time = self.time + dt
+            self._dt_prev = dt.copy()
+            self._levels = np.minimum(self._levels + 1, 2)
+        else:
+            mx = m[:, None]
+            self._x_old = np.where(mx, self._x, self._x_old)
+            self._x = np.where(mx, x, self._x)
+            self.time = np.where(m, self.time + dt, self.time)
+            self._dt_prev = np.where(m, dt, self._dt_prev)
+            self._levels = np.where(m, np.minimum(self._levels + 1, 2), self._levels)
+        self._pending = None
+        self._cache_dt = None
+
+    def reject(self, mask=None) -> None:
+        """Discard the last try (the next try starts from the accepted level again)."""
+        self._pending = None
+        self._cache_dt = None
+
+    def restart_history(self, mask=None) -> None:
+        """The next step of these lanes is backward Euler (after a start or a jump)."""
+        m = lane_mask(mask, self.lanes)
+        self._levels = np.where(m, 1, self._levels) if m is not None else np.ones_like(
+            self._levels)
+        self._cache_dt = None
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    @property
+    def state(self) -> dict:
+        """Picklable snapshot: arrays and floats only."""
+        return {"kind": type(self).__name__, "lanes": self.lanes, "scheme": self.scheme,
+                "time": self.time.copy(), "x": self._x.copy(), "x_old": self._x_old.copy(),
+                "dt_prev": self._dt_prev.copy(), "levels": self._levels.copy()}
+
+    def restore(self, state: dict) -> None:
+        if state.get("kind") != type(self).__name__ or state["lanes"] != self.lanes:
+            raise ValueError(f"snapshot of a {state.get('kind')} with {state.get('lanes')} lanes "
+                             f"cannot restore a {type(self).__name__} with {self.lanes} lanes")
+        self.scheme = state["scheme"]
+        self.time = np.array(state["time"], dtype=float)
+        self._x = np.array(state["x"], dtype=float)
+        self._x_old = np.array(state["x_old"], dtype=float)
+        self._dt_prev = np.array(state["dt_prev"], dtype=float)
+        self._levels = np.array(state["levels"], dtype=int)
+        self._pending = None
+        self._cache_dt = None
+
+    def with_lanes(self, lanes: int):
+        """A fresh copy on ``lanes`` lanes, each starting from this one's accepted state (this
+        one must have one lane, or already ``lanes``)."""
+        if self.lanes not in (1, lanes):
+            raise ValueError(f"cannot spread {self.lanes} lanes over {lanes}")
+        new = copy.copy(self)
+        new.lanes = int(lanes)
+        new.time = np.broadcast_to(self.time, (lanes,)).copy()
+        new._x = np.broadcast_to(self._x, (lanes, self.nstate)).copy()
+        new._x_old = np.broadcast_to(self._x_old, (lanes, self.nstate)).copy()
+        new._dt_prev = np.broadcast_to(self._dt_prev, (lanes,)).copy()
+        new._levels = np.broadcast_to(self._levels, (lanes,)).copy()
+        new._pending = new._conductance = new._cache_dt = new._cache = None
+        return new
+
+    # -- steady states -----------------------------------------------------------------------
+    def steady_states(self, voltage) -> np.ndarray:
+        """x = A/B at a constant ``voltage`` across the element, shape (lanes, nstate)."""
+        v = np.broadcast_to(np.asarray(voltage, dtype=float), (self.lanes,))
+        if not self.nstate:
+            return np.zeros((self.lanes, 0))
+        a, b, _, _ = self._rates(v)
+        return a / b
+
+    def steady_current(self, voltage) -> np.ndarray:
+        """Current (A) per lane once the states have relaxed at ``voltage`` (V)."""
+        v = np.broadcast_to(np.asarray(voltage, dtype=float), (self.lanes,))
+        x = self.steady_states(v)
+        return self._current(v, x, np.zeros_like(x))[0]
+
+    def equilibrate(self, voltage, mask=None) -> None:
+        """Set the states to their steady values at ``voltage`` (V) and restart the history."""
+        x = self.steady_states(voltage)
+        m = lane_mask(mask, self.lanes)
+        if m is None:
+            self._x, self._x_old = x.copy(), x.copy()
+        else:
+            self._x = np.where(m[:, None], x, self._x)
+            self._x_old = np.where(m[:, None], x, self._x_old)
+        self._pending = None
+        self.restart_history(m)
+
+    @property
+    def states(self) -> np.ndarray:
+        """Accepted internal states, shape (lanes, nstate) (a copy)."""
+        return self._x.copy()

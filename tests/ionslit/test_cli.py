@@ -1,0 +1,101 @@
+"""The command line as users meet it: exit codes, nothing written on bad input, mesh files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import h5py
+import pytest
+from conftest import CASES, run_ionslit
+
+CASE_FILES = sorted(CASES.glob("*.toml"))
+
+
+@pytest.mark.parametrize("case", CASE_FILES, ids=[c.stem for c in CASE_FILES])
+def test_check_accepts_every_shipped_case(case, tmp_path):
+    result = run_ionslit("check", str(case), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.split("\n", 1)[1])
+    assert report["parameters_si"]["name"] == case.stem
+    assert list(tmp_path.iterdir()) == []  # check writes nothing
+
+
+BAD_INPUTS = {
+    "unknown key": (["--set", "geometry.lenght=1um"], "geometry.lenght", "did you mean 'length'"),
+    "wrong dimension": (["--set", "geometry.height=0.2V"], "geometry.height", "expected a length"),
+    "negative length": (["--set", "geometry.length=-100nm"], "geometry.length", "> 0"),
+    "bad wall name": (["--set", "boundary.walls.lid.surface_charge=-1mC/m^2"], "boundary.walls.lid",
+                      "not a wall"),
+}
+
+
+@pytest.mark.parametrize("command", ["check", "run", "mesh"])
+@pytest.mark.parametrize("name", list(BAD_INPUTS))
+def test_invalid_input_exits_2_and_writes_nothing(command, name, tmp_path):
+    overrides, key, hint = BAD_INPUTS[name]
+    result = run_ionslit(command, str(CASES / "ohmic_slit.toml"), *overrides, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert key in result.stderr and hint in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_invalid_file_edit_exits_2(tmp_path):
+    case = tmp_path / "case.toml"
+    case.write_text((CASES / "ohmic_slit.toml").read_text().replace("[mesh]", "[mesh]\nmax_sise = \"1 nm\""))
+    result = run_ionslit("run", str(case), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "mesh.max_sise" in result.stderr and "did you mean 'max_size'" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.toml"]
+
+
+KIND_CASES = {"slit": "ohmic_slit", "cone": "conical_pore", "slit3d": "slit3d",
+              "slit_plane": "memristor_sine"}
+# A charged wall for each kind, so the report has a Debye criterion to meet.
+CHARGE = {"slit": ["--set", "boundary.walls.slit_wall_top.surface_charge=-20mC/m^2"],
+          "slit_plane": ["--set", "boundary.walls.slit_wall_top.surface_charge=-1mC/m^2"]}
+
+
+@pytest.mark.parametrize("kind", list(KIND_CASES))
+def test_mesh_on_two_ranks_writes_readable_xdmf(kind, tmp_path):
+    case = CASES / f"{KIND_CASES[kind]}.toml"
+    out = tmp_path / "mesh"
+    result = run_ionslit("mesh", str(case), *CHARGE.get(kind, []), "--output", str(out), ranks=2,
+                         env={"IONSLIT_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "mesh.report.json").read_text())
+    assert report["kind"] == kind
+    assert report["walls"], "the case has a charged wall"
+    assert min(w["cells_per_debye"] for w in report["walls"]) >= 4  # the default criterion
+    with h5py.File(out / "mesh.h5") as h5:
+        cells = h5["/Mesh/mesh/topology"].shape[0]
+        tagged = [h5[f"/MeshTags/{name}/topology"].shape[0] for name in h5["MeshTags"]]
+    assert cells == report["num_cells"]
+    assert cells in tagged  # every cell carries a tag
+    groups = json.loads((out / "mesh.groups.json").read_text())
+    assert "fluid" in groups["cell_groups"] and "reservoir_left" in groups["facet_groups"]
+
+
+def test_run_refuses_a_non_empty_directory(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    result = run_ionslit("run", str(CASES / "ohmic_slit.toml"), "--output", str(out), cwd=tmp_path)
+    assert result.returncode == 2 and "--overwrite" in result.stderr
+    result = run_ionslit("run", str(CASES / "ohmic_slit.toml"), "--output", str(out), "--overwrite",
+                         cwd=tmp_path)
+    assert result.returncode == 2 and "not an ionslit results directory" in result.stderr
+    assert (out / "precious.txt").read_text() == "keep me"
+
+
+def test_version_lists_the_stack():
+    result = run_ionslit("version")
+    assert result.returncode == 0
+    for name in ("ionslit", "dolfinx", "basix", "ufl", "petsc", "mpi_library"):
+        assert name in result.stdout
+
+
+def test_module_entry_point_is_the_same_command():
+    assert run_ionslit("--version").stdout.startswith("ionslit ")
+    assert shutil.which("ionslit", path=str(Path(__file__).parents[2] / ".venv" / "bin"))
