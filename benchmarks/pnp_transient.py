@@ -42,13 +42,13 @@ STEPS_PER_PERIOD = 200
 def build_model(scale: float, reuse: str, comm):
     import meshes  # noqa: F401  (MPI before dolfinx)
     from solvers import Boundary, Electrolyte, PNPModel, SolverOptions, Species, SurfaceCharge
-    from solvers import structured_mesh
+    from meshes import structured
 
     c = 10.0
     electrolyte = Electrolyte((Species("K", 1, 1.957e-9, c, c),
                                Species("Cl", -1, 2.032e-9, c, c),
                                Species("N", 0, 1.0e-9, c, c)))
-    mesh = structured_mesh.slit_with_reservoirs(
+    mesh = structured.slit_with_reservoirs(
         comm, 100e-9, 4e-9, 100e-9, 100e-9, wall_size=0.15e-9 / scale,
         mouth_size=0.3e-9 / scale, max_size=4e-9 / scale, growth=1.15,
         slit_max_size=0.5e-9 / scale)
@@ -161,15 +161,30 @@ def _run_worker(size: str, ranks: int, reuse: str, steps: int, warmup: int) -> d
         return json.loads(out.read_text())
 
 
-def driver(sizes, ranks, reuse, steps, warmup, baseline) -> dict:
+def clean_run(size: str, ranks: int, reuse: str, steps: int, warmup: int,
+              retries: int) -> dict:
+    """Run, and re-run up to ``retries`` times while other processes load the machine
+    (foreign_cpu_load > 0.1); keep the cleanest attempt."""
+    best = None
+    for attempt in range(retries + 1):
+        print(f"running {size} DOFs on {ranks} rank(s), reuse={reuse} (attempt {attempt + 1})"
+              " ...", file=sys.stderr)
+        result = run_worker(size, ranks, reuse, steps, warmup)
+        result["attempts"] = attempt + 1
+        if best is None or result.get("foreign_cpu_load", 0) < best.get("foreign_cpu_load", 0):
+            best = result
+        if best.get("foreign_cpu_load", 0.0) < 0.1:
+            break
+    return best
+
+
+def driver(sizes, ranks, reuse, steps, warmup, baseline, retries=0) -> dict:
     runs = []
     for size in sizes:
         for r in ranks:
-            print(f"running {size} DOFs on {r} rank(s), reuse={reuse} ...", file=sys.stderr)
-            runs.append(run_worker(size, r, reuse, steps, warmup))
+            runs.append(clean_run(size, r, reuse, steps, warmup, retries))
     if baseline:
-        print("running the plain-Newton baseline (70k, 1 rank) ...", file=sys.stderr)
-        runs.append(run_worker("70k", 1, "none", steps, warmup))
+        runs.append(clean_run("70k", 1, "none", steps, warmup, retries))
     by_key = {(r["size"], r["ranks"], r["reuse"]): r for r in runs}
     speedups = {}
     for size in sizes:
@@ -215,6 +230,8 @@ def main(argv=None) -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--baseline", action="store_true",
                         help="also run plain Newton (reuse none) at 70k DOFs on 1 rank")
+    parser.add_argument("--retries", type=int, default=3,
+                        help="re-run a size/rank count disturbed by other processes")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     if args.worker:
@@ -223,7 +240,7 @@ def main(argv=None) -> None:
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     ranks = [int(r) for r in args.ranks.split(",")]
     print(json.dumps(driver(sizes, ranks, args.reuse, args.steps, args.warmup,
-                            args.baseline), indent=2))
+                            args.baseline, args.retries), indent=2))
 
 
 if __name__ == "__main__":

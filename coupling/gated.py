@@ -10,6 +10,13 @@ so a try costs one evaluation of the rate functions, and dx/dV (hence the differ
 conductance dI/dV of the step map) follows in closed form. All arrays have a leading lane axis:
 ``lanes`` independent elements advance together, with boolean masks selecting the lanes an
 ``accept``/``reject``/``restart_history`` applies to (see ``provider.LaneProvider``).
+
+Local error of the states. Each try also forms the explicit predictor of the step's order from
+the accepted slope dx/dt = A - B x (forward Euler, or the quadratic through x_{n-1}, x_n with that
+slope) and estimates the local error of x exactly as the integrator does for U;
+``local_error(rtol)`` returns max_j |err_j| / (rtol max(|x_j|, scale_j)) per lane, so the
+integrator's step control covers the hidden states too (a slow gate drives U through the
+interspike interval while U itself is smooth; without this its error goes unchecked).
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ class GatedProvider:
 
     vectorised = True
     nstate = 0
+    #: magnitude below which a state's error is measured absolutely (per state; subclasses)
+    state_scale: np.ndarray | float = 1.0
 
     def __init__(self, initial_state, lanes: int = 1, scheme: str = "bdf2"):
         if int(lanes) < 1:
@@ -56,6 +65,7 @@ class GatedProvider:
         self.time = np.zeros(self.lanes)
         self._dt_prev = np.ones(self.lanes)
         self._levels = np.ones(self.lanes, dtype=int)
+        self._slope = np.full((self.lanes, self.nstate), np.nan)  # dx/dt at the accepted level
         self._pending = None
         self._conductance = None
         self._cache_dt = None
@@ -68,16 +78,44 @@ class GatedProvider:
     def _current(self, v, x, dx):
         raise NotImplementedError
 
+    def _solve(self, v, b0, hist):
+        """The implicit step at voltage v: (x, dx/dv, dx/dt), arrays (lanes, nstate)."""
+        a, b, da, db = self._rates(v)
+        den = b0 + b
+        x = (a - hist) / den
+        return x, (da - x * db) / den, a - b * x
+
     # -- provider protocol -------------------------------------------------------------------
     def _history(self, dt: np.ndarray):
-        """(b0, b1 x_n + b2 x_{n-1}) for this step; cached while the same ``dt`` array object
-        is passed (the integrator's Newton tries of one step)."""
+        """(b0, b1 x_n + b2 x_{n-1}, predictor of x, error factor) for this step; cached while
+        the same ``dt`` array object is passed (the integrator's Newton tries of one step)."""
         if self._cache_dt is dt:
             return self._cache
         second = bdf.orders(self.scheme, self._levels) == 2
-        b0, b1, b2 = bdf.coefficients(second, dt, self._dt_prev)
-        hist = b1[:, None] * self._x + b2[:, None] * self._x_old
-        self._cache_dt, self._cache = dt, (b0[:, None], hist)
+        all_second = bool(second.all())
+        uniform = all_second or not second.any()
+        b0, b1, b2 = bdf.coefficients(all_second if uniform else second, dt, self._dt_prev)
+        # explicit predictor and error-constant ratio (see the integrator's step control)
+        h = dt[:, None]
+        x, slope = self._x, self._slope
+        predictor = x + h * slope
+        if uniform and not all_second:
+            hist = b1[:, None] * x
+            factor = 0.5
+        else:
+            hist = b1[:, None] * x + b2[:, None] * self._x_old
+            h1 = self._dt_prev[:, None]
+            curvature = (self._x_old - x + slope * h1) * ((h / h1) ** 2)
+            w = dt / self._dt_prev
+            ratio = (1.0 + w) ** 2 / (w * (1.0 + 2.0 * w))
+            factor = (ratio / (ratio + (1.0 + w) / w))[:, None]
+            if uniform:
+                predictor += curvature
+            else:
+                sec = second[:, None]
+                predictor += np.where(sec, curvature, 0.0)
+                factor = np.where(sec, factor, 0.5)
+        self._cache_dt, self._cache = dt, (b0[:, None], hist, predictor, factor)
         return self._cache
 
     def try_step(self, dt, voltage):
@@ -96,15 +134,12 @@ class GatedProvider:
             v = np.full(shape, 0.0)
             v[:] = voltage
         if self.nstate:
-            b0, hist = self._history(dt_a)
-            a, b, da, db = self._rates(v)
-            den = b0 + b
-            x = (a - hist) / den
-            dx = (da - x * db) / den
+            b0, hist, _, _ = self._history(dt_a)
+            x, dx, slope = self._solve(v, b0, hist)
         else:
-            x = dx = self._x
+            x = dx = slope = self._x
         current, conductance = self._current(v, x, dx)
-        self._pending = (dt_a, x)
+        self._pending = (dt_a, x, slope)
         self._conductance = conductance
         if scalar and self.lanes == 1:
             return float(current[0])
@@ -119,10 +154,10 @@ class GatedProvider:
         """The last try becomes the accepted level (on the lanes in ``mask``; all if None)."""
         if self._pending is None:
             raise RuntimeError("accept() without a try_step()")
-        dt, x = self._pending
+        dt, x, slope = self._pending
         m = lane_mask(mask, self.lanes)
         if m is None:
-            self._x_old, self._x = self._x, x
+            self._x_old, self._x, self._slope = self._x, x, slope
             self.time = self.time + dt
             self._dt_prev = dt.copy()
             self._levels = np.minimum(self._levels + 1, 2)
@@ -130,14 +165,33 @@ class GatedProvider:
             mx = m[:, None]
             self._x_old = np.where(mx, self._x, self._x_old)
             self._x = np.where(mx, x, self._x)
+            self._slope = np.where(mx, slope, self._slope)
             self.time = np.where(m, self.time + dt, self.time)
             self._dt_prev = np.where(m, dt, self._dt_prev)
             self._levels = np.where(m, np.minimum(self._levels + 1, 2), self._levels)
         self._pending = None
         self._cache_dt = None
 
+    def local_error(self, rtol: float) -> np.ndarray | None:
+        """Estimated local error of the last try's states, max_j |err_j| / (rtol max(|x_j|,
+        scale_j)) per lane (0 where the accepted slope is not known yet); None without states.
+        """
+        if not self.nstate or self._pending is None:
+            return None
+        _, x, _ = self._pending
+        _, _, predictor, factor = self._cache
+        err = np.abs(x - predictor) * factor / (rtol * np.maximum(np.abs(x), self.state_scale))
+        err = err.max(axis=1)
+        return np.where(np.isfinite(err), err, 0.0)
+
     def reject(self, mask=None) -> None:
-        """Discard the last try (the next try starts from the accepted level again)."""
+        """Discard the last try (the next try starts from the accepted level again). Before the
+        first accepted step, the slope of the try is kept as the accepted level's slope (the
+        integrator's first try is a probe with a tiny step)."""
+        if self._pending is not None and self.nstate:
+            unknown = np.isnan(self._slope)
+            if unknown.any():
+                self._slope = np.where(unknown, self._pending[2], self._slope)
         self._pending = None
         self._cache_dt = None
 
@@ -154,7 +208,8 @@ class GatedProvider:
         """Picklable snapshot: arrays and floats only."""
         return {"kind": type(self).__name__, "lanes": self.lanes, "scheme": self.scheme,
                 "time": self.time.copy(), "x": self._x.copy(), "x_old": self._x_old.copy(),
-                "dt_prev": self._dt_prev.copy(), "levels": self._levels.copy()}
+                "slope": self._slope.copy(), "dt_prev": self._dt_prev.copy(),
+                "levels": self._levels.copy()}
 
     def restore(self, state: dict) -> None:
         if state.get("kind") != type(self).__name__ or state["lanes"] != self.lanes:
@@ -164,6 +219,7 @@ class GatedProvider:
         self.time = np.array(state["time"], dtype=float)
         self._x = np.array(state["x"], dtype=float)
         self._x_old = np.array(state["x_old"], dtype=float)
+        self._slope = np.array(state["slope"], dtype=float)
         self._dt_prev = np.array(state["dt_prev"], dtype=float)
         self._levels = np.array(state["levels"], dtype=int)
         self._pending = None
@@ -179,6 +235,7 @@ class GatedProvider:
         new.time = np.broadcast_to(self.time, (lanes,)).copy()
         new._x = np.broadcast_to(self._x, (lanes, self.nstate)).copy()
         new._x_old = np.broadcast_to(self._x_old, (lanes, self.nstate)).copy()
+        new._slope = np.broadcast_to(self._slope, (lanes, self.nstate)).copy()
         new._dt_prev = np.broadcast_to(self._dt_prev, (lanes,)).copy()
         new._levels = np.broadcast_to(self._levels, (lanes,)).copy()
         new._pending = new._conductance = new._cache_dt = new._cache = None
@@ -205,9 +262,11 @@ class GatedProvider:
         m = lane_mask(mask, self.lanes)
         if m is None:
             self._x, self._x_old = x.copy(), x.copy()
+            self._slope = np.zeros_like(x)
         else:
             self._x = np.where(m[:, None], x, self._x)
             self._x_old = np.where(m[:, None], x, self._x_old)
+            self._slope = np.where(m[:, None], 0.0, self._slope)
         self._pending = None
         self.restart_history(m)
 

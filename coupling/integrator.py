@@ -64,14 +64,16 @@ class IntegratorOptions:
 
     scheme: str = "bdf2"  # 'be' or 'bdf2'
     adaptive: bool = True
-    step: float | None = None  # s: the fixed step (adaptive=False) or the first step
+    step: float | np.ndarray | None = None  # s: fixed step (adaptive=False; may differ per
+    #                                           lane) or the first step
     rtol: float = 1e-4  # local error tolerance, relative to |U|
     atol: float = 1e-6  # V, absolute local error tolerance
     min_step: float = 1e-15  # s
     max_step: float = math.inf  # s
     restart_step: float | None = None  # s: step after a stimulus jump (default: first step)
     max_voltage_change: float = math.inf  # V per step
-    newton_tol: float = 1e-10  # V: stop when the Newton update is below this
+    newton_tol: float = 1e-10  # V: stop when the Newton update is below this, or below
+    newton_fraction: float = 0.01  # ... this fraction of the local error tolerance (adaptive)
     max_newton: int = 10  # tries per step before the step is cut
     max_newton_update: float = 0.2  # V: cap of one Newton update (protects live slits)
     secant_min_delta: float = 1e-9  # V: smallest voltage difference used for a secant
@@ -84,11 +86,14 @@ class IntegratorOptions:
     spike_rearm: float | None = None  # V (default: the threshold)
     spike_interpolation: str = "hermite"
     record: bool = False  # keep every accepted (t, U) per lane
+    control_states: bool = True  # include the providers' state errors (``local_error``)
 
     def __post_init__(self):
         bdf.check_scheme(self.scheme)
-        if not self.adaptive and not (self.step and self.step > 0):
-            raise ValueError("fixed steps (adaptive=False) need step > 0")
+        if self.step is not None and not np.all(np.asarray(self.step) > 0):
+            raise ValueError(f"step {self.step} s must be > 0")
+        if not self.adaptive and self.step is None:
+            raise ValueError("fixed steps (adaptive=False) need a step")
         for name in ("rtol", "atol", "newton_tol", "min_step", "max_step"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} = {getattr(self, name)} must be > 0")
@@ -204,7 +209,7 @@ class CircuitIntegrator:
                     | {t_end})
         jumps = {float(j) for j in stim.discontinuities(t_min, t_end)}
         plan = _Plan(np.array(ms), np.array([m in jumps for m in ms]), eps,
-                     opt.step if opt.step else min(1e-4 * span, opt.max_step))
+                     opt.step if opt.step is not None else min(1e-4 * span, opt.max_step))
         active = self.t < t_end - eps
         self.dt_next = np.where(np.isnan(self.dt_next), plan.first_step, self.dt_next)
         unknown = np.isnan(self.slope) & active
@@ -230,7 +235,11 @@ class CircuitIntegrator:
         fixed = not opt.adaptive
         t, u, f, h1 = self.t, self.u, self.slope, self.dt_prev
         # step sizes, landing exactly on milestones without leaving slivers
-        nominal = np.full_like(t, opt.step) if fixed else self.dt_next
+        if fixed:
+            nominal = np.empty_like(t)
+            nominal[:] = opt.step
+        else:
+            nominal = self.dt_next
         index = np.searchsorted(plan.milestones, t + plan.eps, side="right")
         np.minimum(index, plan.milestones.size - 1, out=index)
         target = plan.milestones[index]
@@ -257,7 +266,12 @@ class CircuitIntegrator:
         if second_all or not uniform:
             curvature = (self.u_prev - u + f * h1) / (h1 * h1) * (h * h)
             predictor = predictor + (curvature if uniform else np.where(second, curvature, 0.0))
-        v, total, failed, error = self._newton(h, b0, history, i_stim, predictor, active)
+        if fixed:
+            tol = opt.newton_tol
+        else:
+            tol = np.maximum(opt.newton_tol, opt.newton_fraction * (
+                opt.atol + opt.rtol * np.maximum(np.abs(u), np.abs(predictor))))
+        v, total, failed, error = self._newton(h, b0, history, i_stim, predictor, active, tol)
         # local error (V) and acceptance
         if second_all or not uniform:
             w = h / h1
@@ -270,6 +284,12 @@ class CircuitIntegrator:
         dv = np.abs(v - u)
         err = np.abs(v - predictor) * factor / (opt.atol + opt.rtol * np.maximum(np.abs(v),
                                                                                    np.abs(u)))
+        if opt.control_states:
+            for bank in self.banks:
+                local_error = getattr(bank, "local_error", None)
+                state_err = local_error(opt.rtol) if local_error is not None else None
+                if state_err is not None:
+                    err = np.maximum(err, state_err)
         ok = ~failed if all_active else active & ~failed
         at_min = h <= opt.min_step * (1.0 + 1e-9)
         if fixed:
@@ -311,8 +331,14 @@ class CircuitIntegrator:
         if fixed:
             proposal = nominal
         else:
-            order = 2.0 if second_all else (np.where(second, 2.0, 1.0) if not uniform else 1.0)
-            grow = opt.safety * np.maximum(err, 1e-12) ** (-1.0 / (order + 1.0))
+            inv_err = 1.0 / np.maximum(err, 1e-12)
+            if second_all:
+                grow = np.cbrt(inv_err)
+            elif uniform:
+                grow = np.sqrt(inv_err)
+            else:
+                grow = np.where(second, np.cbrt(inv_err), np.sqrt(inv_err))
+            grow *= opt.safety
             np.minimum(grow, opt.max_growth, out=grow)
             np.maximum(grow, opt.max_shrink, out=grow)
             if opt.max_voltage_change < math.inf:
@@ -363,7 +389,7 @@ class CircuitIntegrator:
                     f"times (last dt={h[lane]:.3g} s): {reason}") from error
         return accept
 
-    def _newton(self, h, b0, history, i_stim, predictor, active):
+    def _newton(self, h, b0, history, i_stim, predictor, active, tol):
         """Solve R(U) = 0 per lane from ``predictor``: (U, branch total current, failed mask,
         provider exception or None). Converged lanes are frozen (re-tried at the same voltage,
         which a provider reproduces exactly), so a lane's result does not depend on others."""
@@ -372,7 +398,6 @@ class CircuitIntegrator:
         cap = circuit.capacitance
         g_leak, e_leak = circuit.leak_conductance, circuit.leak_reversal
         counts = self._count
-        tol = opt.newton_tol
         cap_update = opt.max_newton_update
         v = predictor
         frozen = ~active

@@ -125,16 +125,20 @@ class ReducedMemristor(GatedProvider):
             model = ReducedModel.from_dict(model)
         self.model = model
         self.table = MonotoneTable(model.voltage, [model.g_inf, model.tau])
+        # per-step path: g_inf alone, plus tau when it varies (a constant tau costs nothing)
+        self._g_table = MonotoneTable(model.voltage, [model.g_inf])
+        constant_tau = bool(np.all(model.tau == model.tau[0]))
+        self._tau_constant = float(model.tau[0]) if constant_tau else None
         if g_initial is None:
             g_initial = model.g_initial
         if g_initial is None:
-            g_initial = float(self.table(0.0)[0])
+            g_initial = float(self.table(0.0)[0])  # g_inf(0)
         super().__init__(g_initial, lanes, scheme)
+        # conductances below 1 % of the table's largest are measured absolutely
+        self.state_scale = max(1e-2 * float(np.max(model.g_inf)), 1e-300)
 
     def _rates(self, v):
-        (values, slopes) = self.table.evaluate(v)
-        g_inf, tau = values[:, 0], values[:, 1]
-        dg_inf, dtau = slopes[:, 0], slopes[:, 1]
+        (g_inf, tau), (dg_inf, dtau) = self.table.evaluate(v)
         rate = 1.0 / tau
         a = (g_inf * rate)[:, None]
         b = rate[:, None]
@@ -142,17 +146,34 @@ class ReducedMemristor(GatedProvider):
         db = (-dtau * rate * rate)[:, None]
         return a, b, da, db
 
+    def _solve(self, v, b0, hist):
+        """b0 g + hist = (g_inf - g) / tau  =>  g = (g_inf - tau hist) / (1 + b0 tau);
+        dg/dV = (g_inf' - tau' (hist + b0 g)) / (1 + b0 tau); dg/dt = (g_inf - g) / tau."""
+        b0, hist = b0[:, 0], hist[:, 0]
+        if self._tau_constant is not None:
+            (g_inf,), (dg_inf,) = self._g_table.evaluate(v)
+            tau = self._tau_constant
+            den = b0 * tau + 1.0
+            g = (g_inf - tau * hist) / den
+            dg = dg_inf / den
+        else:
+            (g_inf, tau), (dg_inf, dtau) = self.table.evaluate(v)
+            den = b0 * tau + 1.0
+            g = (g_inf - tau * hist) / den
+            dg = (dg_inf - dtau * (hist + b0 * g)) / den
+        return g[:, None], dg[:, None], ((g_inf - g) / tau)[:, None]
+
     def _current(self, v, x, dx):
         g = x[:, 0]
         return g * v, g + v * dx[:, 0]
 
     def g_inf(self, voltage) -> np.ndarray:
         """Steady conductance (S) at ``voltage`` (V)."""
-        return self.table(np.asarray(voltage, dtype=float))[..., 0]
+        return self.table(np.asarray(voltage, dtype=float))[0]
 
     def tau(self, voltage) -> np.ndarray:
         """Memory time (s) at ``voltage`` (V)."""
-        return self.table(np.asarray(voltage, dtype=float))[..., 1]
+        return self.table(np.asarray(voltage, dtype=float))[1]
 
     @property
     def conductance(self) -> np.ndarray:

@@ -29,7 +29,7 @@ def hermite_coefficients(h, u0, f0, u1, f1):
     return c2, c3
 
 
-def _hermite_crossing(h, u0, f0, u1, f1, level, iterations: int = 30):
+def _hermite_crossing(h, u0, f0, u1, f1, level, iterations: int = 40):
     """s in (0, h] where the Hermite cubic reaches ``level`` (u0 < level <= u1), Newton's method
     safeguarded by bisection; vectorised."""
     c2, c3 = hermite_coefficients(h, u0, f0, u1, f1)
@@ -45,9 +45,9 @@ def _hermite_crossing(h, u0, f0, u1, f1, level, iterations: int = 30):
         slope = f0 + s * (2.0 * c2 + 3.0 * s * c3)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = s - value / slope
-        ok = (slope > 0) & (newton > lo) & (newton < hi)
+        ok = (slope > 0) & (newton >= lo) & (newton <= hi)
         s_new = np.where(ok, newton, 0.5 * (lo + hi))
-        if np.all(np.abs(s_new - s) <= 1e-15 * h):
+        if np.all(np.abs(s_new - s) <= 1e-13 * h):
             return s_new
         s = s_new
     return s

@@ -4,8 +4,9 @@ Knot slopes: Fritsch-Butland weighted harmonic mean of the neighbouring secant s
 local extremum or a flat neighbour) with the shape-preserving three-point end conditions, the
 choices of the usual PCHIP implementations (so scipy's ``PchipInterpolator`` gives the same
 curve). Between knots the curve is the cubic Hermite polynomial, stored as power-basis
-coefficients per interval so one lookup evaluates several columns (e.g. g_inf and tau on the same
-voltage grid) and their derivatives. Outside [x_0, x_last] the value is the end value and the
+coefficients of the local coordinate per interval (with the two constant ends as extra pieces),
+so one gather evaluates several columns (e.g. g_inf and tau on the same voltage grid) and their
+derivatives: no branches, few temporaries (this lookup is on the per-step path). Outside [x_0, x_last] the value is the end value and the
 derivative zero: a reduced model must not invent conductances beyond its table.
 """
 
@@ -49,7 +50,7 @@ def pchip_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 class MonotoneTable:
     """Columns y_j(x) on one grid x (strictly increasing), each a PCHIP curve.
 
-    ``evaluate(v)`` returns (values, derivatives), arrays of shape ``v.shape + (ncol,)``.
+    ``evaluate(v)`` returns (values, derivatives), arrays of shape ``(ncol,) + v.shape``.
     A uniform grid (the usual case for fitted tables) is located by arithmetic instead of a
     binary search.
     """
@@ -67,61 +68,69 @@ class MonotoneTable:
         self.x = x
         self.ncol = len(cols)
         if x.size == 1:  # a constant
-            self.coefficients = np.zeros((1, 4, self.ncol))
-            self.coefficients[0, 0] = [c[0] for c in cols]
+            self.coefficients = np.zeros((7 * self.ncol, 1))
+            self.coefficients[:self.ncol, 0] = [c[0] for c in cols]
             self._uniform = None
             self.x_lo = self.x_hi = x[0]
             return
         h = np.diff(x)
-        # per interval i: y = c0 + c1 s + c2 s^2 + c3 s^3, s = v - x_i
-        coeff = np.empty((x.size - 1, 4, self.ncol))
+        n = x.size
+        # Pieces: 0 = constant left of x_0, i = 1..n-1 the cubic on [x_{i-1}, x_i], n = constant
+        # right of x_last. In local coordinates u = (v - x_{i-1}) / h_i in [0, 1]:
+        # y = c0 + u (c1 + u (c2 + u c3)), dy/dv = (d1 + u (d2 + u d3)) / h_i.
+        coeff = np.zeros((n + 1, 7, self.ncol))  # transposed to (7, ncol, n + 1) below
         for j, y in enumerate(cols):
-            d = pchip_slopes(x, y)
-            secant = np.diff(y) / h
-            coeff[:, 0, j] = y[:-1]
-            coeff[:, 1, j] = d[:-1]
-            coeff[:, 2, j] = (3.0 * secant - 2.0 * d[:-1] - d[1:]) / h
-            coeff[:, 3, j] = (d[:-1] + d[1:] - 2.0 * secant) / h**2
-        # one extra "interval" past the last knot: the constant end value (zero slope)
-        end = np.zeros((1, 4, self.ncol))
-        end[0, 0] = [c[-1] for c in cols]
-        self.coefficients = np.concatenate([coeff, end])
+            d = pchip_slopes(x, y) * np.concatenate([h, h[-1:]])  # slopes in local units
+            c0, c1 = y[:-1], d[:-1]
+            dh = np.diff(y)
+            dr = pchip_slopes(x, y)[1:] * h
+            c2 = 3.0 * dh - 2.0 * c1 - dr
+            c3 = c1 + dr - 2.0 * dh
+            inv_h = 1.0 / h
+            coeff[1:n, :, j] = np.stack([c0, c1, c2, c3, c1 * inv_h, 2.0 * c2 * inv_h,
+                                         3.0 * c3 * inv_h], axis=1)
+            coeff[0, 0, j] = y[0]
+            coeff[n, 0, j] = y[-1]
+        self.coefficients = np.ascontiguousarray(coeff.transpose(1, 2, 0)).reshape(
+            7 * self.ncol, n + 1)
         self.x_lo, self.x_hi = x[0], x[-1]
-        spacing = (x[-1] - x[0]) / (x.size - 1)
+        spacing = (x[-1] - x[0]) / (n - 1)
         uniform = np.allclose(h, spacing, rtol=1e-9, atol=0.0)
         self._uniform = (x[0], 1.0 / spacing) if uniform else None
 
     def _locate(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Interval index and offset s = v - x_i (clipped into the table: constant outside)."""
+        """Piece index (0 and n: the constant ends) and local coordinate u (in [0, 1) on the
+        cubic pieces; any finite value on the constant ends, whose higher coefficients are 0).
+        """
         n = self.x.size
-        vc = np.clip(v, self.x_lo, self.x_hi)
         if n == 1:
             return np.zeros(v.shape, dtype=np.intp), np.zeros(v.shape)
         if self._uniform is not None:
             x0, inv = self._uniform
-            index = ((vc - x0) * inv).astype(np.intp)
-            np.clip(index, 0, n - 2, out=index)
-        else:
-            index = np.searchsorted(self.x, vc, side="right") - 1
-            np.clip(index, 0, n - 2, out=index)
-        s = vc - self.x[index]
-        index = np.where(v >= self.x_hi, n - 1, index)  # the constant end piece
-        return index, s
+            shifted = v * inv - (x0 * inv - 1.0)  # 1 + (v - x0) / spacing
+            index = np.minimum(np.maximum(shifted, 0.0), float(n)).astype(np.intp)
+            return index, shifted - index
+        index = np.searchsorted(self.x, v, side="right")
+        inner = np.minimum(np.maximum(index, 1), n - 1)
+        left = self.x[inner - 1]
+        u = (v - left) / (self.x[inner] - left)
+        return index, np.minimum(np.maximum(u, 0.0), 1.0)
 
     def evaluate(self, v) -> tuple[np.ndarray, np.ndarray]:
-        """Values and derivatives d/dv at ``v`` (any shape): arrays ``v.shape + (ncol,)``."""
+        """Values and derivatives d/dv at ``v`` (any shape): arrays ``(ncol,) + v.shape``."""
         v = np.asarray(v, dtype=float)
-        index, s = self._locate(v)
-        c = self.coefficients[index]  # (..., 4, ncol)
-        s = s[..., None]
-        value = c[..., 0, :] + s * (c[..., 1, :] + s * (c[..., 2, :] + s * c[..., 3, :]))
-        slope = c[..., 1, :] + s * (2.0 * c[..., 2, :] + 3.0 * s * c[..., 3, :])
-        below = (v < self.x_lo)[..., None]
-        if np.any(below):
-            value = np.where(below, c[..., 0, :], value)
-            slope = np.where(below, 0.0, slope)
-        return value, slope
+        index, u = self._locate(v)
+        c = self.coefficients.take(index, axis=1)  # (7 ncol,) + v.shape: contiguous rows
+        k = self.ncol
+        if k > 1:
+            c = c.reshape((7, k) + v.shape)
+            value = c[0] + u * (c[1] + u * (c[2] + u * c[3]))
+            slope = c[4] + u * (c[5] + u * c[6])
+            return value, slope
+        value = c[0] + u * (c[1] + u * (c[2] + u * c[3]))
+        slope = c[4] + u * (c[5] + u * c[6])
+        return value[None], slope[None]
 
     def __call__(self, v) -> np.ndarray:
-        """Values only, shape ``v.shape + (ncol,)``."""
+        """Values only, shape ``(ncol,) + v.shape``."""
         return self.evaluate(v)[0]

@@ -1,4 +1,4 @@
-"""The ``ionslit`` command line: run | check | mesh | version.
+"""The ``ionslit`` command line: run | check | mesh | submit | version.
 
 Exit codes: 0 success, 2 invalid input (nothing written), 1 failure while running.
 """
@@ -55,6 +55,23 @@ def build_parser() -> argparse.ArgumentParser:
     mesh = case_command("mesh", "build the case's mesh, write it to XDMF and report its adequacy")
     mesh.add_argument("--output", "-o", type=Path, help="directory (default results/<name>/mesh)")
 
+    submit = case_command("submit", "render a SLURM batch script that runs the case, and sbatch it")
+    submit.add_argument("--ntasks", "-n", type=int, required=True, help="MPI ranks (sbatch --ntasks)")
+    submit.add_argument("--time", "-t", required=True, metavar="HH:MM:SS",
+                        help="time limit (sbatch --time: HH:MM:SS, D-HH:MM:SS, ...)")
+    submit.add_argument("--partition", "-p", help="SLURM partition")
+    submit.add_argument("--launcher", choices=["srun", "mpirun"], default="srun",
+                        help="srun --mpi=pmi2 (default) or the environment's own mpirun")
+    submit.add_argument("--output", "-o", type=Path, help="results directory (default results/<name>)")
+    submit.add_argument("--overwrite", action="store_true", help="replace an existing results directory")
+    submit.add_argument("--petsc", default="", metavar='"-opt value ..."', help="extra PETSc options")
+    submit.add_argument("--python", type=Path,
+                        help="the job's Python (default: the one running this command)")
+    submit.add_argument("--sbatch-option", dest="sbatch_options", action="append", default=[],
+                        metavar="--NAME=VALUE",
+                        help="another #SBATCH line, e.g. --sbatch-option=--account=abc (repeatable)")
+    submit.add_argument("--dry-run", action="store_true", help="print the script; submit nothing")
+
     version = commands.add_parser("version", help="versions of ionslit and the numerical stack")
     version.add_argument("--short", action="store_true", help="ionslit's version only")
     return parser
@@ -74,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": commands.run,
         "check": commands.check,
         "mesh": commands.mesh,
+        "submit": commands.submit,
         "version": commands.version,
     }[args.command]
     return handler(args)

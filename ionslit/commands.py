@@ -93,6 +93,50 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def submit(args: argparse.Namespace) -> int:
+    """Validate the case, render its SLURM batch script, then sbatch it (or print it: --dry-run)."""
+    import sys
+
+    from ionslit import __version__
+    from ionslit.submit import (JobSpec, SubmitError, check_results_directory, default_cache_seed,
+                                render, sbatch, write_script)
+
+    if MPI.COMM_WORLD.size > 1:
+        log.error("submit: run it as one process, not under mpirun")
+        return EXIT_INVALID_INPUT
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_INVALID_INPUT
+    try:
+        parse_petsc_options(args.petsc)
+        results = Path(args.output or default_results_directory(loaded)).absolute()
+        check_results_directory(results, args.overwrite)
+        spec = JobSpec(
+            case_file=Path(args.case).absolute(), case_name=loaded.case.name, results=results,
+            ntasks=args.ntasks, time=args.time, partition=args.partition, launcher=args.launcher,
+            python=Path(args.python or sys.executable).absolute(), overrides=tuple(args.overrides),
+            petsc=args.petsc, overwrite=args.overwrite, sbatch_options=tuple(args.sbatch_options),
+            cache_seed=default_cache_seed(), submit_directory=Path.cwd(),
+        )
+        script = render(spec, __version__)
+    except (SubmitError, ValueError) as error:
+        log.error("submit: %s", error)
+        return EXIT_INVALID_INPUT
+    if args.dry_run:
+        print(script, end="")
+        return EXIT_OK
+    path = write_script(spec, script)
+    try:
+        job_id = sbatch(path, cwd=spec.submit_directory)
+    except SubmitError as error:
+        log.error("submit: %s (script left in %s)", error, path)
+        return EXIT_FAILURE
+    log.info("submitted job %s: %s, results in %s, log %s", job_id, path, results,
+             spec.job_directory / f"slurm-{job_id}.log")
+    print(job_id)
+    return EXIT_OK
+
+
 def version(args: argparse.Namespace) -> int:
     """Print the versions of ionslit and the numerical stack."""
     from ionslit.versions import stack_versions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -52,6 +53,7 @@ class Manifest:
             "started": self.started,
             "finished": _now() if finished else None,
             "wall_time_s": time.perf_counter() - self._clock,
+            **({"slurm_job_id": os.environ["SLURM_JOB_ID"]} if "SLURM_JOB_ID" in os.environ else {}),
             **self.extra,
         }
 

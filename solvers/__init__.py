@@ -18,42 +18,55 @@ everything returned is SI. Where things live:
 - time_stepping.py  bdf_coefficients, TimeIntegrator (adaptive steps, milestones)
 - protocols.py      voltage protocols V(t) with milestones
 - observables.py    currents, charges, inventories, profiles, SI output fields (FieldOutput)
-- structured_mesh.py graded tensor-product SlitMeshes for verification and benchmarks
 
 Every operation on a model is collective: call it on all ranks.
 """
 
 import meshes  # noqa: F401  (loads MPI before dolfinx; must stay the first import)
 
-from solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
-from solvers.electrolyte import Electrolyte, Species, debye_length, gouy_chapman_length
-from solvers.model import PNPModel, SolverOptions, SteadyResult
-from solvers.nonlinear import (
-    DEFAULT_PETSC_OPTIONS,
-    SolverDivergedError,
-    merge_petsc_options,
-    parse_petsc_options,
-)
-from solvers.observables import FieldOutput
-from solvers.protocols import (
-    ClampedCurrent,
-    ConstantVoltage,
-    PiecewiseLinearVoltage,
-    PulseTrain,
-    SineVoltage,
-    StepVoltage,
-    TriangleVoltage,
-)
-from solvers.reactions import FirstOrderConversion, Reaction, SourceContext, VolumeSource
-from solvers.scales import Scales, dimensionless_groups, make_scales
-from solvers.time_stepping import StepRecord, TimeIntegrator, TimeSteppingOptions, run_protocol
+import importlib as _importlib
 
-__all__ = [
-    "DEFAULT_PETSC_OPTIONS", "Boundary", "ClampedCurrent", "ConstantVoltage", "Electrolyte", "FieldOutput",
-    "FirstOrderConversion", "PNPModel", "PiecewiseLinearVoltage", "PulseTrain", "Reaction",
-    "Scales", "SineVoltage", "SolverDivergedError", "SolverOptions", "SourceContext", "Species",
-    "SteadyResult", "StepRecord", "StepVoltage", "SurfaceCharge", "SurfacePotential",
-    "TimeIntegrator", "TimeSteppingOptions", "TriangleVoltage", "VolumeSource", "debye_length",
-    "dimensionless_groups", "gouy_chapman_length", "make_scales", "merge_petsc_options",
-    "parse_petsc_options", "run_protocol",
-]
+# Public API, imported on first use so that ``import solvers.memristor`` (pure numpy, used by
+# the circuit code) does not load dolfinx.
+_EXPORTS = {
+    "Boundary": "solvers.boundary",
+    "SurfaceCharge": "solvers.boundary",
+    "SurfacePotential": "solvers.boundary",
+    "Electrolyte": "solvers.electrolyte",
+    "Species": "solvers.electrolyte",
+    "debye_length": "solvers.electrolyte",
+    "gouy_chapman_length": "solvers.electrolyte",
+    "PNPModel": "solvers.model",
+    "SolverOptions": "solvers.model",
+    "SteadyResult": "solvers.model",
+    "DEFAULT_PETSC_OPTIONS": "solvers.nonlinear",
+    "SolverDivergedError": "solvers.nonlinear",
+    "merge_petsc_options": "solvers.nonlinear",
+    "parse_petsc_options": "solvers.nonlinear",
+    "FieldOutput": "solvers.observables",
+    "ClampedCurrent": "solvers.protocols",
+    "ConstantVoltage": "solvers.protocols",
+    "PiecewiseLinearVoltage": "solvers.protocols",
+    "PulseTrain": "solvers.protocols",
+    "SineVoltage": "solvers.protocols",
+    "StepVoltage": "solvers.protocols",
+    "TriangleVoltage": "solvers.protocols",
+    "FirstOrderConversion": "solvers.reactions",
+    "Reaction": "solvers.reactions",
+    "SourceContext": "solvers.reactions",
+    "VolumeSource": "solvers.reactions",
+    "Scales": "solvers.scales",
+    "dimensionless_groups": "solvers.scales",
+    "make_scales": "solvers.scales",
+    "StepRecord": "solvers.time_stepping",
+    "TimeIntegrator": "solvers.time_stepping",
+    "TimeSteppingOptions": "solvers.time_stepping",
+    "run_protocol": "solvers.time_stepping",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(_importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'solvers' has no attribute {name!r}")

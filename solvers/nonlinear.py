@@ -391,9 +391,11 @@ class NewtonSolver:
         if not np.isfinite(fnorm):
             return reason.DIVERGED_FUNCTION_NANORINF
         # Chord iterations converge linearly: a residual below atol says little about the
-        # error there, so atol only accepts an initial iterate that already solves the problem;
-        # afterwards rtol, or a step below stol |x| (error <= step rho / (1 - rho)), decide.
-        if fnorm < atol and (its == 0 or self._reuse != "jacobian"):
+        # error while they still contract well, so then rtol or stol decide. Once they stop
+        # contracting below atol, the residual has reached its round-off floor (e.g. a time
+        # step just after a voltage jump back to equilibrium starts barely above it): accept.
+        contracting = its > 0 and fnorm <= self.max_contraction * self._norms[-2]
+        if fnorm < atol and (its == 0 or self._reuse != "jacobian" or not contracting):
             return reason.CONVERGED_FNORM_ABS
         if its > 0:
             if fnorm <= rtol * self._norms[0]:

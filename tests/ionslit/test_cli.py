@@ -8,7 +8,7 @@ from pathlib import Path
 
 import h5py
 import pytest
-from conftest import CASES, run_ionslit
+from cli_helpers import CASES, run_ionslit
 
 CASE_FILES = sorted(CASES.glob("*.toml"))
 

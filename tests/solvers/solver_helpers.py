@@ -5,7 +5,8 @@ import meshes  # noqa: F401  (MPI before dolfinx)
 
 import numpy as np
 
-from solvers import Electrolyte, Species, structured_mesh
+from meshes import structured
+from solvers import Electrolyte, Species
 
 D_K, D_CL = 1.957e-9, 2.032e-9  # m^2/s, K+ and Cl- in water at 25 C
 
@@ -20,4 +21,4 @@ def kcl(concentration: float, left: float | None = None, right: float | None = N
 
 
 def uniform_interval(comm, length=20e-9, cells=40, **kwargs):
-    return structured_mesh.interval(comm, np.linspace(0.0, length, cells + 1), **kwargs)
+    return structured.interval(comm, np.linspace(0.0, length, cells + 1), **kwargs)

@@ -8,6 +8,7 @@ import pytest
 from solver_helpers import kcl, uniform_interval
 from mpi4py import MPI
 
+from meshes import structured
 from solvers import (
     Boundary,
     Electrolyte,
@@ -18,7 +19,6 @@ from solvers import (
     Species,
     SurfaceCharge,
     SurfacePotential,
-    structured_mesh,
 )
 
 
@@ -42,7 +42,7 @@ def test_uncharged_channel_is_exactly_ohmic(comm, coordinates):
         area = 2.5e-17
     else:
         n = [8, 4, 3] if coordinates == "3d" else [10, 4]
-        mesh = structured_mesh.channel(comm, L, h, n, coordinates=coordinates, width=w,
+        mesh = structured.channel(comm, L, h, n, coordinates=coordinates, width=w,
                                        depth=3e-9)
         area = channel_area(coordinates, h, w, depth=3e-9)
     model = PNPModel(mesh, el, Boundary())
@@ -59,7 +59,7 @@ def test_multivalent_channel_is_exactly_ohmic(comm):
     """2:1 electrolyte (CaCl2): kappa = (F^2 / R T) sum z^2 D c with z = 2 for Ca."""
     el = Electrolyte((Species("Ca", 2, 0.792e-9, 5.0, 5.0),
                       Species("Cl", -1, 2.032e-9, 10.0, 10.0)))
-    mesh = structured_mesh.channel(comm, 30e-9, 6e-9, [10, 4])
+    mesh = structured.channel(comm, 30e-9, 6e-9, [10, 4])
     model = PNPModel(mesh, el, Boundary())
     result = model.solve_steady(0.1)
     expected = el.conductivity("left") * 6e-9 / 30e-9

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from solver_helpers import D_CL, D_K
 
+from meshes import structured
 from solvers import (
     Boundary,
     Electrolyte,
@@ -16,7 +17,6 @@ from solvers import (
     StepVoltage,
     TimeIntegrator,
     TimeSteppingOptions,
-    structured_mesh,
 )
 
 
@@ -32,7 +32,7 @@ def test_steady_reaction_diffusion_profile(comm):
     Delta = (kf - kb) c0 cosh(m (x - L/2)) / cosh(m L / 2), m^2 = (kf + kb) / D."""
     L, D, c0, kf, kb = 50e-9, 1e-9, 5.0, 4e7, 1e7  # m, m^2/s, mol/m^3, 1/s
     el = electrolyte([Species("A", 0, D, c0, c0), Species("B", 0, D, c0, c0)])
-    mesh = structured_mesh.interval(comm, np.linspace(0.0, L, 401))
+    mesh = structured.interval(comm, np.linspace(0.0, L, 401))
     model = PNPModel(mesh, el, Boundary(), reactions=[FirstOrderConversion("A", "B", kf, kb)])
     model.solve_steady(0.0)
     x = np.linspace(0.0, L, 41)
@@ -55,7 +55,7 @@ def test_immobile_species_relaxes_through_the_reaction(comm):
     kf, kb = 2e3, 1e3
     el = electrolyte([Species("A", 0, 0.0, 1.0, 1.0), Species("B", 0, 1e-9, 2.0, 2.0),
                       Species("X", 0, 0.0, 3.0, 3.0)])
-    mesh = structured_mesh.interval(comm, np.linspace(0.0, 1e-9, 5))
+    mesh = structured.interval(comm, np.linspace(0.0, 1e-9, 5))
     model = PNPModel(mesh, el, Boundary(), reactions=[FirstOrderConversion("A", "B", kf, kb)])
     model.solve_steady(0.0)
     inv = model.observables.inventories(None)
@@ -79,7 +79,7 @@ def test_immobile_species_relaxes_through_the_reaction(comm):
 
 def test_reactions_must_balance_charge(comm):
     el = electrolyte([])
-    mesh = structured_mesh.interval(comm, np.linspace(0.0, 1e-9, 3))
+    mesh = structured.interval(comm, np.linspace(0.0, 1e-9, 3))
     with pytest.raises(ValueError, match="charge"):
         PNPModel(mesh, el, Boundary(), reactions=[FirstOrderConversion("K", "Cl", 1.0, 1.0)])
     with pytest.raises(ValueError, match="unknown species"):

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 from mpi4py import MPI
 
+from meshes import structured
 from solvers import (
     Boundary,
     Electrolyte,
@@ -19,7 +20,6 @@ from solvers import (
     SurfaceCharge,
     TimeIntegrator,
     TimeSteppingOptions,
-    structured_mesh,
 )
 
 # Tight, but above the residual's round-off floor (~1e-12 here): Newton ends quadratically, so the
@@ -30,7 +30,7 @@ TIGHT = {"snes_rtol": 1e-11, "snes_atol": 1e-11, "snes_stol": 1e-14}
 def run(comm=MPI.COMM_WORLD) -> dict:
     el = Electrolyte((Species("K", 1, 1.957e-9, 10.0, 5.0),
                       Species("Cl", -1, 2.032e-9, 10.0, 5.0)))
-    mesh = structured_mesh.slit_with_reservoirs(
+    mesh = structured.slit_with_reservoirs(
         comm, length=40e-9, height=4e-9, reservoir_length=20e-9, reservoir_height=40e-9,
         wall_size=0.2e-9, mouth_size=0.4e-9, max_size=4e-9, growth=1.3)
     boundary = Boundary(walls={"slit_wall_top": SurfaceCharge(-0.03),

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pytest
 
+from meshes import structured
 from solvers import (
     Boundary,
     ConstantVoltage,
@@ -23,7 +24,6 @@ from solvers import (
     Species,
     TimeIntegrator,
     TimeSteppingOptions,
-    structured_mesh,
 )
 
 D, C0, C1 = 2.0e-9, 10.0, 20.0  # m^2/s, mol/m^3
@@ -64,7 +64,7 @@ def test_time_constant_in_a_slit_between_reservoirs(comm):
     ~(1 + 2 delta / L)^2 - 1 ~ 1 % (it is 5 % for L / h = 100). Fitted tau within 2 % of
     L^2 / (pi^2 D) (measured: +1.1 %)."""
     L = 500e-9
-    mesh = structured_mesh.slit_with_reservoirs(
+    mesh = structured.slit_with_reservoirs(
         comm, L, 1e-9, reservoir_length=20e-9, reservoir_height=100e-9, wall_size=0.25e-9,
         mouth_size=0.25e-9, max_size=10e-9, growth=1.3, slit_max_size=0.5e-9)
     model = PNPModel(mesh, salt(), Boundary())
@@ -82,7 +82,7 @@ def test_time_constant_in_a_slit_between_reservoirs(comm):
 
 
 def mean_at(scheme, dt, t_end, comm):
-    mesh = structured_mesh.interval(comm, np.linspace(0.0, 100e-9, 101))
+    mesh = structured.interval(comm, np.linspace(0.0, 100e-9, 101))
     model = PNPModel(mesh, salt(), Boundary(), SolverOptions(time_scheme=scheme))
     times, means = relax(model, t_end, TimeSteppingOptions(initial_step=dt, adaptive=False))
     assert times[-1] == t_end

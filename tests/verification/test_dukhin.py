@@ -14,6 +14,7 @@ import meshes  # noqa: F401
 import pytest
 from pb1d import cross_section_conductance
 
+from meshes import structured
 from solvers import (
     Boundary,
     Electrolyte,
@@ -22,7 +23,6 @@ from solvers import (
     SurfaceCharge,
     debye_length,
     gouy_chapman_length,
-    structured_mesh,
 )
 from solvers.constants import FARADAY_CONSTANT
 
@@ -34,7 +34,7 @@ def slit_conductance(comm, c):
     el = Electrolyte((Species("K", 1, D_K, c, c), Species("Cl", -1, D_CL, c, c)))
     lam = debye_length(el)
     wall = min(lam / 10, 0.3 * gouy_chapman_length(el, SIGMA)) / 2
-    mesh = structured_mesh.slit_with_reservoirs(
+    mesh = structured.slit_with_reservoirs(
         comm, LENGTH, HEIGHT, reservoir_length=100e-9, reservoir_height=200e-9,
         wall_size=wall, mouth_size=0.2e-9, max_size=10e-9, growth=1.2,
         slit_max_size=min(HEIGHT / 8, lam / 2))

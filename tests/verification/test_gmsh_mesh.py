@@ -8,13 +8,13 @@ import meshes  # noqa: F401
 import pytest
 
 from meshes import MeshSpec, SlitGeometry, build_slit_mesh
+from meshes import structured
 from solvers import (
     Boundary,
     Electrolyte,
     PNPModel,
     Species,
     SurfaceCharge,
-    structured_mesh,
 )
 
 GEOMETRY = SlitGeometry(length=50e-9, height=4e-9, reservoir_length=25e-9,
@@ -37,7 +37,7 @@ def test_gmsh_and_structured_meshes_agree(comm, tmp_path_factory):
     spec = MeshSpec(wall_size=0.1e-9, max_size=5e-9, mouth_size=0.2e-9, charged_walls=WALLS,
                     cells_across_slit=8, growth=1.3)
     gmsh_mesh = build_slit_mesh(GEOMETRY, spec, comm, cache)
-    reference = structured_mesh.slit_with_reservoirs(
+    reference = structured.slit_with_reservoirs(
         comm, GEOMETRY.length, GEOMETRY.height, GEOMETRY.reservoir_length,
         GEOMETRY.reservoir_height, wall_size=0.1e-9, mouth_size=0.2e-9, max_size=5e-9,
         growth=1.2)

@@ -14,6 +14,7 @@ import pytest
 import ufl
 from mpi4py import MPI
 
+from meshes import structured
 from solvers import (
     Boundary,
     Electrolyte,
@@ -22,7 +23,6 @@ from solvers import (
     SurfaceCharge,
     SurfacePotential,
     debye_length,
-    structured_mesh,
 )
 
 
@@ -58,7 +58,7 @@ def gouy_chapman_model(comm, c, wall, cells=400, grading=None):
     width = 20 * lam
     a = grading if grading is not None else grading_parameter(cells, 0.004 / 20)
     nodes = graded_nodes(width, cells, a)
-    mesh = structured_mesh.interval(comm, nodes, left_group="wall",
+    mesh = structured.interval(comm, nodes, left_group="wall",
                                     right_group="reservoir_right")
     model = PNPModel(mesh, el, Boundary(left=None, walls={"wall": wall}))
     return model, lam

@@ -21,6 +21,7 @@ import pytest
 import ufl
 from mpi4py import MPI
 
+from meshes import structured
 from solvers import (
     Boundary,
     ConstantVoltage,
@@ -30,7 +31,6 @@ from solvers import (
     Species,
     TimeIntegrator,
     TimeSteppingOptions,
-    structured_mesh,
 )
 from solvers.constants import FARADAY_CONSTANT
 
@@ -78,7 +78,7 @@ def solve_mms(comm, n, formulation):
     el = Electrolyte((Species("K", 1, 1.957e-9, C0, C0 * (1 + BETA)),
                       Species("Cl", -1, 2.032e-9, C0, C0 * (1 + BETA))))
     mms = Manufactured(el)
-    mesh = structured_mesh.channel(comm, LX, H, [2 * n, n])
+    mesh = structured.channel(comm, LX, H, [2 * n, n])
     # The production quadrature degree (2) for everything, sources included.
     model = PNPModel(mesh, el, Boundary(), SolverOptions(formulation=formulation,
                                                          quadrature_degree=DEGREE),

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
+from meshes import structured
 from solvers import (
     Boundary,
     Electrolyte,
@@ -18,7 +19,6 @@ from solvers import (
     SurfaceCharge,
     debye_length,
     gouy_chapman_length,
-    structured_mesh,
 )
 
 
@@ -29,7 +29,7 @@ def test_zero_current_potential_is_nernstian(comm):
     sigma, height = -0.1, 2e-9
     # Dukhin |sigma| / (F c h) = 52 even at 10 mM; l_GC = 0.36 nm sets the wall cells.
     wall = min(0.3 * gouy_chapman_length(el, sigma), debye_length(el) / 10)
-    mesh = structured_mesh.slit_with_reservoirs(
+    mesh = structured.slit_with_reservoirs(
         comm, length=50e-9, height=height, reservoir_length=50e-9, reservoir_height=50e-9,
         wall_size=wall / 2, mouth_size=0.1e-9, max_size=4e-9, growth=1.2)
     boundary = Boundary(walls={"slit_wall_top": SurfaceCharge(sigma),

@@ -13,12 +13,13 @@ import pytest
 import ufl
 from mpi4py import MPI
 
-from solvers import Boundary, Electrolyte, PNPModel, Species, structured_mesh
+from meshes import structured
+from solvers import Boundary, Electrolyte, PNPModel, Species
 
 
 def ohmic_case(comm, length=100e-9, height=2e-9, reservoir=100e-9, c=10.0):
     el = Electrolyte((Species("K", 1, 1.957e-9, c, c), Species("Cl", -1, 2.032e-9, c, c)))
-    mesh = structured_mesh.slit_with_reservoirs(
+    mesh = structured.slit_with_reservoirs(
         comm, length, height, reservoir_length=reservoir, reservoir_height=reservoir,
         wall_size=0.2e-9, mouth_size=0.2e-9, max_size=5e-9, growth=1.2)
     return PNPModel(mesh, el, Boundary()), el

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from pb1d import slit_potential
 
+from meshes import structured
 from solvers import (
     Boundary,
     Electrolyte,
@@ -15,7 +16,6 @@ from solvers import (
     Species,
     SurfaceCharge,
     debye_length,
-    structured_mesh,
 )
 
 
@@ -23,7 +23,7 @@ def pb_slit_case(comm, sigma=-0.02, c=10.0, height=10e-9):
     el = Electrolyte((Species("K", 1, 1.957e-9, c, c), Species("Cl", -1, 2.032e-9, c, c)))
     lam = debye_length(el)  # 3.04 nm at 10 mM: h = 3.3 lambda_D
     length = 8 * height  # entrance effects decay like exp(-pi x / h): none left at L/2
-    mesh = structured_mesh.slit_with_reservoirs(
+    mesh = structured.slit_with_reservoirs(
         comm, length, height, reservoir_length=3 * height, reservoir_height=6 * height,
         wall_size=lam / 80, mouth_size=lam / 10, max_size=2 * lam, growth=1.1,
         slit_max_size=lam / 16)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
+from meshes import structured
 from solvers import (
     Boundary,
     Electrolyte,
@@ -15,7 +16,6 @@ from solvers import (
     Species,
     SurfaceCharge,
     gouy_chapman_length,
-    structured_mesh,
 )
 
 
@@ -23,7 +23,7 @@ from solvers import (
 def test_one_volt_from_cold_start(comm, voltage):
     el = Electrolyte((Species("K", 1, 1.957e-9, 1.0, 1.0), Species("Cl", -1, 2.032e-9, 1.0, 1.0)))
     sigma = -0.1
-    mesh = structured_mesh.slit_with_reservoirs(
+    mesh = structured.slit_with_reservoirs(
         comm, length=200e-9, height=2e-9, reservoir_length=100e-9, reservoir_height=200e-9,
         wall_size=0.3 * gouy_chapman_length(el, sigma), mouth_size=0.2e-9, max_size=10e-9,
         growth=1.25)
