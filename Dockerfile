@@ -77,7 +77,7 @@ RUN if [ -z "${PIP_CERT}" ]; then unset PIP_CERT; fi \
 # The caches stay writable by any user, so `docker run --user` works (and can add new forms).
 RUN for case in "${IONSLIT_DEMO_CASE}" cases/ohmic_slit.toml; do \
         ionslit --quiet run "${case}" --output /tmp/ionslit-warm-up || exit 1; \
-        rm -rf /tmp/ionslit-warm-up; \
+        rm -rf /tmp/ionslit-warm-up "${HOME}/.fltk"; \
     done \
  && chmod -R a+rwX "${XDG_CACHE_HOME}"
 

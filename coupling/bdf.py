@@ -47,3 +47,64 @@ def coefficients(second, dt: np.ndarray, dt_prev: np.ndarray):
     b1 = np.where(second, -(1.0 + w) * inv, -inv)
     b2 = np.where(second, w * w / (1.0 + w) * inv, 0.0)
     return b0, b1, b2
+
+
+class StepConstants:
+    """Everything about one step that depends only on (dt, dt_prev, which lanes use BDF2):
+    the coefficients, the predictor's curvature weight (dt / dt_prev)^2 and the ratio of the
+    error constants used by the local error estimate (see ``integrator``). Computed once per
+    step by the integrator, published for the duration of the step and reused by this
+    package's providers (``for_step``)."""
+
+    __slots__ = ("dt", "dt_prev", "second", "uniform", "second_all", "b0", "b1", "b2",
+                 "curvature_weight", "error_factor")
+
+    def __init__(self, scheme: str, levels: np.ndarray, dt: np.ndarray, dt_prev: np.ndarray):
+        second = (levels >= 2) if scheme == "bdf2" else np.zeros(levels.shape, dtype=bool)
+        all_second = bool(second.all())
+        uniform = all_second or not second.any()
+        self.dt, self.dt_prev, self.second = dt, dt_prev, second
+        self.uniform, self.second_all = uniform, uniform and all_second
+        self.b0, self.b1, self.b2 = coefficients(self.second_all if uniform else second, dt,
+                                                 dt_prev)
+        if uniform and not all_second:
+            self.curvature_weight = None  # backward Euler everywhere: no curvature term
+            self.error_factor = 0.5
+            return
+        w = dt / dt_prev
+        ratio = (1.0 + w) ** 2 / (w * (1.0 + 2.0 * w))
+        factor = ratio / (ratio + (1.0 + w) / w)
+        weight = w * w
+        if not uniform:
+            factor = np.where(second, factor, 0.5)
+            weight = np.where(second, weight, 0.0)
+        self.curvature_weight = weight
+        self.error_factor = factor
+
+    def matches(self, scheme: str, levels: np.ndarray, dt: np.ndarray,
+                dt_prev: np.ndarray) -> bool:
+        if dt is not self.dt:
+            return False
+        if dt_prev is not self.dt_prev and not np.array_equal(dt_prev, self.dt_prev):
+            return False
+        second = (levels >= 2) if scheme == "bdf2" else np.zeros(levels.shape, dtype=bool)
+        return bool(np.array_equal(second, self.second))
+
+
+_published: StepConstants | None = None
+
+
+def publish(constants: StepConstants | None) -> None:
+    """The integrator announces the constants of the step it is solving (None when done), so
+    that providers advancing with the same ``dt`` array reuse them."""
+    global _published
+    _published = constants
+
+
+def for_step(scheme: str, levels: np.ndarray, dt: np.ndarray,
+             dt_prev: np.ndarray) -> StepConstants:
+    """The constants of a step: the published ones when they describe it, else computed."""
+    k = _published
+    if k is not None and k.matches(scheme, levels, dt, dt_prev):
+        return k
+    return StepConstants(scheme, levels, dt, dt_prev)

@@ -91,31 +91,19 @@ class GatedProvider:
         the same ``dt`` array object is passed (the integrator's Newton tries of one step)."""
         if self._cache_dt is dt:
             return self._cache
-        second = bdf.orders(self.scheme, self._levels) == 2
-        all_second = bool(second.all())
-        uniform = all_second or not second.any()
-        b0, b1, b2 = bdf.coefficients(all_second if uniform else second, dt, self._dt_prev)
-        # explicit predictor and error-constant ratio (see the integrator's step control)
-        h = dt[:, None]
+        k = bdf.for_step(self.scheme, self._levels, dt, self._dt_prev)
+        # explicit predictor (see the integrator's step control): x + h x' (+ curvature)
         x, slope = self._x, self._slope
-        predictor = x + h * slope
-        if uniform and not all_second:
-            hist = b1[:, None] * x
-            factor = 0.5
-        else:
-            hist = b1[:, None] * x + b2[:, None] * self._x_old
-            h1 = self._dt_prev[:, None]
-            curvature = (self._x_old - x + slope * h1) * ((h / h1) ** 2)
-            w = dt / self._dt_prev
-            ratio = (1.0 + w) ** 2 / (w * (1.0 + 2.0 * w))
-            factor = (ratio / (ratio + (1.0 + w) / w))[:, None]
-            if uniform:
-                predictor += curvature
-            else:
-                sec = second[:, None]
-                predictor += np.where(sec, curvature, 0.0)
-                factor = np.where(sec, factor, 0.5)
-        self._cache_dt, self._cache = dt, (b0[:, None], hist, predictor, factor)
+        predictor = x + dt[:, None] * slope
+        hist = k.b1[:, None] * x
+        if k.curvature_weight is not None:
+            hist += k.b2[:, None] * self._x_old
+            weight = k.curvature_weight
+            weight = weight[:, None] if isinstance(weight, np.ndarray) else weight
+            predictor += (self._x_old - x + slope * self._dt_prev[:, None]) * weight
+        factor = k.error_factor
+        factor = factor[:, None] if isinstance(factor, np.ndarray) else factor
+        self._cache_dt, self._cache = dt, (k.b0[:, None], hist, predictor, factor)
         return self._cache
 
     def try_step(self, dt, voltage):

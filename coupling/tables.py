@@ -6,8 +6,9 @@ choices of the usual PCHIP implementations (so scipy's ``PchipInterpolator`` giv
 curve). Between knots the curve is the cubic Hermite polynomial, stored as power-basis
 coefficients of the local coordinate per interval (with the two constant ends as extra pieces),
 so one gather evaluates several columns (e.g. g_inf and tau on the same voltage grid) and their
-derivatives: no branches, few temporaries (this lookup is on the per-step path). Outside [x_0, x_last] the value is the end value and the
-derivative zero: a reduced model must not invent conductances beyond its table.
+derivatives: no branches, few temporaries (this lookup is on the per-step path). Outside
+[x_0, x_last] the value is the end value and the derivative zero: a reduced model must not
+invent conductances beyond its table.
 """
 
 from __future__ import annotations
@@ -79,16 +80,15 @@ class MonotoneTable:
         # right of x_last. In local coordinates u = (v - x_{i-1}) / h_i in [0, 1]:
         # y = c0 + u (c1 + u (c2 + u c3)), dy/dv = (d1 + u (d2 + u d3)) / h_i.
         coeff = np.zeros((n + 1, 7, self.ncol))  # transposed to (7, ncol, n + 1) below
+        inv_h = 1.0 / h
         for j, y in enumerate(cols):
-            d = pchip_slopes(x, y) * np.concatenate([h, h[-1:]])  # slopes in local units
-            c0, c1 = y[:-1], d[:-1]
-            dh = np.diff(y)
-            dr = pchip_slopes(x, y)[1:] * h
-            c2 = 3.0 * dh - 2.0 * c1 - dr
-            c3 = c1 + dr - 2.0 * dh
-            inv_h = 1.0 / h
-            coeff[1:n, :, j] = np.stack([c0, c1, c2, c3, c1 * inv_h, 2.0 * c2 * inv_h,
-                                         3.0 * c3 * inv_h], axis=1)
+            slopes = pchip_slopes(x, y)
+            left, right = slopes[:-1] * h, slopes[1:] * h  # end slopes in local units
+            rise = np.diff(y)
+            c2 = 3.0 * rise - 2.0 * left - right
+            c3 = left + right - 2.0 * rise
+            coeff[1:n, :, j] = np.stack([y[:-1], left, c2, c3, left * inv_h,
+                                         2.0 * c2 * inv_h, 3.0 * c3 * inv_h], axis=1)
             coeff[0, 0, j] = y[0]
             coeff[n, 0, j] = y[-1]
         self.coefficients = np.ascontiguousarray(coeff.transpose(1, 2, 0)).reshape(

@@ -1,4 +1,4 @@
-"""The ``ionslit`` command line: run | check | mesh | submit | version.
+"""The ``ionslit`` command line: run | check | mesh | plot | submit | version.
 
 Exit codes: 0 success, 2 invalid input (nothing written), 1 failure while running.
 """
@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="another #SBATCH line, e.g. --sbatch-option=--account=abc (repeatable)")
     submit.add_argument("--dry-run", action="store_true", help="print the script; submit nothing")
 
+    plot = commands.add_parser("plot", help="(re)make the PNG plots of a results directory",
+                               description="(re)make DIR/plots/*.png from the files of a results "
+                               "directory")
+    _add_verbosity(plot, default=argparse.SUPPRESS)
+    plot.add_argument("directory", type=Path, help="results directory (with manifest.json)")
+
     version = commands.add_parser("version", help="versions of ionslit and the numerical stack")
     version.add_argument("--short", action="store_true", help="ionslit's version only")
     return parser
@@ -92,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": commands.check,
         "mesh": commands.mesh,
         "submit": commands.submit,
+        "plot": commands.plot,
         "version": commands.version,
     }[args.command]
     return handler(args)

@@ -88,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         run_study(loaded, directory, overwrite=args.overwrite, petsc_command_line=args.petsc)
     except StudyFailed as failure:
-        log.error("run failed: %s", failure)
+        if MPI.COMM_WORLD.rank == 0:  # a failure that reaches here is the same on every rank
+            log.error("run failed: %s", failure)
         return EXIT_INVALID_INPUT if failure.invalid_input else EXIT_FAILURE
     return EXIT_OK
 
@@ -134,6 +135,29 @@ def submit(args: argparse.Namespace) -> int:
     log.info("submitted job %s: %s, results in %s, log %s", job_id, path, results,
              spec.job_directory / f"slurm-{job_id}.log")
     print(job_id)
+    return EXIT_OK
+
+
+def plot(args: argparse.Namespace) -> int:
+    """Regenerate DIR/plots/*.png from the files of a results directory (rank 0 draws)."""
+    from ionslit.plots import PlotError, plot_results
+
+    directory = Path(args.directory)
+    if not (directory / "manifest.json").is_file():
+        if MPI.COMM_WORLD.rank == 0:
+            log.error("plot: %s is not an ionslit results directory (no manifest.json)", directory)
+        return EXIT_INVALID_INPUT
+    if MPI.COMM_WORLD.rank != 0:
+        return EXIT_OK
+    try:
+        written = plot_results(directory, strict=True)
+    except PlotError as error:
+        log.error("plot: %d plot(s) failed: %s", len(error.failures), error)
+        return EXIT_FAILURE
+    for path in written:
+        log.info("wrote %s", path)
+    if not written:
+        log.info("nothing to plot in %s", directory)
     return EXIT_OK
 
 

@@ -11,8 +11,11 @@ from ionslit import translate
 from ionslit.case import LoadedCase
 from ionslit.logs import get_logger
 from ionslit.manifest import Manifest
+from ionslit.output import atomic_write_json
+from ionslit.progress import Progress
 from ionslit.results import FieldWriter, SeriesWriter, write_profiles
 from meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
+from solvers.memristor import loop_metrics
 from solvers.model import PNPModel
 from solvers.observables import FieldOutput
 from solvers.time_stepping import TimeIntegrator
@@ -42,6 +45,15 @@ def output_times(start: float, end: float, every: float | None) -> np.ndarray:
         return np.empty(0)
     count = int(np.floor((end - start) / every * (1 + 1e-12)))
     return start + every * np.arange(1, count + 1)
+
+
+def write_loop_metrics(directory: Path, series: SeriesWriter, frequency: float) -> dict:
+    """Hysteresis-loop metrics of the last full drive cycle -> loop_metrics.json (rank 0)."""
+    metrics = loop_metrics(series.column("time_s"), series.column("voltage_V"),
+                           series.column("current_A"), series.column("conductance_S"),
+                           frequency_Hz=frequency)
+    atomic_write_json(directory / "loop_metrics.json", metrics)
+    return metrics
 
 
 def run_slit(loaded: LoadedCase, directory: Path, petsc_command_line: str, manifest: Manifest,
@@ -79,17 +91,23 @@ def run_slit(loaded: LoadedCase, directory: Path, petsc_command_line: str, manif
         if fields:
             fields.write(0.0)
 
+        progress = Progress(0.0, end, comm)
+
         def on_step(record) -> None:
+            progress.update(record.time, record.dt, record.newton_iterations)
             if every is None or record.is_output:
                 series.append(model.observables.series_row())
             if fields and record.is_output and np.any(np.isclose(field_times, record.time, rtol=1e-12, atol=0)):
                 fields.write(record.time)
 
         integrator.run(end, on_step=on_step, start_from_steady=False)
+        progress.close()
         if fields and case.output.field_every is None:
             fields.write(end)
         manifest.extra["time_steps"] = len(integrator.records)
     series.flush()
+    if comm.rank == 0 and kind in ("sine", "triangle"):
+        write_loop_metrics(directory, series, case.protocol.frequency)
     write_profiles(directory, model.observables, case.output.profiles, comm)
     if fields:
         fields.close()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 from mpi4py import MPI
 
 from ionslit.case import LoadedCase
+from ionslit.failure import FailureAgreement
 from ionslit.logs import get_logger
 from ionslit.manifest import Manifest
+from ionslit.plots import plot_results
 from ionslit.output import OutputDirectoryError, prepare_results_directory
 
 log = get_logger("run")
@@ -41,25 +44,38 @@ def run_study(
     comm = MPI.COMM_WORLD
     _prepare_directory(directory, overwrite, comm)
     manifest = Manifest(directory, loaded, comm.size, {})
+    agreement = FailureAgreement(comm)
     if comm.rank == 0:
         manifest.start()
     log.info("running '%s' on %d rank(s) into %s", loaded.case.name, comm.size, directory)
     try:
         execute(loaded, directory, petsc_command_line, manifest, comm)
     except KeyboardInterrupt:
-        _finish(manifest, comm, "interrupted", "interrupted by the user (SIGINT)")
+        _record_failure(manifest, agreement, "interrupted", "interrupted by the user (SIGINT)")
         raise StudyFailed("interrupted") from None
     except Exception as error:  # any failure is recorded, then reported with exit code 1
         reason = f"{type(error).__name__}: {error}"
-        _finish(manifest, comm, "failed", reason)
+        _record_failure(manifest, agreement, "failed", reason)
         raise StudyFailed(reason) from error
-    _finish(manifest, comm, "ok")
+    if comm.rank == 0:
+        plot_results(directory)  # a plot that fails is a warning, never a failed run
+        manifest.finish("ok")
     log.info("done: %s", directory)
 
 
-def _finish(manifest: Manifest, comm: MPI.Comm, status: str, reason: str = "") -> None:
-    if comm.rank == 0:
-        manifest.finish(status, reason)
+def _record_failure(manifest: Manifest, agreement: FailureAgreement, status: str,
+                    reason: str) -> None:
+    """Record the failure once: by rank 0 when all ranks failed together, else by this rank,
+    which then aborts the job so that no rank waits forever."""
+    comm = agreement.comm
+    if agreement.all_ranks_failed():
+        if comm.rank == 0:
+            manifest.finish(status, reason)
+        return
+    reason = f"rank {comm.rank}: {reason}"
+    log.error("run failed on rank %d only, aborting all ranks: %s", comm.rank, reason)
+    manifest.finish(status, reason)
+    agreement.abort(1)
 
 
 def execute(

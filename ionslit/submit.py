@@ -10,8 +10,8 @@ Files, next to the results directory ``R`` (which must stay empty until the run 
 the job runs, ``R.slurm/cache-<job id>/`` (its form cache, see below). ``R/manifest.json`` records
 the job id.
 
-Form cache: every job compiles into a cache of its own, seeded with the complete entries of the
-submitting user's FFCx cache, and deleted when the job ends. A shared cache is poisoned when a job
+Form cache: every job compiles into a cache of its own, seeded with the finished entries of the
+submitting environment's FFCx cache (and matplotlib's font list), deleted when the job ends. A shared cache is poisoned when a job
 is killed (time limit, scancel) while compiling: FFCx leaves ``X.c`` without ``X.c.cached`` and
 every later run waiting for that form fails with a JIT timeout. Seeding keeps the compile time of
 forms already known. The cache sits on the results' file system because with several ranks FFCx
@@ -72,7 +72,7 @@ class JobSpec:
         if self.partition is not None and not _PARTITION.match(self.partition):
             raise SubmitError(f"--partition {self.partition!r} is not a partition name")
         for option in self.sbatch_options:
-            if not option.startswith("--") or "\n" in option:
+            if not option.startswith("--") or any(c.isspace() for c in option):
                 raise SubmitError(f"--sbatch-option {option!r}: expected one '--name[=value]'")
 
     @property
@@ -167,15 +167,19 @@ def render(spec: JobSpec, ionslit_version: str = "") -> str:
         'mkdir -p "$XDG_CACHE_HOME/fenics"',
         f"seed={seed}",
         'if [[ -n "$seed" && -d "$seed/fenics" ]]; then',
-        "    # X.c.cached marks a finished form X. Copy the module and the mark, then X.c (FFCx",
+        "    # X.c.cached marks a finished form X. Copy the modules and marks, then the X.c (FFCx",
         "    # compiles anew when X.c is absent, but waits for the mark when X.c exists).",
         '    suffix=$("$IONSLIT_PYTHON" -c \'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))\')',
+        "    done_forms=() sources=()",
         '    for ready in "$seed"/fenics/*.c.cached; do',
         '        stem=${ready%.c.cached}',
         '        [[ -e "$stem$suffix" && -e "$stem.c" ]] || continue',
-        '        cp -p "$stem$suffix" "$ready" "$XDG_CACHE_HOME/fenics/" 2>/dev/null \\',
-        '            && cp -p "$stem.c" "$XDG_CACHE_HOME/fenics/" 2>/dev/null || true',
+        '        done_forms+=("$stem$suffix" "$ready") sources+=("$stem.c")',
         "    done",
+        "    if [[ ${#sources[@]} -gt 0 ]]; then",
+        '        cp -p "${done_forms[@]}" "$XDG_CACHE_HOME/fenics/" 2>/dev/null \\',
+        '            && cp -p "${sources[@]}" "$XDG_CACHE_HOME/fenics/" 2>/dev/null || true',
+        "    fi",
         "fi",
         'if [[ -n "$seed" && -d "$seed/matplotlib" ]]; then',
         '    cp -pr "$seed/matplotlib" "$XDG_CACHE_HOME/" 2>/dev/null || true',

@@ -35,12 +35,13 @@ from solvers.nonlinear import (
     merge_petsc_options,
 )
 from solvers.pnp_forms import PNPParameters, PNPResiduals, ScaledDomain, SpeciesData
+from solvers.kinetics.conservation import steady_constraints
+from solvers.kinetics.mass_action import bind_reactions
 from solvers.reactions import (
     Reaction,
     ReactionSources,
+    SteadyConstraintTerms,
     VolumeSource,
-    check_reactions,
-    reacting_species,
 )
 from solvers.scales import Scales, make_scales
 from solvers.steady import ContinuationReport, continuation
@@ -113,9 +114,11 @@ class PNPModel:
         self.electrolyte = electrolyte
         self.boundary = boundary
         self.options = options = options or SolverOptions()
-        self.reactions = tuple(reactions)
         self._check_groups()
-        check_reactions(self.reactions, {s.name: s.valence for s in electrolyte.species})
+        # Checked against the electrolyte (ReactionError naming the reaction), laws bound to it.
+        self.reactions = bind_reactions(reactions, {s.name: s.valence for s in electrolyte.species},
+                                        electrolyte.temperature,
+                                        electrolyte.relative_permittivity)
 
         self.scales: Scales = make_scales(electrolyte, options.length_scale,
                                           options.concentration_scale)
@@ -155,12 +158,22 @@ class PNPModel:
         self._targets = self._initial_targets()
         self.parameters.assign(self._targets)
         self.parameters.electrode_potential.value = 0.0
-        reacting = reacting_species(self.reactions)
-        self._immobile_without_reactions = [s.name for s in self.species
-                                            if not s.is_mobile and s.name not in reacting]
+        # Immobile species whose steady equations are dependent (kinetics.conservation): their
+        # pivots keep the conserved amounts in steady mode (incl. species in no reaction).
+        constraints = steady_constraints([(s.name, s.is_mobile) for s in self.species],
+                                         self.reactions)
+        self._steady_pivots = [c.pivot for c in constraints]
 
         self.bcs = self._dirichlet_conditions()
-        all_sources = ([ReactionSources(self.reactions)] if self.reactions else []) + list(sources)
+        self.reaction_sources = None
+        if self.reactions:
+            previous = {s.name: self.scales.concentration * self.formulation.concentration(u)
+                        for s, u in zip(self.species, ufl.split(self.history[0])[1:])}
+            steady = SteadyConstraintTerms(tuple(constraints), previous,
+                                           self.parameters.steady_regularisation,
+                                           1.0 / self.scales.time)
+            self.reaction_sources = ReactionSources.create(self.reactions, self.mesh, steady)
+        all_sources = ([self.reaction_sources] if self.reactions else []) + list(sources)
         self.residuals = PNPResiduals(self.domain, self.species, self.formulation,
                                       self.parameters, self.state, self.history,
                                       self.parameters.electrode_potential, self.left_indicator,
@@ -344,6 +357,18 @@ class PNPModel:
             raise KeyError(f"no species {species!r} / side {side!r}")
         self._targets[key] = self.formulation.unknown(concentration / self.scales.concentration)
 
+    def update_reaction(self, index: int, reaction: Reaction) -> None:
+        """Replace reaction ``index`` by one with the same equation and law structure but other
+        parameter values (k_a, K_d/k_d0, law parameters): only fem.Constants change, so the
+        compiled forms are reused. Used by the next solve."""
+        electrolyte = self.electrolyte
+        (bound,) = bind_reactions([reaction], {s.name: s.valence for s in electrolyte.species},
+                                  electrolyte.temperature, electrolyte.relative_permittivity)
+        self.reaction_sources.update_reaction(index, bound)
+        reactions = list(self.reactions)
+        reactions[index] = bound
+        self.reactions = tuple(reactions)
+
     def initialize(self, potential=None, concentrations: Mapping | None = None,
                    voltage: float = 0.0, time: float = 0.0) -> None:
         """Set the state from SI fields and make it the accepted level at ``time`` (s), e.g. the
@@ -420,7 +445,7 @@ class PNPModel:
         for b in self.parameters.bdf:
             b.value = 0.0
         for name, reg in self.parameters.steady_regularisation.items():
-            reg.value = 1.0 if name in self._immobile_without_reactions else 0.0
+            reg.value = 1.0 if name in self._steady_pivots else 0.0
         self.history[0].x.array[:] = self.state.x.array  # immobile species stay where they are
         self.history[1].x.array[:] = self.state.x.array
 

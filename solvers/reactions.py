@@ -10,6 +10,13 @@ A reaction provides its stoichiometry and its rate law, written once:
 (V/m). The solver adds sum_r nu_{i,r} R_r to the Nernst-Planck residual of species i in every
 formulation. Anything else that acts like a volumetric source (e.g. a manufactured solution's
 forcing) implements :class:`VolumeSource` and may also add a charge density to Poisson.
+
+Mass-action reactions with field-dependent dissociation (equations such as "Ca + SO4 <-> CaSO4",
+laws constant / onsager / power / table, reservoir equilibrium, calibration) live in
+``solvers.kinetics``. Reactions that can (``create_constants(mesh)``) get their rate parameters
+as ``dolfinx.fem.Constant`` objects here, so that compiled forms are reused when they change.
+Immobile species whose steady equations are dependent get the conservation constraints of
+``solvers.kinetics.conservation`` in steady mode.
 """
 
 from __future__ import annotations
@@ -56,18 +63,86 @@ class VolumeSource(Protocol):
 
 
 @dataclass(frozen=True)
+class SteadyConstraintTerms:
+    """What ReactionSources needs to state the conservation constraints of immobile species in
+    steady mode (see solvers.kinetics.conservation): the constraints, the previous accepted
+    concentrations (name -> UFL, mol/m^3), the per-species steady switches (fem.Constant: 1 in
+    steady mode for the pivots, 0 in time steps) and 1/t0 (1/s: the solver's rate scale over its
+    concentration scale, so the constraint rows are (c - c_n)/c0 like the regularisation)."""
+
+    constraints: tuple
+    previous: Mapping[str, Any]
+    switches: Mapping[str, Any]
+    inverse_time: float
+
+
+@dataclass(frozen=True)
 class ReactionSources:
-    """The reactions as a VolumeSource: species i gains sum_r nu_{i,r} R_r."""
+    """The reactions as a VolumeSource: species i gains sum_r nu_{i,r} R_r.
+
+    With ``constants`` (one entry per reaction: the dict of ``reaction.create_constants(mesh)``
+    or None) the rates are evaluated with them; ``steady`` adds the immobile-species
+    conservation constraints (active only while their switches are 1, i.e. in steady solves).
+    ``create`` builds both."""
 
     reactions: tuple[Reaction, ...]
+    constants: tuple | None = None
+    steady: SteadyConstraintTerms | None = None
+
+    @classmethod
+    def create(cls, reactions: Sequence[Reaction], mesh=None,
+               steady: SteadyConstraintTerms | None = None) -> ReactionSources:
+        """Sources with Constants on ``mesh`` for reactions that support them."""
+        reactions = tuple(reactions)
+        constants = None
+        if mesh is not None:
+            constants = tuple(r.create_constants(mesh) if hasattr(r, "create_constants")
+                              else None for r in reactions)
+        return cls(reactions, constants, steady)
+
+    def update_reaction(self, index: int, reaction: Reaction) -> None:
+        """New parameter values for reaction ``index`` (same equation and law structure): only
+        Constants change, the compiled forms stay."""
+        if self.constants is None or self.constants[index] is None:
+            raise ValueError("these sources have no Constants for that reaction (build them "
+                             "with ReactionSources.create(..., mesh=...))")
+        if reaction.stoichiometry != self.reactions[index].stoichiometry:
+            raise ValueError("update_reaction keeps the equation: build a new model to change it")
+        reaction.assign_constants(self.constants[index])
+
+    def reaction_rates(self, context: SourceContext) -> list[Any]:
+        """R_r (mol/(m^3 s)) of every reaction, in order."""
+        rates = []
+        for k, reaction in enumerate(self.reactions):
+            constants = None if self.constants is None else self.constants[k]
+            if constants is None:
+                rates.append(reaction.rate(context.concentrations, context.field_magnitude))
+            else:
+                rates.append(reaction.rate(context.concentrations, context.field_magnitude,
+                                           constants))
+        return rates
 
     def species_rates(self, context: SourceContext) -> dict[str, Any]:
         rates: dict[str, Any] = {}
-        for reaction in self.reactions:
-            rate = reaction.rate(context.concentrations, context.field_magnitude)
+        for reaction, rate in zip(self.reactions, self.reaction_rates(context)):
             for name, nu in reaction.stoichiometry.items():
+                if nu == 0:
+                    continue
                 term = nu * rate
                 rates[name] = term if name not in rates else rates[name] + term
+        if self.steady is not None:
+            c, previous = context.concentrations, self.steady.previous
+            for constraint in self.steady.constraints:
+                j = constraint.pivot
+                others = [(name, l) for name, l in constraint.coefficients.items() if name != j]
+                if j not in rates and not others:
+                    continue  # a species in no reaction: the plain regularisation does it
+                # Steady mode (switch 1): the pivot's row, -S_j + (c_j - c_n,j) in scaled units,
+                # becomes sum_i l_i (c_i - c_n,i) = 0; time steps (switch 0): the plain S_j.
+                drift = sum(l * (c[name] - previous[name]) for name, l in others)
+                source = rates.get(j, 0)
+                rates[j] = source - self.steady.switches[j] * (
+                    source + self.steady.inverse_time * drift)
         return rates
 
     def charge_density(self, context: SourceContext) -> None:
@@ -75,16 +150,19 @@ class ReactionSources:
 
 
 def check_reactions(reactions: Sequence[Reaction], valences: Mapping[str, float]) -> None:
-    """Every species a reaction names must exist, and each reaction must conserve charge."""
+    """Every species a reaction names must exist, and each reaction must conserve charge
+    (ReactionError, a ValueError, naming the reaction)."""
+    from solvers.kinetics.errors import ReactionError
+
     for reaction in reactions:
+        text = getattr(reaction, "equation", None) or repr(reaction)
         unknown = set(reaction.stoichiometry) - set(valences)
         if unknown:
-            raise ValueError(f"reaction {reaction!r} names unknown species {sorted(unknown)}; "
-                             f"the electrolyte has {sorted(valences)}")
+            raise ReactionError(text, f"names unknown species {sorted(unknown)}; "
+                                      f"the electrolyte has {sorted(valences)}")
         charge = sum(nu * valences[name] for name, nu in reaction.stoichiometry.items())
         if abs(charge) > 1e-12:
-            raise ValueError(f"reaction {reaction!r} does not conserve charge "
-                             f"(sum nu_i z_i = {charge})")
+            raise ReactionError(text, f"does not conserve charge (sum nu_i z_i = {charge})")
 
 
 def reacting_species(reactions: Sequence[Reaction]) -> set[str]:
@@ -112,5 +190,5 @@ class FirstOrderConversion:
         return self.forward_rate * c[self.reactant] - self.backward_rate * c[self.product]
 
 
-__all__ = ["FirstOrderConversion", "Reaction", "ReactionSources", "SourceContext", "VolumeSource",
-           "check_reactions", "reacting_species"]
+__all__ = ["FirstOrderConversion", "Reaction", "ReactionSources", "SourceContext",
+           "SteadyConstraintTerms", "VolumeSource", "check_reactions", "reacting_species"]

@@ -118,27 +118,30 @@ class ReducedReference:
         for b in branches:
             table = b["model"]
             v = np.asarray(table["voltage_V"])
-            self.branches.append((PchipInterpolator(v, table["g_inf_S"]),
-                                  PchipInterpolator(v, table["tau_s"]), v[0], v[-1],
-                                  b["battery"], b["count"]))
+            both = PchipInterpolator(v, np.column_stack([table["g_inf_S"], table["tau_s"]]))
+            self.branches.append((both, v[0], v[-1], b["battery"], b["count"]))
 
     def rhs(self, stimulus):
         def f(t, y):
             u = y[0]
             out = np.empty_like(y)
             i_total = 0.0
-            for k, (g_inf, tau, lo, hi, e, n) in enumerate(self.branches):
-                v = min(max(u - e, lo), hi)
+            for k, (both, lo, hi, e, n) in enumerate(self.branches):
+                g_inf, tau = both(min(max(u - e, lo), hi))
                 g = y[1 + k]
                 i_total += n * g * (u - e)
-                out[1 + k] = (g_inf(v) - g) / tau(v)
+                out[1 + k] = (g_inf - g) / tau
             out[0] = (stimulus(t) - i_total) / self.c
             return out
 
         return f
 
+    def atol(self, voltage_atol=1e-12, conductance_atol=1e-21):
+        """Absolute tolerances per component (V for U, S for the conductances)."""
+        return np.array([voltage_atol] + [conductance_atol] * len(self.branches))
+
     def initial(self, u0):
         ys = [u0]
-        for g_inf, _, lo, hi, e, _ in self.branches:
-            ys.append(float(g_inf(min(max(u0 - e, lo), hi))))
+        for both, lo, hi, e, _ in self.branches:
+            ys.append(float(both(min(max(u0 - e, lo), hi))[0]))
         return np.array(ys)

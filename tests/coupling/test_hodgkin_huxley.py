@@ -139,3 +139,17 @@ def test_spike_times_converge_at_the_order_of_the_scheme(scheme, order):
     # The Newton tolerance (1e-13 V) is far below the truncation errors (> 1e-9 s in time);
     # observed orders are within 0.15 of the theoretical ones once dt << the spike's rise time.
     np.testing.assert_allclose(observed, order, atol=0.15)
+
+
+def test_a_membrane_patch_gives_the_per_area_result():
+    """area = 1e-9 m^2 (SI currents in A, C in F) and per-unit-area units give the same
+    spikes: the area scales every current and the capacitance alike."""
+    area = 1e-9
+    per_area = CircuitIntegrator(hodgkin_huxley_circuit(ConstantCurrent(10 * UA)), OPTIONS)
+    patch = CircuitIntegrator(hodgkin_huxley_circuit(ConstantCurrent(10 * UA * area),
+                                                     area=area), OPTIONS)
+    per_area.run(0.02)
+    patch.run(0.02)
+    assert per_area.spikes.counts()[0] == 2
+    # identical step sequences up to round-off in the scaled currents
+    np.testing.assert_allclose(patch.spikes.times(0), per_area.spikes.times(0), rtol=1e-9)

@@ -11,6 +11,7 @@ from scipy.integrate import solve_ivp
 
 from coupling import (
     Branch,
+    simulate_lanes,
     Circuit,
     CircuitIntegrator,
     ConstantCurrent,
@@ -148,3 +149,47 @@ def test_lanes_reproduce_separate_runs_and_checkpoints_continue_exactly():
     second.restore(pickle.loads(saved))
     second.run(3e-3)
     np.testing.assert_array_equal(first.voltage, second.voltage)
+
+
+def test_runs_with_scalar_providers_go_one_after_the_other_from_the_same_state():
+    toy = ScalarMemristor()
+    circuit = toy_circuit(toy, ConstantCurrent(0.0))
+    options = IntegratorOptions(rtol=1e-6, atol=1e-9)
+    runs = simulate_lanes(circuit, [1e-9, 2e-9], ConstantCurrent, 1e-3, options)
+    assert toy.g == toy.g0 and toy.time == 0.0  # restored after the runs
+    for run in runs:
+        alone = ScalarMemristor()
+        expected = CircuitIntegrator(toy_circuit(alone, ConstantCurrent(run.amplitude)),
+                                     options).run(1e-3)
+        assert run.final_voltage == expected.voltage[0]
+
+
+def test_a_provider_on_another_time_scheme_is_reported():
+    toy = ScalarMemristor()
+    toy.scheme = "be"
+    with pytest.warns(UserWarning, match="first order"):
+        CircuitIntegrator(toy_circuit(toy, ConstantCurrent(0.0)), IntegratorOptions())
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(scheme="rk4"), "scheme"),
+    (dict(adaptive=False), "need a step"),
+    (dict(step=-1.0), "must be > 0"),
+    (dict(rtol=0.0), "rtol"),
+    (dict(max_growth=3.0), "max_growth"),
+])
+def test_invalid_options(change, message):
+    with pytest.raises(ValueError, match=message):
+        IntegratorOptions(**change)
+
+
+def test_coupling_imports_no_finite_element_stack():
+    """coupling must stay importable without dolfinx/PETSc/gmsh (and never import them)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, coupling, coupling.analysis; "
+            "bad = [m for m in ('dolfinx', 'petsc4py', 'gmsh', 'meshes', 'solvers', 'mpi4py', "
+            "'scipy') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -58,6 +58,7 @@ def test_repeated_tries_then_accept_equal_one_try(make):
 
 
 @pytest.mark.parametrize("make", [lambda: ReducedMemristor(reduced_table()),
+                                  lambda: ReducedMemristor(reduced_table(tau_s=[2e-4] * 81)),
                                   lambda: HodgkinHuxleyChannel("na"),
                                   lambda: HodgkinHuxleyChannel("k"),
                                   lambda: Resistor(3e-9)])

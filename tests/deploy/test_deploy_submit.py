@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CASES, run_ionslit
+from cli_helpers import CASES, run_ionslit
 from deploy_helpers import check_results
 
 CASE = CASES / "ohmic_slit.toml"
@@ -166,3 +166,45 @@ def test_rendered_mpirun_script_runs_the_case_outside_slurm(tmp_path):
     assert "slurm_job_id" not in manifest
     jobs = tmp_path / "results" / "ohmic_slit.slurm"
     assert not any(jobs.glob("cache-*")), "the per-job cache outlived the job"
+
+
+def test_job_cache_is_seeded_with_finished_forms_only(tmp_path):
+    """The per-job FFCx cache gets the finished forms of the submitting environment's cache (for
+    this Python), never a half-compiled one (X.c without X.c.cached would make FFCx wait and fail)."""
+    import sysconfig
+
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    seed = tmp_path / "user-cache"
+    forms = seed / "fenics"
+    forms.mkdir(parents=True)
+    for name in ("finished", "other_python", "half_compiled"):
+        (forms / f"{name}.c").write_text("/* C */")
+    (forms / "finished.c.cached").write_text("")
+    (forms / f"finished{suffix}").write_text("module")
+    (forms / "other_python.c.cached").write_text("")
+    (forms / "other_python.cpython-39-x86_64-linux-gnu.so").write_text("module")
+    (seed / "matplotlib").mkdir()
+    (seed / "matplotlib" / "fontlist.json").write_text("{}")
+    # a stand-in Python: answers the script's -c question, and lists the cache instead of running
+    listing = tmp_path / "listing.txt"
+    (tmp_path / "bin").mkdir()
+    stand_in = tmp_path / "bin" / "python"
+    stand_in.write_text(f"""#!/bin/bash
+[[ "$1" == -c ]] && exec {sys.executable} "$@"
+cd "$XDG_CACHE_HOME" && find . -type f | sort > {listing}
+""")
+    mpirun = tmp_path / "bin" / "mpirun"  # the launcher the script takes next to its Python
+    mpirun.write_text('#!/bin/bash\nshift 2\nexec "$@"\n')
+    for program in (stand_in, mpirun):
+        program.chmod(0o755)
+    result = run_ionslit("submit", str(CASE), "-n", "1", "-t", "5", "--launcher", "mpirun",
+                         "--python", str(stand_in), "--dry-run", cwd=tmp_path,
+                         env={"XDG_CACHE_HOME": str(seed)})
+    assert result.returncode == 0, result.stderr
+    assert f"seed={seed}\n" in result.stdout
+    run = subprocess.run(["bash", "-c", result.stdout], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120, env=_clean_env())
+    assert run.returncode == 0, run.stderr
+    assert listing.read_text().split() == sorted([
+        "./fenics/finished.c", "./fenics/finished.c.cached", f"./fenics/finished{suffix}",
+        "./matplotlib/fontlist.json"])
