@@ -40,12 +40,9 @@ RUN apt-get update \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 
-# The main demo: a case file path, run by the default command (scripts/demo.sh runs the same one).
 # HOME=/tmp: a `--user` without a passwd entry still has a writable home (gmsh writes ~/.fltk there),
 # and nothing but results lands in the /results volume.
-ENV IONSLIT_DEMO_CASE=/opt/ionslit/src/cases/memristor_sine.toml \
-    IONSLIT_RANKS=2 \
-    VIRTUAL_ENV=/opt/ionslit/venv \
+ENV VIRTUAL_ENV=/opt/ionslit/venv \
     PATH=/opt/ionslit/venv/bin:$PATH \
     XDG_CACHE_HOME=/var/cache/ionslit \
     IONSLIT_CACHE_DIR=/var/cache/ionslit/ionslit \
@@ -71,6 +68,10 @@ RUN if [ -z "${PIP_CERT}" ]; then unset PIP_CERT; fi \
         --no-deps --force-reinstall . \
  && rm -rf build ./*.egg-info \
  && ionslit version
+
+# The main demo: a case file path, run by the default command (scripts/demo.sh runs the same one).
+ENV IONSLIT_DEMO_CASE=/opt/ionslit/src/cases/memristor_sine.toml \
+    IONSLIT_RANKS=2
 
 # Warm the caches (FFCx forms in $XDG_CACHE_HOME/fenics, meshes in $IONSLIT_CACHE_DIR, matplotlib's
 # font list) by running the demo case and the small test case once; their results are dropped.

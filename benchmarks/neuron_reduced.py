@@ -19,7 +19,7 @@ Reported per scenario: spikes, wall and CPU time, spikes per wall (and CPU) seco
 steps per spike, provider tries per step, microseconds per lane-step. Timings need an otherwise
 idle machine; the 1-minute load average at the start is recorded (CPU time is less sensitive to
 other processes). The reduced neuron's parameters are those of
-tests/coupling/test_reduced_neuron.py (repeated here: benchmarks do not import tests).
+tests/coupling/test_coupling_reduced_neuron.py (repeated here: benchmarks do not import tests).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _sigmoid(x):
 
 def reduced_neuron() -> Circuit:
     """C = 10 pF; 5 fast 'sodium-like' slits (+0.15 V), 1 slow 'potassium-like' slit (-0.10 V);
-    at rest. See tests/coupling/test_reduced_neuron.py for the reasoning."""
+    at rest. See tests/coupling/test_coupling_reduced_neuron.py for the reasoning."""
     a = np.abs(VOLTAGE)
     sodium = {"kind": "ionslit.reduced_memristor", "version": 1, "voltage_V": VOLTAGE.tolist(),
               "g_inf_S": (0.06e-9 + 30e-9 * _sigmoid((VOLTAGE + 0.17) / 0.005)).tolist(),

@@ -66,6 +66,8 @@ class GatedProvider:
         self._dt_prev = np.ones(self.lanes)
         self._levels = np.ones(self.lanes, dtype=int)
         self._slope = np.full((self.lanes, self.nstate), np.nan)  # dx/dt at the accepted level
+        self._slope_unknown = True
+        self._all_second = False
         self._pending = None
         self._conductance = None
         self._cache_dt = None
@@ -146,17 +148,22 @@ class GatedProvider:
         m = lane_mask(mask, self.lanes)
         if m is None:
             self._x_old, self._x, self._slope = self._x, x, slope
+            self._slope_unknown = False
             self.time = self.time + dt
             self._dt_prev = dt.copy()
-            self._levels = np.minimum(self._levels + 1, 2)
+            if not self._all_second:
+                self._levels = np.minimum(self._levels + 1, 2)
+                self._all_second = bool(self._levels.min() >= 2)
         else:
             mx = m[:, None]
             self._x_old = np.where(mx, self._x, self._x_old)
             self._x = np.where(mx, x, self._x)
             self._slope = np.where(mx, slope, self._slope)
+            self._slope_unknown = bool(np.isnan(self._slope).any())
             self.time = np.where(m, self.time + dt, self.time)
             self._dt_prev = np.where(m, dt, self._dt_prev)
             self._levels = np.where(m, np.minimum(self._levels + 1, 2), self._levels)
+            self._all_second = bool(self._levels.min() >= 2)
         self._pending = None
         self._cache_dt = None
 
@@ -168,18 +175,24 @@ class GatedProvider:
             return None
         _, x, _ = self._pending
         _, _, predictor, factor = self._cache
-        err = np.abs(x - predictor) * factor / (rtol * np.maximum(np.abs(x), self.state_scale))
-        err = err.max(axis=1)
-        return np.where(np.isfinite(err), err, 0.0)
+        err = np.abs(x - predictor)
+        err *= factor
+        err /= np.maximum(np.abs(x), self.state_scale)
+        err = err[:, 0] if self.nstate == 1 else err.max(axis=1)
+        err *= 1.0 / rtol
+        if self._slope_unknown:  # no slope yet (no probe): no estimate on those lanes
+            err = np.where(np.isfinite(err), err, 0.0)
+        return err
 
     def reject(self, mask=None) -> None:
         """Discard the last try (the next try starts from the accepted level again). Before the
         first accepted step, the slope of the try is kept as the accepted level's slope (the
         integrator's first try is a probe with a tiny step)."""
-        if self._pending is not None and self.nstate:
+        if self._pending is not None and self.nstate and self._slope_unknown:
             unknown = np.isnan(self._slope)
             if unknown.any():
                 self._slope = np.where(unknown, self._pending[2], self._slope)
+            self._slope_unknown = bool(np.isnan(self._slope).any())
         self._pending = None
         self._cache_dt = None
 
@@ -188,6 +201,7 @@ class GatedProvider:
         m = lane_mask(mask, self.lanes)
         self._levels = np.where(m, 1, self._levels) if m is not None else np.ones_like(
             self._levels)
+        self._all_second = False
         self._cache_dt = None
 
     # -- checkpoints ---------------------------------------------------------------------------
@@ -210,6 +224,8 @@ class GatedProvider:
         self._slope = np.array(state["slope"], dtype=float)
         self._dt_prev = np.array(state["dt_prev"], dtype=float)
         self._levels = np.array(state["levels"], dtype=int)
+        self._all_second = bool(self._levels.min() >= 2)
+        self._slope_unknown = bool(np.isnan(self._slope).any())
         self._pending = None
         self._cache_dt = None
 
@@ -256,6 +272,7 @@ class GatedProvider:
             self._x_old = np.where(m[:, None], x, self._x_old)
             self._slope = np.where(m[:, None], 0.0, self._slope)
         self._pending = None
+        self._slope_unknown = bool(np.isnan(self._slope).any())
         self.restart_history(m)
 
     @property

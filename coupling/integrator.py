@@ -139,6 +139,11 @@ class CircuitIntegrator:
                                  f"{self.lanes}")
             self._align_scheme(branch)
         n = self.lanes
+        probe = np.asarray(circuit.stimulus.current(np.full(n, float(t0))))
+        if probe.shape not in ((), (n,)):
+            raise ValueError(f"the stimulus gives currents of shape {probe.shape} for {n} "
+                             f"lanes: per-lane amplitudes need providers with as many lanes "
+                             f"(Circuit.with_lanes)")
         self._count = [float(b.count) for b in circuit.branches]
         self._battery = [b.battery for b in circuit.branches]
         self.t = np.full(n, float(t0))

@@ -24,12 +24,20 @@ Optional: ``differential_conductance`` (S), dI/dV of the last try at fixed dt (t
 the implicit step map). Providers that know it make the circuit Newton iteration exact;
 without it the integrator uses secants between tries and reuses them across steps.
 
-``LaneProvider`` is the vectorised extension used by the providers of this package: ``lanes``
-independent copies of the element (e.g. one per stimulus amplitude of an f-I curve), ``time``,
-``dt``, ``voltage`` and the returned current are arrays of shape ``(lanes,)``, and ``accept``,
-``reject`` and ``restart_history`` take a boolean lane mask. ``with_lanes(n)`` returns a fresh
-copy whose present state is broadcast to ``n`` lanes. A scalar provider is wrapped by
-``as_lanes`` (one lane).
+``LaneProvider`` is the vectorised extension used by the providers of this package
+(``vectorised = True``): ``lanes`` independent copies of the element (e.g. one per stimulus
+amplitude of an f-I curve), ``time``, ``dt``, ``voltage`` and the returned current are arrays of
+shape ``(lanes,)``, and ``accept``, ``reject`` and ``restart_history`` take a boolean lane mask.
+``with_lanes(n)`` returns a fresh copy whose present state is broadcast to ``n`` lanes;
+``local_error(rtol)`` (optional) estimates the local error of the hidden states of the last try
+for the integrator's step control. A scalar provider is wrapped by ``as_lanes`` (one lane).
+
+Caveat: ``dt`` arrays passed to a lane provider must not be modified until the step is accepted
+or rejected (the tries of one step are recognised by the identity of the ``dt`` array).
+
+Parallel runs: a provider distributed over MPI ranks (a live slit) must return the *global*
+current, the same on every rank, and raise on every rank alike, so that all ranks take the same
+decisions in lockstep.
 
 Time-scheme consistency: the providers here integrate their internal state with the circuit's
 scheme (backward Euler, or variable-step BDF2 after the first step since a restart): the
@@ -73,6 +81,7 @@ class LaneProvider(Protocol):
     """Vectorised provider: ``lanes`` independent elements, arrays of shape ``(lanes,)``."""
 
     lanes: int
+    vectorised: bool
     time: np.ndarray
 
     def try_step(self, dt: np.ndarray, voltage: np.ndarray) -> np.ndarray:

@@ -7,6 +7,11 @@ File format (written by the memristor analysis; keep to it)::
      "g_initial_S": 1e-9,          # optional: initial conductance (default g_inf(0))
      "source": {...}}              # optional: provenance, kept as is
 
+``tau_s`` may also be a single value (a constant memory time), as the writer
+(``solvers.memristor``) accepts. Without ``g_initial_S`` the conductance starts at g_inf(0);
+``Circuit.equilibrate(U0)`` sets it to g_inf(U0 - E_k) instead, the equilibrium at the circuit's
+initial voltage (what the writer means by "no initial state given").
+
 ``g_inf`` (S) and ``tau`` (s) are monotone cubic (PCHIP) interpolants of the tables, constant
 beyond the ends. The conductance is integrated with the circuit's implicit scheme at the new
 voltage (backward Euler or variable-step BDF2), so the coupled system has one order.
@@ -43,6 +48,8 @@ class ReducedModel:
         v = np.asarray(self.voltage, dtype=float).ravel()
         g = np.asarray(self.g_inf, dtype=float).ravel()
         t = np.asarray(self.tau, dtype=float).ravel()
+        if t.size == 1 and v.size > 1:  # one value: a constant memory time
+            t = np.full(v.size, t[0])
         problems = []
         if v.size == 0:
             problems.append("voltage_V is empty")

@@ -62,14 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--partition", "-p", help="SLURM partition")
     submit.add_argument("--launcher", choices=["srun", "mpirun"], default="srun",
                         help="srun --mpi=pmi2 (default) or the environment's own mpirun")
-    submit.add_argument("--output", "-o", type=Path, help="results directory (default results/<name>)")
-    submit.add_argument("--overwrite", action="store_true", help="replace an existing results directory")
-    submit.add_argument("--petsc", default="", metavar='"-opt value ..."', help="extra PETSc options")
+    submit.add_argument("--output", "-o", type=Path,
+                        help="results directory (default results/<name>)")
+    submit.add_argument("--overwrite", action="store_true",
+                        help="replace an existing results directory")
+    submit.add_argument("--petsc", default="", metavar='"-opt value ..."',
+                        help="extra PETSc options")
     submit.add_argument("--python", type=Path,
                         help="the job's Python (default: the one running this command)")
     submit.add_argument("--sbatch-option", dest="sbatch_options", action="append", default=[],
                         metavar="--NAME=VALUE",
-                        help="another #SBATCH line, e.g. --sbatch-option=--account=abc (repeatable)")
+                        help="another #SBATCH line (repeatable), e.g. --sbatch-option=--account=abc")
     submit.add_argument("--dry-run", action="store_true", help="print the script; submit nothing")
 
     plot = commands.add_parser("plot", help="(re)make the PNG plots of a results directory",

@@ -90,6 +90,8 @@ def run_slit(loaded: LoadedCase, directory: Path, petsc_command_line: str, manif
         series.append(model.observables.series_row())
         if fields:
             fields.write(0.0)
+        for (name, side), value in translate.concentration_steps(case).items():
+            model.set_reservoir_concentration(name, side, value)  # the step, at t = 0+
 
         progress = Progress(0.0, end, comm)
 

@@ -11,11 +11,12 @@ the job runs, ``R.slurm/cache-<job id>/`` (its form cache, see below). ``R/manif
 the job id.
 
 Form cache: every job compiles into a cache of its own, seeded with the finished entries of the
-submitting environment's FFCx cache (and matplotlib's font list), deleted when the job ends. A shared cache is poisoned when a job
-is killed (time limit, scancel) while compiling: FFCx leaves ``X.c`` without ``X.c.cached`` and
-every later run waiting for that form fails with a JIT timeout. Seeding keeps the compile time of
-forms already known. The cache sits on the results' file system because with several ranks FFCx
-compiles on rank 0 and the other ranks, possibly on other nodes, load the module from there.
+submitting environment's FFCx cache (and matplotlib's font list), deleted when the job ends. A
+shared cache is poisoned when a job is killed (time limit, scancel) while compiling: FFCx leaves
+``X.c`` without ``X.c.cached`` and every later run needing that form fails with a JIT timeout.
+Seeding saves the compile time of forms already known. The cache sits on the results' file
+system because with several ranks FFCx compiles on rank 0 and the other ranks, possibly on other
+nodes, load the module from there.
 
 This module has no MPI or dolfinx imports: rendering is plain text work.
 """
@@ -112,7 +113,7 @@ def _sbatch_path(path: Path) -> str:
     """A path for an #SBATCH line: no white space (sbatch splits there), '%' escaped."""
     text = str(path)
     if any(c.isspace() for c in text):
-        raise SubmitError(f"{text!r}: sbatch cannot take a path with white space in '#SBATCH' lines")
+        raise SubmitError(f"{text!r}: sbatch takes no path with white space in '#SBATCH' lines")
     return text.replace("%", "%%")
 
 
@@ -169,7 +170,8 @@ def render(spec: JobSpec, ionslit_version: str = "") -> str:
         'if [[ -n "$seed" && -d "$seed/fenics" ]]; then',
         "    # X.c.cached marks a finished form X. Copy the modules and marks, then the X.c (FFCx",
         "    # compiles anew when X.c is absent, but waits for the mark when X.c exists).",
-        '    suffix=$("$IONSLIT_PYTHON" -c \'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))\')',
+        "    suffix=$(\"$IONSLIT_PYTHON\" -c \\",
+        "        'import sysconfig as s; print(s.get_config_var(\"EXT_SUFFIX\"))')",
         "    done_forms=() sources=()",
         '    for ready in "$seed"/fenics/*.c.cached; do',
         '        stem=${ready%.c.cached}',
@@ -185,7 +187,8 @@ def render(spec: JobSpec, ionslit_version: str = "") -> str:
         '    cp -pr "$seed/matplotlib" "$XDG_CACHE_HOME/" 2>/dev/null || true',
         "fi",
         "",
-        'echo "ionslit job ${SLURM_JOB_ID:-}: ${SLURM_NTASKS:-?} rank(s) on ${SLURM_JOB_NODELIST:-?}" >&2',
+        'echo "ionslit job ${SLURM_JOB_ID:-}: ${SLURM_NTASKS:-?} rank(s)" \\',
+        '    "on ${SLURM_JOB_NODELIST:-?}" >&2',
         f"{launch} \\\n    {' '.join(run)}",
         "",
     ]

@@ -20,6 +20,7 @@ from solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
 from solvers.electrolyte import Electrolyte, Species, debye_length
 from solvers.model import SolverOptions
 from solvers.protocols import (
+    ConstantVoltage,
     PiecewiseLinearVoltage,
     PulseTrain,
     SineVoltage,
@@ -42,17 +43,30 @@ def geometry(case: Case) -> Geometry:
     return _GEOMETRY_CLASSES[case.geometry.kind](**case.geometry.model_dump())
 
 
-def electrolyte(case: Case) -> Electrolyte:
-    """The solvers room's electrolyte for ``[electrolyte]`` (concentrations in mol/m^3)."""
+def electrolyte(case: Case, stepped: bool = False) -> Electrolyte:
+    """The solvers room's electrolyte for ``[electrolyte]`` (concentrations in mol/m^3); with
+    ``stepped``, the reservoirs after a ``concentration_step`` protocol's step."""
     section = case.electrolyte
+    steps = concentration_steps(case) if stepped else {}
     species = []
     for s in section.species:
         left, right = s.reservoir_concentration("left"), s.reservoir_concentration("right")
+        left, right = steps.get((s.name, "left"), left), steps.get((s.name, "right"), right)
         if "equilibrium" in (left, right):
             raise ValueError(f"species '{s.name}': concentration = \"equilibrium\" needs "
                              "[[reactions]] that produce it")
         species.append(Species(s.name, s.valence, s.diffusivity, left, right))
     return Electrolyte(tuple(species), section.temperature, section.relative_permittivity)
+
+
+def concentration_steps(case: Case) -> dict[tuple[str, str], float]:
+    """(species, side) -> new reservoir concentration (mol/m^3) of a ``concentration_step``
+    protocol (empty for other protocols)."""
+    p = case.protocol
+    if p.kind != "concentration_step":
+        return {}
+    return {(name, side): value for side in ("left", "right")
+            for name, value in getattr(p, side).items()}
 
 
 def boundary(case: Case) -> Boundary:
@@ -127,6 +141,7 @@ def peak_voltage(case: Case) -> float | None:
         "pulse_train": lambda: [p.baseline, p.baseline + p.amplitude],
         "piecewise_linear": lambda: [],
         "current_clamp": lambda: [],
+        "concentration_step": lambda: [p.voltage],
     }[p.kind]()
     return max((abs(v) for v in values), default=None)
 
@@ -172,4 +187,6 @@ def voltage_protocol(case: Case) -> tuple[VoltageProtocol, float]:
         table = read_csv(p.file)
         return PiecewiseLinearVoltage(tuple(table["time_s"]), tuple(table["voltage_V"])), \
             float(table["time_s"][-1])
+    if p.kind == "concentration_step":  # the step itself is applied by the study
+        return ConstantVoltage(p.voltage), p.duration
     raise ValueError(f"protocol kind '{p.kind}' is not a transient voltage protocol")

@@ -8,7 +8,8 @@
 #
 # Runs `apt-get update` only when something must be installed. Without root or apt-get it prints a
 # warning and exits 0: the tests that need these programs then skip and say why.
-# Usage: scripts/system-packages.sh [--check]   (--check: list what is missing, install nothing)
+# Usage: scripts/system-packages.sh [--check]
+#   --check: install nothing; list what is missing and exit 1 if anything is
 set -euo pipefail
 
 packages=(
@@ -29,7 +30,7 @@ if [[ ${#missing[@]} -eq 0 ]]; then
 fi
 if [[ "${1:-}" == "--check" ]]; then
     echo "system-packages: missing: ${missing[*]}" >&2
-    exit 0
+    exit 1
 fi
 if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
     echo "system-packages: WARNING: cannot install ${missing[*]} (needs root and apt-get);" \

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Run the whole test suite (setting up .venv first if needed):
+# Run the whole test suite (setting up .venv and, as root on Debian, the system packages the
+# container/SLURM/SPICE tests need, first if needed):
 #   1. every test in serial;  2. the tests marked `mpi` again on 2 ranks (the venv's mpirun).
 # Options: --quick skips the tests marked `slow`; further arguments go to pytest.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/bootstrap.sh"
+# Debian packages for the container, SLURM and SPICE tests. Once they are all present, a test
+# that cannot use them fails instead of skipping.
+"$root/scripts/system-packages.sh"
+if "$root/scripts/system-packages.sh" --check 2>/dev/null; then
+    export IONSLIT_REQUIRE_SYSTEM_TESTS=1
+fi
 python="$root/.venv/bin/python"
 mpirun="$root/.venv/bin/mpirun"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1  # one thread per MPI rank

@@ -36,13 +36,9 @@ from solvers.nonlinear import (
 )
 from solvers.pnp_forms import PNPParameters, PNPResiduals, ScaledDomain, SpeciesData
 from solvers.kinetics.conservation import steady_constraints
+from solvers.kinetics.immobile import ImmobileSpeciesEquations, characteristic_rates
 from solvers.kinetics.mass_action import bind_reactions
-from solvers.reactions import (
-    Reaction,
-    ReactionSources,
-    SteadyConstraintTerms,
-    VolumeSource,
-)
+from solvers.reactions import Reaction, ReactionSources, VolumeSource, reacting_species
 from solvers.scales import Scales, make_scales
 from solvers.steady import ContinuationReport, continuation
 
@@ -166,14 +162,14 @@ class PNPModel:
 
         self.bcs = self._dirichlet_conditions()
         self.reaction_sources = None
+        reaction_terms = []
         if self.reactions:
-            previous = {s.name: self.scales.concentration * self.formulation.concentration(u)
-                        for s, u in zip(self.species, ufl.split(self.history[0])[1:])}
-            steady = SteadyConstraintTerms(tuple(constraints), previous,
-                                           self.parameters.steady_regularisation,
-                                           1.0 / self.scales.time)
-            self.reaction_sources = ReactionSources.create(self.reactions, self.mesh, steady)
-        all_sources = ([self.reaction_sources] if self.reactions else []) + list(sources)
+            self.reaction_sources = ReactionSources.create(self.reactions, self.mesh)
+            reaction_terms = [self.reaction_sources]
+            immobile = self._immobile_equations(constraints)
+            if immobile is not None:
+                reaction_terms.append(immobile)
+        all_sources = reaction_terms + list(sources)
         self.residuals = PNPResiduals(self.domain, self.species, self.formulation,
                                       self.parameters, self.state, self.history,
                                       self.parameters.electrode_potential, self.left_indicator,
@@ -220,6 +216,29 @@ class PNPModel:
         tags = self.slit_mesh.facet_tags
         return np.sort(tags.indices[np.isin(tags.values, self.slit_mesh.facet_groups[group])]) \
             .astype(np.int32)
+
+    def _immobile_equations(self, constraints) -> ImmobileSpeciesEquations | None:
+        """Conditioning and steady completion of immobile reacting species (kinetics.immobile)."""
+        reacting = reacting_species(self.reactions)
+        names = tuple(s.name for s in self.species if not s.is_mobile and s.name in reacting)
+        if not names:
+            return None
+        sc = self.scales
+        rates = characteristic_rates(self.reactions, names, sc.concentration)
+        scaling = {n: dolfinx.fem.Constant(self.mesh, dolfinx.default_scalar_type(
+            1.0 / (rates[n] * sc.time) if rates.get(n, 0.0) > 0 else 1.0)) for n in names}
+        levels = [[sc.concentration * self.formulation.concentration(u)
+                   for u in ufl.split(h)[1:]] for h in self.history]
+        state = [sc.concentration * self.formulation.concentration(u)
+                 for u in ufl.split(self.state)[1:]]
+        b0, b1, b2 = self.parameters.bdf
+        index = {s.name: k for k, s in enumerate(self.species)}
+        time_derivative = {n: (b0 * state[index[n]] + b1 * levels[0][index[n]]
+                               + b2 * levels[1][index[n]]) / sc.time for n in names}
+        previous = {s.name: levels[0][k] for k, s in enumerate(self.species)}
+        return ImmobileSpeciesEquations(
+            self.reaction_sources, names, scaling, time_derivative, previous,
+            self.parameters.steady_regularisation, tuple(constraints), 1.0 / sc.time)
 
     def _indicator(self, group: str) -> dolfinx.fem.Function:
         """P1 function equal to 1 on the nodes of a boundary group, 0 elsewhere."""
@@ -300,10 +319,35 @@ class PNPModel:
             if self.boundary.left is None:
                 u_left = u_right
             self.state.x.array[self._field_dofs[k]] = ramp * u_left + (1 - ramp) * u_right
+        self._immobile_steady_guess()
         self.state.x.scatter_forward()
         for h in self.history:
             h.x.array[:] = self.state.x.array
         self._converged_parameters = None
+
+    def _immobile_steady_guess(self) -> None:
+        """Immobile reacting species start at their zero-field steady state for each
+        reservoir's composition (kinetics.equilibrium.steady_guess: mobile species fixed,
+        conserved amounts kept), interpolated along the ramp like the other unknowns."""
+        from solvers.kinetics.equilibrium import steady_guess
+
+        reacting = reacting_species(self.reactions)
+        immobile = [k for k, s in enumerate(self.species, start=1)
+                    if not s.is_mobile and s.name in reacting]
+        if not immobile:
+            return
+        mobile = [s.name for s in self.species if s.is_mobile]
+        sides = ("right", "right") if self.boundary.left is None else ("left", "right")
+        guesses = [steady_guess({s.name: s.concentration(side) for s in self.electrolyte.species},
+                                mobile, self.reactions) for side in sides]
+        if any(g is None for g in guesses):
+            return
+        ramp = self.ramp.x.array
+        for k in immobile:
+            name = self.species[k - 1].name
+            u_left, u_right = (self.formulation.unknown(g[name] / self.scales.concentration)
+                               for g in guesses)
+            self.state.x.array[self._field_dofs[k]] = ramp * u_left + (1 - ramp) * u_right
 
     # ------------------------------------------------------------------------------------------
     # solvers

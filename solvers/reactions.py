@@ -15,8 +15,8 @@ Mass-action reactions with field-dependent dissociation (equations such as "Ca +
 laws constant / onsager / power / table, reservoir equilibrium, calibration) live in
 ``solvers.kinetics``. Reactions that can (``create_constants(mesh)``) get their rate parameters
 as ``dolfinx.fem.Constant`` objects here, so that compiled forms are reused when they change.
-Immobile species whose steady equations are dependent get the conservation constraints of
-``solvers.kinetics.conservation`` in steady mode.
+The equations of immobile reacting species are conditioned (and, where they are dependent,
+completed in steady mode) by ``solvers.kinetics.immobile``.
 """
 
 from __future__ import annotations
@@ -63,42 +63,24 @@ class VolumeSource(Protocol):
 
 
 @dataclass(frozen=True)
-class SteadyConstraintTerms:
-    """What ReactionSources needs to state the conservation constraints of immobile species in
-    steady mode (see solvers.kinetics.conservation): the constraints, the previous accepted
-    concentrations (name -> UFL, mol/m^3), the per-species steady switches (fem.Constant: 1 in
-    steady mode for the pivots, 0 in time steps) and 1/t0 (1/s: the solver's rate scale over its
-    concentration scale, so the constraint rows are (c - c_n)/c0 like the regularisation)."""
-
-    constraints: tuple
-    previous: Mapping[str, Any]
-    switches: Mapping[str, Any]
-    inverse_time: float
-
-
-@dataclass(frozen=True)
 class ReactionSources:
     """The reactions as a VolumeSource: species i gains sum_r nu_{i,r} R_r.
 
     With ``constants`` (one entry per reaction: the dict of ``reaction.create_constants(mesh)``
-    or None) the rates are evaluated with them; ``steady`` adds the immobile-species
-    conservation constraints (active only while their switches are 1, i.e. in steady solves).
-    ``create`` builds both."""
+    or None) the rates are evaluated with them; ``create`` builds them."""
 
     reactions: tuple[Reaction, ...]
     constants: tuple | None = None
-    steady: SteadyConstraintTerms | None = None
 
     @classmethod
-    def create(cls, reactions: Sequence[Reaction], mesh=None,
-               steady: SteadyConstraintTerms | None = None) -> ReactionSources:
+    def create(cls, reactions: Sequence[Reaction], mesh=None) -> ReactionSources:
         """Sources with Constants on ``mesh`` for reactions that support them."""
         reactions = tuple(reactions)
         constants = None
         if mesh is not None:
             constants = tuple(r.create_constants(mesh) if hasattr(r, "create_constants")
                               else None for r in reactions)
-        return cls(reactions, constants, steady)
+        return cls(reactions, constants)
 
     def update_reaction(self, index: int, reaction: Reaction) -> None:
         """New parameter values for reaction ``index`` (same equation and law structure): only
@@ -130,19 +112,6 @@ class ReactionSources:
                     continue
                 term = nu * rate
                 rates[name] = term if name not in rates else rates[name] + term
-        if self.steady is not None:
-            c, previous = context.concentrations, self.steady.previous
-            for constraint in self.steady.constraints:
-                j = constraint.pivot
-                others = [(name, l) for name, l in constraint.coefficients.items() if name != j]
-                if j not in rates and not others:
-                    continue  # a species in no reaction: the plain regularisation does it
-                # Steady mode (switch 1): the pivot's row, -S_j + (c_j - c_n,j) in scaled units,
-                # becomes sum_i l_i (c_i - c_n,i) = 0; time steps (switch 0): the plain S_j.
-                drift = sum(l * (c[name] - previous[name]) for name, l in others)
-                source = rates.get(j, 0)
-                rates[j] = source - self.steady.switches[j] * (
-                    source + self.steady.inverse_time * drift)
         return rates
 
     def charge_density(self, context: SourceContext) -> None:
@@ -191,4 +160,4 @@ class FirstOrderConversion:
 
 
 __all__ = ["FirstOrderConversion", "Reaction", "ReactionSources", "SourceContext",
-           "SteadyConstraintTerms", "VolumeSource", "check_reactions", "reacting_species"]
+           "VolumeSource", "check_reactions", "reacting_species"]

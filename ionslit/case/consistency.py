@@ -46,11 +46,23 @@ def _geometry_problems(case: Case) -> list[str]:
 
 
 def _electrolyte_problems(case: Case) -> list[str]:
-    """The solvers room validates its electrolyte (neutrality, a mobile ion...): report its verdict."""
+    """The solvers room validates its electrolyte (neutrality, a mobile ion...): report its verdict
+    (also for the reservoirs after a concentration step)."""
     try:
         translate.electrolyte(case)
     except ValueError as error:
         return [f"electrolyte: {error}"]
+    if case.protocol.kind != "concentration_step":
+        return []
+    names = [s.name for s in case.electrolyte.species]
+    unknown = [f"protocol.{side}.{name}: no species '{name}' in [electrolyte] ({', '.join(names)})"
+               for (name, side) in translate.concentration_steps(case) if name not in names]
+    if unknown:
+        return unknown
+    try:
+        translate.electrolyte(case, stepped=True)
+    except ValueError as error:
+        return [f"protocol: the reservoirs after the concentration step: {error}"]
     return []
 
 

@@ -318,6 +318,25 @@ class PulseTrainProtocol(Section):
         return self
 
 
+class ConcentrationStepProtocol(Section):
+    """Steady state at ``voltage`` with the reservoirs of [electrolyte]; at t = 0 the reservoir
+    concentrations given in ``left`` / ``right`` (species name -> concentration) replace them
+    and the relaxation is followed for ``duration`` at constant ``voltage``."""
+
+    kind: Literal["concentration_step"]
+    duration: PositiveTime
+    voltage: Voltage = 0.0
+    left: dict[str, Annotated[Concentration, Field(ge=0)]] = {}
+    right: dict[str, Annotated[Concentration, Field(ge=0)]] = {}
+
+    @model_validator(mode="after")
+    def _something_steps(self) -> ConcentrationStepProtocol:
+        if not self.left and not self.right:
+            raise ValueError("give the new reservoir concentrations in 'left' and/or 'right' "
+                             '(e.g. left = { K = "20 mM", Cl = "20 mM" })')
+        return self
+
+
 class PiecewiseLinearProtocol(Section):
     """Voltage interpolated linearly from a CSV file with columns time_s, voltage_V."""
 
@@ -332,7 +351,8 @@ ProtocolSection = Annotated[
     | SineProtocol
     | TriangleProtocol
     | PulseTrainProtocol
-    | PiecewiseLinearProtocol,
+    | PiecewiseLinearProtocol
+    | ConcentrationStepProtocol,
     Field(discriminator="kind"),
 ]
 

@@ -168,11 +168,14 @@ def kappa_from_free_fraction(free_fraction) -> np.ndarray:
 
 
 def equilibrium_composition(initial: Mapping[str, float], reactions: Sequence[MassActionReaction],
-                            field: float = 0.0, tolerance: float = 1e-13,
+                            field: float = 0.0, fixed: Sequence[str] = (),
+                            tolerance: float = 1e-13,
                             max_iterations: int = 200) -> dict[str, float]:
     """Equilibrium of a closed, uniform box (mol/m^3) reached from ``initial`` (mol/m^3; species
     not given start at 0) under a uniform field |E| = ``field`` (V/m): every reaction has R = 0
-    with c = c_initial + N xi (N the stoichiometric matrix, xi the extents).
+    with c = c_initial + N xi (N the stoichiometric matrix, xi the extents). Species in
+    ``fixed`` keep their initial concentrations (an infinite bath, e.g. mobile ions held by
+    reservoirs); they must then be > 0 where they react.
 
     Newton on the extents for the convex free energy G(xi) = sum_i c_i (ln c_i - 1)
     + sum_r xi_r ln(K_d,r f_r(E)) (its gradient is sum_i nu_ir ln c_i + ln K_r, zero exactly at
@@ -187,6 +190,13 @@ def equilibrium_composition(initial: Mapping[str, float], reactions: Sequence[Ma
             N[index[n], j] = nu
     ln_k = np.array([math.log(r.dissociation_constant) + math.log(float(r.law.f(field)))
                      for r in reactions])
+    for name in fixed:
+        if name not in index or not np.any(N[index[name]] != 0):
+            continue
+        if c0[index[name]] <= 0:
+            raise ValueError(f"fixed species {name} must have a positive concentration")
+        ln_k += N[index[name]] * math.log(c0[index[name]])  # a constant factor of each K
+        N[index[name]] = 0.0
     xi = _interior_extents(c0, N)
     if xi is None:
         raise ValueError("no positive composition reachable from the initial one (a reaction's "
@@ -249,6 +259,23 @@ def _interior_extents(c0: np.ndarray, N: np.ndarray) -> np.ndarray | None:
     return xi if np.all(c[active] > 0) else None
 
 
+def steady_guess(concentrations: Mapping[str, float], mobile: Sequence[str],
+                 reactions: Sequence) -> dict[str, float] | None:
+    """The zero-field steady state of the immobile reacting species for a uniform composition
+    ``concentrations`` (mol/m^3): mobile species fixed (held by the reservoirs), the amounts
+    conserved among immobile species kept (conservation.py), the rest at mass action. None if
+    it does not apply (reactions other than MassActionReaction) or cannot be found. Used as the
+    initial guess of steady solves, which Newton with log unknowns cannot reach from far below
+    (a pair started at 1e-6 of its equilibrium value asks for a log-step of 14)."""
+    if not reactions or not all(isinstance(r, MassActionReaction) for r in reactions):
+        return None
+    try:
+        state = equilibrium_composition(concentrations, reactions, 0.0, fixed=tuple(mobile))
+    except (ValueError, np.linalg.LinAlgError, OverflowError):
+        return None
+    return state if all(math.isfinite(v) and v > 0 for v in state.values()) else None
+
+
 def _is_simple_pair(reactions, free: Mapping[str, float]) -> bool:
     if len(reactions) != 1:
         return False
@@ -297,4 +324,4 @@ def areal_to_volume_concentration(number_per_area: float, height: float) -> floa
 
 __all__ = ["EQUILIBRIUM", "areal_to_volume_concentration", "equilibrium_composition",
            "equilibrium_concentrations", "free_fraction_from_kappa", "kappa_from_free_fraction",
-           "pair_free_fraction", "quasi_static_free_fraction"]
+           "pair_free_fraction", "quasi_static_free_fraction", "steady_guess"]

@@ -130,6 +130,13 @@ class MassActionReaction:
         power = self.parsed.reactant_order - self.parsed.product_order
         return "1" if power == 0 else "mol/m^3" if power == 1 else f"(mol/m^3)^{power}"
 
+    def relaxation_rate(self, concentration: float) -> float:
+        """A characteristic rate (1/s) at concentrations ~ ``concentration`` (mol/m^3):
+        k_a c^(n_r - 1) + k_d0 c^(n_p - 1) (for A + B <-> P: k_a c + k_d0, the order of the
+        linearised relaxation rate k_a (c_A + c_B) + k_d0). Used to condition equations."""
+        return (self.association_rate * concentration ** (self.parsed.reactant_order - 1)
+                + self.dissociation_rate * concentration ** (self.parsed.product_order - 1))
+
     # -- the rate ---------------------------------------------------------------------------
     def rate(self, c: Mapping[str, Any], field_magnitude: Any,
              constants: Mapping[str, Any] | None = None):

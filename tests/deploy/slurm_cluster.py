@@ -99,7 +99,8 @@ class SlurmCluster:
         socket_path = self.munge_dir / "munge.socket"
         self.processes["munged"] = subprocess.Popen(
             [_program("munged"), "--foreground", f"--socket={socket_path}", f"--key-file={key}",
-             f"--pid-file={self.munge_dir / 'munged.pid'}", f"--seed-file={self.munge_dir / 'seed'}",
+             f"--pid-file={self.munge_dir / 'munged.pid'}",
+             f"--seed-file={self.munge_dir / 'seed'}",
              f"--log-file={self.munge_dir / 'munged.log'}"],
             user=munge.pw_uid, group=munge.pw_gid, stdin=subprocess.DEVNULL,
             stdout=open(self.root / "log" / "munged.out", "w"), stderr=subprocess.STDOUT)

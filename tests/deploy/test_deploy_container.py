@@ -51,8 +51,9 @@ def _make_base_image(work: Path) -> None:
     if debootstrap is None:
         unavailable(f"no {BASE_IMAGE} in podman and no debootstrap to make it; {_hint()}")
     rootfs = work / "rootfs"
-    result = subprocess.run([debootstrap, "--variant=minbase", "trixie", str(rootfs), DEBIAN_MIRROR],
-                            capture_output=True, text=True, timeout=1200)
+    result = subprocess.run(
+        [debootstrap, "--variant=minbase", "trixie", str(rootfs), DEBIAN_MIRROR],
+        capture_output=True, text=True, timeout=1200)
     if result.returncode != 0:
         pytest.fail(f"debootstrap failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}",
                     pytrace=False)

@@ -23,8 +23,9 @@ JOB_TIMEOUT = 300  # s; ohmic_slit takes a few seconds on 2 ranks
 def slurm(tmp_path_factory):
     missing = missing_programs()
     if missing:
-        unavailable(f"SLURM/munge programs missing: {', '.join(missing)}; scripts/system-packages.sh "
-                    "installs slurmctld, slurmd, slurm-client and munge (root, Debian)")
+        unavailable(f"SLURM/munge programs missing: {', '.join(missing)}; "
+                    "scripts/system-packages.sh installs slurmctld, slurmd, slurm-client and "
+                    "munge (root, Debian)")
     if not is_root():
         unavailable("the SLURM test starts munged and slurmd, which needs root")
     cluster = SlurmCluster(tmp_path_factory.mktemp("slurm"))

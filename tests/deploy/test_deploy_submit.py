@@ -61,7 +61,8 @@ def test_dry_run_mpirun_launcher_uses_the_environments_mpirun(tmp_path):
                          "--output", "out/here", "--overwrite", "--dry-run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     script = result.stdout
-    assert '"$(dirname "$IONSLIT_PYTHON")/mpirun" -n "${SLURM_NTASKS:-3}" "$IONSLIT_PYTHON"' in script
+    launch = '"$(dirname "$IONSLIT_PYTHON")/mpirun" -n "${SLURM_NTASKS:-3}" "$IONSLIT_PYTHON"'
+    assert launch in script
     assert "srun" not in script
     assert "#SBATCH --partition" not in script
     assert "#SBATCH --time=1-00:00:00\n" in script
@@ -84,7 +85,8 @@ def test_invalid_input_exits_2_and_submits_nothing(name, tmp_path):
     extra, message = BAD[name]
     args = ["--ntasks", "2", "--time", "00:05:00", *extra]  # argparse: the last value wins
     fake = _fake_sbatch(tmp_path)
-    result = _submit(str(CASE), *args, cwd=tmp_path, env={"PATH": f"{fake.parent}:{os.environ['PATH']}"})
+    result = _submit(str(CASE), *args, cwd=tmp_path,
+                     env={"PATH": f"{fake.parent}:{os.environ['PATH']}"})
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]  # no script, no sbatch call
@@ -170,7 +172,7 @@ def test_rendered_mpirun_script_runs_the_case_outside_slurm(tmp_path):
 
 def test_job_cache_is_seeded_with_finished_forms_only(tmp_path):
     """The per-job FFCx cache gets the finished forms of the submitting environment's cache (for
-    this Python), never a half-compiled one (X.c without X.c.cached would make FFCx wait and fail)."""
+    this Python), never a half-compiled one (X.c without X.c.cached makes FFCx wait, then fail)."""
     import sysconfig
 
     suffix = sysconfig.get_config_var("EXT_SUFFIX")

@@ -138,6 +138,8 @@ def test_reduced_model_file_round_trip(tmp_path):
     assert json.loads((tmp_path / "copy.json").read_text()) == data
     assert ReducedMemristor(path).conductance[0] == 2e-9
     assert ReducedMemristor(reduced_table()).conductance[0] == pytest.approx(1e-9)  # g_inf(0)
+    constant = ReducedModel.from_dict(reduced_table(tau_s=[2e-3]))  # one value: a constant
+    np.testing.assert_array_equal(constant.tau, np.full(81, 2e-3))
 
 
 @pytest.mark.parametrize("change, message", [

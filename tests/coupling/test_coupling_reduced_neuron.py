@@ -24,9 +24,11 @@ V = U - E_k the voltage across each slit. C = 10 pF, E_Na = +0.15 V, E_K = -0.10
 - The tables run over V in [-0.5, 0.5] V every 2 mV (501 points): PCHIP resolves the 5 mV
   sigmoids, and constant extrapolation is never reached (|V| < 0.25 V in use).
 
-Measured (this test file's settings): 0.5 ms pulse threshold 0.352 nA; peaks +63.3 mV at 1.5x
-and +65.8 mV at 3x threshold; tonic firing from ~50 pA, 55 Hz at 0.05 nA to 210 Hz at 5 nA; a
-1.5x-threshold pulse fails 12 ms after a spike and succeeds 20 ms after it.
+Measured (this test file's settings): rest -67.11 mV; 0.5 ms pulse threshold 0.3521 nA; peaks
++63.3 mV at 1.5x and +65.8 mV at 3x threshold (none below); sustained firing from 33.1 pA
+(>= 2 spikes in the last 50 ms of 100 ms), 55 Hz at 0.05 nA, 74 at 0.1, 104 at 0.3, 142 at 1,
+186 at 3, 211 Hz at 5 nA; a second 1.5x-threshold pulse fails up to 12 ms after the first
+(refractory) and evokes a spike from 15 ms on.
 """
 
 import pickle

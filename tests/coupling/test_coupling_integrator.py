@@ -193,3 +193,17 @@ def test_coupling_imports_no_finite_element_stack():
             "'scipy') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_voltage_change_cap_callbacks_and_lane_checks():
+    options = IntegratorOptions(max_voltage_change=2e-3, record=True)
+    seen = []
+    integrator = CircuitIntegrator(rc(ConstantCurrent(0.1e-9)), options)
+    integrator.run(5e-3, on_step=lambda integ, accepted: seen.append(float(integ.time[0])))
+    t, u = integrator.trace()
+    assert np.max(np.abs(np.diff(u))) <= 2e-3
+    assert seen == list(t[1:])
+    with pytest.raises(RuntimeError, match="record"):
+        CircuitIntegrator(rc(ConstantCurrent(0.0)), IntegratorOptions()).trace()
+    with pytest.raises(ValueError, match="lanes"):
+        CircuitIntegrator(rc(ConstantCurrent(np.array([1e-9, 2e-9]))), options)
