@@ -3,7 +3,8 @@
 Pure Python + numpy (never imports dolfinx, petsc4py, gmsh, ``meshes`` or ``solvers``): a live
 PNP slit enters only through the provider protocol (``provider.MemristorProvider``).
 
-- providers: ``ReducedMemristor`` (``reduced_model.json``), ``HodgkinHuxleyChannel``,
+- providers: ``ReducedMemristor`` (a ``ReducedModel``: the reduced model's tables and its
+  ``reduced_model.json``, as fitted by ``solvers.memristor``), ``HodgkinHuxleyChannel``,
   ``Resistor``; protocol ``MemristorProvider`` / ``LaneProvider``;
 - circuit: ``Circuit``, ``Branch``; stimuli ``ConstantCurrent``, ``StepCurrent``, ``Pulse``,
   ``PulseTrain``, ``SineCurrent``, ``PiecewiseLinearCurrent``;

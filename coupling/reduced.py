@@ -1,27 +1,34 @@
-"""The reduced memristor tau(V) dg/dt = g_inf(V) - g, I = g V, from a ``reduced_model.json``.
+"""The reduced memristor tau(V) dg/dt = g_inf(V) - g, I = g V: its tables and file, and the
+circuit provider.
 
-File format (written by the memristor analysis; keep to it)::
+``ReducedModel`` is the one data class and file format of the reduced model (the memristor
+analysis, ``solvers.memristor``, fits and writes it; the circuit reads it). ``reduced_model.json``::
 
     {"kind": "ionslit.reduced_memristor", "version": 1,
      "voltage_V": [...], "g_inf_S": [...], "tau_s": [...],
-     "g_initial_S": 1e-9,          # optional: initial conductance (default g_inf(0))
+     "g_initial_S": 1e-9,          # optional: initial conductance
      "source": {...}}              # optional: provenance, kept as is
 
-``tau_s`` may also be a single value (a constant memory time), as the writer
-(``solvers.memristor``) accepts. Without ``g_initial_S`` the conductance starts at g_inf(0);
-``Circuit.equilibrate(U0)`` sets it to g_inf(U0 - E_k) instead, the equilibrium at the circuit's
-initial voltage (what the writer means by "no initial state given").
+``tau_s`` is written on the ``voltage_V`` grid; a single value is accepted on reading and means a
+constant memory time (``ReducedModel.from_tables`` also resamples a tau table measured on its own
+voltage grid onto ``voltage_V``). ``g_inf`` (S) and ``tau`` (s) are monotone cubic (PCHIP)
+interpolants of the tables (``coupling.tables``), constant beyond the ends.
 
-``g_inf`` (S) and ``tau`` (s) are monotone cubic (PCHIP) interpolants of the tables, constant
-beyond the ends. The conductance is integrated with the circuit's implicit scheme at the new
-voltage (backward Euler or variable-step BDF2), so the coupled system has one order.
+``ReducedMemristor`` is the circuit provider. Without an initial conductance (argument or
+``g_initial_S``) it starts at g_inf(0); ``Circuit.equilibrate(U0)`` sets it to g_inf(U0 - E_k)
+instead, the equilibrium at the circuit's initial voltage (what the analysis's simulations mean by
+"no initial state given"). The conductance is integrated with the circuit's implicit scheme at
+the new voltage (backward Euler or variable-step BDF2), so the coupled system has one order.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +39,65 @@ from coupling.tables import MonotoneTable
 
 KIND = "ionslit.reduced_memristor"
 VERSION = 1
+_KEYS = ("kind", "version", "voltage_V", "g_inf_S", "tau_s", "g_initial_S", "source")
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` under a temporary name in the same directory, then rename
+    (``os.replace``): readers never see a partial file. Creates missing parent directories."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _plain(value):
+    """A JSON-serialisable copy of ``value`` (numpy scalars/arrays, tuples, paths converted)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN/inf
+    return value
 
 
 @dataclass(frozen=True, eq=False)
 class ReducedModel:
-    """A validated reduced-model table (SI): voltage (V), g_inf (S), tau (s)."""
+    """g_inf (S) and tau (s) tables on one strictly increasing voltage grid (V).
 
-    voltage: np.ndarray
-    g_inf: np.ndarray
-    tau: np.ndarray
-    g_initial: float | None = None
+    The fields are the file's keys. ``tau_s`` may be given as one value (a constant memory
+    time). ``g_initial_S``: the initial conductance, None if not given (each user then starts
+    from an equilibrium). ``source``: free-form provenance written to the file. Build from
+    measured tables with ``from_tables`` (sorts, resamples tau), read with ``load``/``from_dict``.
+    ``table``: the PCHIP curves of g_inf and tau (in that order) on ``voltage_V``.
+    """
+
+    voltage_V: np.ndarray
+    g_inf_S: np.ndarray
+    tau_s: np.ndarray
+    g_initial_S: float | None = None
     source: dict = field(default_factory=dict)
+    table: MonotoneTable = field(init=False, repr=False)
 
     def __post_init__(self):
-        v = np.asarray(self.voltage, dtype=float).ravel()
-        g = np.asarray(self.g_inf, dtype=float).ravel()
-        t = np.asarray(self.tau, dtype=float).ravel()
+        v = np.asarray(self.voltage_V, dtype=float).ravel()
+        g = np.asarray(self.g_inf_S, dtype=float).ravel()
+        t = np.asarray(self.tau_s, dtype=float).ravel()
         if t.size == 1 and v.size > 1:  # one value: a constant memory time
             t = np.full(v.size, t[0])
         problems = []
@@ -55,25 +105,76 @@ class ReducedModel:
             problems.append("voltage_V is empty")
         if not (v.size == g.size == t.size):
             problems.append(f"voltage_V, g_inf_S and tau_s have lengths {v.size}, {g.size}, "
-                            f"{t.size}: they must be equal")
+                            f"{t.size}: they must be equal (tau_s may be one value)")
         for name, a in (("voltage_V", v), ("g_inf_S", g), ("tau_s", t)):
             if not np.all(np.isfinite(a)):
                 problems.append(f"{name} contains NaN or inf")
         if v.size > 1 and not np.all(np.diff(v) > 0):
-            problems.append("voltage_V must be strictly increasing")
+            problems.append("voltage_V must be strictly increasing (no repeated voltages)")
         if np.any(g < 0):
-            problems.append("g_inf_S must be >= 0")
+            problems.append(f"g_inf_S must be >= 0 (a passive slit); min is {g.min():g} S")
         if np.any(t <= 0):
-            problems.append("tau_s must be > 0")
-        if self.g_initial is not None and not (np.isfinite(self.g_initial)
-                                               and self.g_initial >= 0):
-            problems.append(f"g_initial_S = {self.g_initial} must be finite and >= 0")
+            problems.append(f"tau_s must be > 0; min is {t.min():g} s")
+        if self.g_initial_S is not None and not (np.isfinite(self.g_initial_S)
+                                                 and self.g_initial_S >= 0):
+            problems.append(f"g_initial_S = {self.g_initial_S} must be finite and >= 0")
         if problems:
             raise ValueError("invalid reduced memristor model: " + "; ".join(problems))
-        object.__setattr__(self, "voltage", v)
-        object.__setattr__(self, "g_inf", g)
-        object.__setattr__(self, "tau", t)
+        object.__setattr__(self, "voltage_V", v)
+        object.__setattr__(self, "g_inf_S", g)
+        object.__setattr__(self, "tau_s", t)
+        object.__setattr__(self, "source", dict(self.source or {}))
+        object.__setattr__(self, "table", MonotoneTable(v, [g, t]))
 
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def from_tables(cls, voltage_V, g_inf_S, tau_s, tau_voltage_V=None,
+                    g_initial_S: float | None = None, source: Mapping | None = None
+                    ) -> ReducedModel:
+        """Model from g_inf on ``voltage_V`` and tau either on the same grid, as one value, or
+        on its own grid ``tau_voltage_V`` (then resampled onto ``voltage_V`` by the monotone
+        cubic, constant beyond its ends). Unsorted voltages are sorted."""
+        v = np.asarray(voltage_V, dtype=float).ravel()
+        g = np.asarray(g_inf_S, dtype=float).ravel()
+        if g.size != v.size:
+            raise ValueError(f"voltage_V has {v.size} values but g_inf_S {g.size}")
+        order = np.argsort(v, kind="stable")
+        v, g = v[order], g[order]
+        tau = np.atleast_1d(np.asarray(tau_s, dtype=float)).ravel()
+        if tau_voltage_V is not None:
+            tv = np.asarray(tau_voltage_V, dtype=float).ravel()
+            if tv.size != tau.size:
+                raise ValueError(f"tau_voltage_V has {tv.size} values but tau_s {tau.size}")
+            tau_order = np.argsort(tv, kind="stable")
+            tau = MonotoneTable(tv[tau_order], [tau[tau_order]])(v)[0]
+        elif tau.size == v.size:
+            tau = tau[order]
+        elif tau.size != 1:
+            raise ValueError(f"tau_s needs one value, one per voltage ({v.size}), or its own "
+                             f"tau_voltage_V grid; got {tau.size} values")
+        return cls(v, g, tau, g_initial_S=g_initial_S, source=dict(source or {}))
+
+    def with_tau_scaled(self, factor: float) -> ReducedModel:
+        """The same model with every tau multiplied by ``factor``."""
+        return replace(self, tau_s=self.tau_s * factor)
+
+    # -- evaluation -----------------------------------------------------------------------------
+    def g_inf(self, voltage_V):
+        """Steady conductance (S) at the held voltage(s) (V); a float for a scalar voltage."""
+        value = self.table(np.asarray(voltage_V, dtype=float))[0]
+        return value if value.ndim else float(value)
+
+    def tau(self, voltage_V):
+        """Memory (relaxation) time (s) at the voltage(s) (V); a float for a scalar voltage."""
+        value = self.table(np.asarray(voltage_V, dtype=float))[1]
+        return value if value.ndim else float(value)
+
+    @property
+    def tau_is_constant(self) -> bool:
+        """True if every tau in the table is the same (a constant memory time)."""
+        return bool(np.all(self.tau_s == self.tau_s[0]))
+
+    # -- file format ----------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReducedModel:
         if data.get("kind") != KIND:
@@ -82,11 +183,10 @@ class ReducedModel:
         if data.get("version") != VERSION:
             raise ValueError(f"reduced memristor model version {data.get('version')!r} is not "
                              f"supported (this reader knows version {VERSION})")
-        allowed = {"kind", "version", "voltage_V", "g_inf_S", "tau_s", "g_initial_S", "source"}
-        unknown = sorted(set(data) - allowed)
+        unknown = sorted(set(data) - set(_KEYS))
         if unknown:
             raise ValueError(f"unknown keys in reduced memristor model: {unknown} "
-                             f"(allowed: {sorted(allowed)})")
+                             f"(allowed: {sorted(_KEYS)})")
         missing = [k for k in ("voltage_V", "g_inf_S", "tau_s") if k not in data]
         if missing:
             raise ValueError(f"reduced memristor model lacks {missing}")
@@ -98,27 +198,30 @@ class ReducedModel:
 
     @classmethod
     def load(cls, path: str | Path) -> ReducedModel:
+        """Read a ``reduced_model.json``."""
         with open(path, encoding="utf-8") as stream:
             return cls.from_dict(json.load(stream))
 
     def to_dict(self) -> dict:
-        out = {"kind": KIND, "version": VERSION, "voltage_V": self.voltage.tolist(),
-               "g_inf_S": self.g_inf.tolist(), "tau_s": self.tau.tolist()}
-        if self.g_initial is not None:
-            out["g_initial_S"] = float(self.g_initial)
+        """The file's content; the optional keys only when set (``source`` made JSON-plain)."""
+        out = {"kind": KIND, "version": VERSION, "voltage_V": self.voltage_V.tolist(),
+               "g_inf_S": self.g_inf_S.tolist(), "tau_s": self.tau_s.tolist()}
+        if self.g_initial_S is not None:
+            out["g_initial_S"] = float(self.g_initial_S)
         if self.source:
-            out["source"] = dict(self.source)
+            out["source"] = _plain(self.source)
         return out
 
-    def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+    def save(self, path: str | Path) -> Path:
+        """Write ``path`` (e.g. results/.../reduced_model.json) atomically; returns the path."""
+        return atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
 
 
 class ReducedMemristor(GatedProvider):
     """tau(V) dg/dt = g_inf(V) - g, I = g V (S, s, V, A), on ``lanes`` independent lanes.
 
     ``model``: a ``ReducedModel``, a dict in the JSON format, or a path to the JSON file.
-    The initial conductance is ``g_initial`` if given, else the file's ``g_initial_S``, else
+    The initial conductance is ``g_initial`` if given, else the model's ``g_initial_S``, else
     g_inf(0) (the state relaxed at zero voltage).
     """
 
@@ -131,18 +234,17 @@ class ReducedMemristor(GatedProvider):
         elif isinstance(model, Mapping):
             model = ReducedModel.from_dict(model)
         self.model = model
-        self.table = MonotoneTable(model.voltage, [model.g_inf, model.tau])
+        self.table = model.table  # g_inf and tau
         # per-step path: g_inf alone, plus tau when it varies (a constant tau costs nothing)
-        self._g_table = MonotoneTable(model.voltage, [model.g_inf])
-        constant_tau = bool(np.all(model.tau == model.tau[0]))
-        self._tau_constant = float(model.tau[0]) if constant_tau else None
+        self._g_table = MonotoneTable(model.voltage_V, [model.g_inf_S])
+        self._tau_constant = float(model.tau_s[0]) if model.tau_is_constant else None
         if g_initial is None:
-            g_initial = model.g_initial
+            g_initial = model.g_initial_S
         if g_initial is None:
-            g_initial = float(self.table(0.0)[0])  # g_inf(0)
+            g_initial = model.g_inf(0.0)
         super().__init__(g_initial, lanes, scheme)
         # conductances below 1 % of the table's largest are measured absolutely
-        self.state_scale = max(1e-2 * float(np.max(model.g_inf)), 1e-300)
+        self.state_scale = max(1e-2 * float(np.max(model.g_inf_S)), 1e-300)
 
     def _rates(self, v):
         (g_inf, tau), (dg_inf, dtau) = self.table.evaluate(v)
@@ -174,13 +276,13 @@ class ReducedMemristor(GatedProvider):
         g = x[:, 0]
         return g * v, g + v * dx[:, 0]
 
-    def g_inf(self, voltage) -> np.ndarray:
-        """Steady conductance (S) at ``voltage`` (V)."""
-        return self.table(np.asarray(voltage, dtype=float))[0]
+    def g_inf(self, voltage):
+        """Steady conductance (S) at ``voltage`` (V): ``model.g_inf``."""
+        return self.model.g_inf(voltage)
 
-    def tau(self, voltage) -> np.ndarray:
-        """Memory time (s) at ``voltage`` (V)."""
-        return self.table(np.asarray(voltage, dtype=float))[1]
+    def tau(self, voltage):
+        """Memory time (s) at ``voltage`` (V): ``model.tau``."""
+        return self.model.tau(voltage)
 
     @property
     def conductance(self) -> np.ndarray:

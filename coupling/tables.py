@@ -9,6 +9,9 @@ so one gather evaluates several columns (e.g. g_inf and tau on the same voltage 
 derivatives: no branches, few temporaries (this lookup is on the per-step path). Outside
 [x_0, x_last] the value is the end value and the derivative zero: a reduced model must not
 invent conductances beyond its table.
+
+The project's one PCHIP implementation: the reduced model (``coupling.reduced.ReducedModel``),
+the circuit provider and the memristor analysis (``solvers.memristor``) all evaluate through it.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ import meshes  # noqa: F401  (loads MPI before dolfinx; must stay the first impo
 
 import importlib as _importlib
 
-# Public API, imported on first use so that ``import solvers.memristor`` (pure numpy, used by
-# the circuit code) does not load dolfinx.
+# Public API, imported on first use so that ``import solvers.memristor`` (the pure-numpy
+# memristor analysis) does not load dolfinx.
 _EXPORTS = {
     "Boundary": "solvers.boundary",
     "SurfaceCharge": "solvers.boundary",

@@ -27,6 +27,10 @@ from meshes.slit_mesh import SlitMesh
 from solvers.boundary import Boundary
 from solvers.electrolyte import Electrolyte
 from solvers.formulations import formulation as get_formulation
+from solvers.kinetics.conservation import steady_constraints
+from solvers.kinetics.equilibrium import steady_guess
+from solvers.kinetics.immobile import ImmobileSpeciesEquations, characteristic_rates
+from solvers.kinetics.mass_action import bind_reactions
 from solvers.nonlinear import (
     DEFAULT_PETSC_OPTIONS,
     NewtonReport,
@@ -35,9 +39,6 @@ from solvers.nonlinear import (
     merge_petsc_options,
 )
 from solvers.pnp_forms import PNPParameters, PNPResiduals, ScaledDomain, SpeciesData
-from solvers.kinetics.conservation import steady_constraints
-from solvers.kinetics.immobile import ImmobileSpeciesEquations, characteristic_rates
-from solvers.kinetics.mass_action import bind_reactions
 from solvers.reactions import Reaction, ReactionSources, VolumeSource, reacting_species
 from solvers.scales import Scales, make_scales
 from solvers.steady import ContinuationReport, continuation
@@ -329,8 +330,6 @@ class PNPModel:
         """Immobile reacting species start at their zero-field steady state for each
         reservoir's composition (kinetics.equilibrium.steady_guess: mobile species fixed,
         conserved amounts kept), interpolated along the ramp like the other unknowns."""
-        from solvers.kinetics.equilibrium import steady_guess
-
         reacting = reacting_species(self.reactions)
         immobile = [k for k, s in enumerate(self.species, start=1)
                     if not s.is_mobile and s.name in reacting]

@@ -59,6 +59,12 @@ def _electrolyte_problems(case: Case) -> list[str]:
                for (name, side) in translate.concentration_steps(case) if name not in names]
     if unknown:
         return unknown
+    if case.solver.formulation == "log":
+        zero = [f"protocol.{side}.{name} = 0: the log formulation needs c > 0 (give a tiny value, "
+                "e.g. 1e-12 mM)" for (name, side), value in translate.concentration_steps(case).items()
+                if value <= 0]
+        if zero:
+            return zero
     try:
         translate.electrolyte(case, stepped=True)
     except ValueError as error:

@@ -12,8 +12,11 @@ them; slow association gives the slit a memory of past voltage. Everything is SI
                    reaction_from_si (from a case file's fields), bind_reactions
 - equilibrium.py   equilibrium_concentrations (reservoirs at zero-field equilibrium),
                    equilibrium_composition (closed 0D box), pair_free_fraction and
-                   quasi_static_free_fraction (G/G_free vs E), areal_to_volume_concentration
+                   quasi_static_free_fraction (G/G_free vs E), areal_to_volume_concentration,
+                   steady_guess (initial guess of steady solves)
 - conservation.py  conserved combinations of immobile species (well-posed steady states)
+- immobile.py      the equations of immobile reacting species: row conditioning and the steady
+                   conservation constraints (a VolumeSource PNPModel adds)
 - calibration.py   calibrate(table_E, table_ratio, law_kind, total_concentration=...): power or
                    table law and K_d from a G(E)/G_free table (numpy only)
 

@@ -296,9 +296,10 @@ def _calibrate_table(E, g, total_concentration, dissociation_constant, interpola
                                           cost_tolerance=cost_tolerance).dissociation_constant
     f = kappa_from_free_fraction(g) * total_concentration / dissociation_constant
     if np.any(f < 1.0):
+        largest = float(np.min(kappa_from_free_fraction(g))) * total_concentration
         raise ValueError(f"K_d = {dissociation_constant:g} mol/m^3 is too large for this table: "
                          f"it would need f < 1 at {E[f < 1].tolist()} V/m (the largest usable "
-                         f"K_d is {float(np.min(kappa_from_free_fraction(g))) * total_concentration:g})")
+                         f"K_d is {largest:g})")
     law = TableLaw(tuple(E), tuple(f), interpolation)
     fitted = pair_free_fraction(E, total_concentration, dissociation_constant, law)
     notes = "table through every point; K_d " + ("from the power-law fit" if fitted_kd

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -119,7 +119,8 @@ class _Law:
         """The parameters as dolfinx Constants on ``mesh``."""
         import dolfinx
 
-        return {name: dolfinx.fem.Constant(mesh, np.asarray(value, dtype=dolfinx.default_scalar_type))
+        scalar = dolfinx.default_scalar_type
+        return {name: dolfinx.fem.Constant(mesh, np.asarray(value, dtype=scalar))
                 for name, value in self.parameters().items()}
 
     def assign_constants(self, constants: Mapping[str, Any]) -> None:

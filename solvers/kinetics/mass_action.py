@@ -61,7 +61,8 @@ class MassActionReaction:
 
     ``equation``: see equation.py; ``association_rate`` k_a (SI, see the module docstring);
     one of ``dissociation_constant`` K_d and ``dissociation_rate`` k_d0 (the other is derived:
-    k_d0 = K_d k_a; both may be given if they agree); ``law``: the field dependence f(|E|) of k_d (f(0) = 1).
+    k_d0 = K_d k_a; both may be given if they agree); ``law``: the field dependence f(|E|) of
+    k_d (f(0) = 1).
     Raises ReactionError (naming the equation) for a malformed equation, rates that are not
     positive and finite, or an unusable law.
     """

@@ -501,7 +501,7 @@ def loop_metrics(time_s, voltage_V, current_A, conductance_S=None,
 def cycle_metrics(voltage_V, current_A, time_s=None, min_voltage_fraction: float = 0.05,
                   lobe_tolerance: float = 1e-3) -> dict:
     """The area, pinch and crossing metrics of ``loop_metrics`` for arrays that already hold
-    exactly one cycle (e.g. ``ReducedMemristor.sine_cycle``), without cycle detection."""
+    exactly one cycle (e.g. ``reduced_model.sine_cycle``), without cycle detection."""
     v = np.asarray(voltage_V, dtype=float).ravel()
     i = np.asarray(current_A, dtype=float).ravel()
     ls = lobes(v, i, time_s)

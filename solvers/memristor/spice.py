@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .reduced_model import ReducedMemristor, _atomic_write
+from coupling.reduced import ReducedModel, atomic_write_text
 
 SUBCKT_NAME = "ionslit_memristor"
 #: tight tolerances for comparisons with the Python model (currents of pA-nA)
@@ -53,7 +53,7 @@ def find_ngspice() -> str | None:
     return shutil.which("ngspice")
 
 
-def dense_tables(model: ReducedMemristor, tolerance: float = 1e-4, max_points: int = 8193):
+def dense_tables(model: ReducedModel, tolerance: float = 1e-4, max_points: int = 8193):
     """(voltage_V, g_inf_S, tau_s, g_error, tau_error): the model's cubics sampled so that linear
     interpolation between the samples deviates from them by at most ``tolerance`` (g relative to
     max g_inf, tau relative to tau) where possible with ``max_points`` samples."""
@@ -94,7 +94,7 @@ def _pwl(argument: str, xs, ys, indent: str = "+ ") -> str:
     return "\n".join(lines)
 
 
-def subcircuit_netlist(model: ReducedMemristor, name: str = SUBCKT_NAME,
+def subcircuit_netlist(model: ReducedModel, name: str = SUBCKT_NAME,
                        state_scale_S: float | None = None, tolerance: float = 1e-4) -> str:
     """The ``.subckt`` text (module docstring); ``tolerance`` as in ``dense_tables``."""
     gs = float(state_scale_S) if state_scale_S is not None else \
@@ -136,11 +136,9 @@ def subcircuit_netlist(model: ReducedMemristor, name: str = SUBCKT_NAME,
     return "\n".join(lines) + "\n"
 
 
-def write_subcircuit(model: ReducedMemristor, path, **options) -> Path:
+def write_subcircuit(model: ReducedModel, path, **options) -> Path:
     """Write ``path`` (e.g. memristor.cir) atomically; options as ``subcircuit_netlist``."""
-    path = Path(path)
-    _atomic_write(path, subcircuit_netlist(model, **options))
-    return path
+    return atomic_write_text(path, subcircuit_netlist(model, **options))
 
 
 def sine_testbench(subcircuit: str, amplitude_V: float, frequency_Hz: float, n_cycles: float,
@@ -200,7 +198,7 @@ def read_wrdata(path) -> dict[str, np.ndarray]:
     return {name: data[:, k] for k, name in enumerate(names)}
 
 
-def ngspice_sine_response(model: ReducedMemristor, amplitude_V: float, frequency_Hz: float,
+def ngspice_sine_response(model: ReducedModel, amplitude_V: float, frequency_Hz: float,
                           n_cycles: float, points_per_cycle: int = 2000,
                           g_initial_S: float | None = None, timeout_s: float = 120.0,
                           spice_options: str = DEFAULT_TESTBENCH_OPTIONS,

@@ -21,7 +21,7 @@ numerically in tests/memristor/test_memristor_sweep.py).
 either a named shape with an exact k, or (recommended) k calibrated by sweeping the fitted reduced
 model itself (``model_peak_frequency``), which is right for any g_inf table and tau(V) shape. With
 a voltage-dependent tau the memory time reported is the effective one over the drive cycle,
-tau_eff = 1 / <1 / tau(V(t))> (``ReducedMemristor.effective_tau``), and the model's whole tau
+tau_eff = 1 / <1 / tau(V(t))> (``reduced_model.effective_tau``), and the model's whole tau
 table is rescaled by the same factor.
 
 Areas are the ``total_area_W`` of ``loops.loop_metrics`` (sum of |lobe areas|) unless another key
@@ -35,8 +35,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coupling.reduced import ReducedModel
+
 from .loops import cycle_metrics
-from .reduced_model import ReducedMemristor
+from .reduced_model import effective_tau, sine_cycle
 
 #: exact k = w_peak tau for a constant tau (module docstring)
 SHAPE_FACTORS = {"even": 0.5, "quadratic": 0.5, "odd_linear": 1.0}
@@ -84,26 +86,26 @@ def peak_frequency(frequency_Hz, area_W, n_fit: int = 5) -> dict:
     return result
 
 
-def model_loop_area(model: ReducedMemristor, frequency_Hz: float, amplitude_V: float,
+def model_loop_area(model: ReducedModel, frequency_Hz: float, amplitude_V: float,
                     area_key: str = "total_area_W", n_steps: int = 1000) -> float:
     """The loop area (W) of the model's periodic steady state under V0 sin(2 pi f t)."""
-    _, v, _, i = model.sine_cycle(frequency_Hz, amplitude_V, n_steps)
+    _, v, _, i = sine_cycle(model, frequency_Hz, amplitude_V, n_steps)
     return abs(cycle_metrics(v, i)[area_key])
 
 
-def model_area_curve(model: ReducedMemristor, frequency_Hz, amplitude_V: float,
+def model_area_curve(model: ReducedModel, frequency_Hz, amplitude_V: float,
                      area_key: str = "total_area_W", n_steps: int = 1000) -> np.ndarray:
     """``model_loop_area`` at each frequency (Hz)."""
     return np.array([model_loop_area(model, f, amplitude_V, area_key, n_steps)
                      for f in np.atleast_1d(frequency_Hz)])
 
 
-def model_peak_frequency(model: ReducedMemristor, amplitude_V: float,
+def model_peak_frequency(model: ReducedModel, amplitude_V: float,
                          area_key: str = "total_area_W", n_steps: int = 1000,
                          rtol: float = 1e-5) -> float:
     """The frequency (Hz) at which the model's loop area is largest: a scan over six decades
     around 1 / (2 pi tau_eff), then golden-section search in ln f to relative ``rtol``."""
-    tau_eff = model.effective_tau(amplitude_V)
+    tau_eff = effective_tau(model, amplitude_V)
     f0 = 1.0 / (2.0 * math.pi * tau_eff)
     grid = np.log(f0) + np.linspace(-3 * math.log(10), 3 * math.log(10), 31)
 
@@ -129,13 +131,13 @@ def model_peak_frequency(model: ReducedMemristor, amplitude_V: float,
     return math.exp(0.5 * (a + b))
 
 
-def memory_time_factor(model: ReducedMemristor, amplitude_V: float,
+def memory_time_factor(model: ReducedModel, amplitude_V: float,
                        area_key: str = "total_area_W", n_steps: int = 1000) -> float:
     """k = 2 pi f_peak tau_eff of the model under a sine of amplitude ``amplitude_V`` (V).
 
     Independent of the model's time scale (scaling every tau by s scales f_peak by 1/s)."""
     f_peak = model_peak_frequency(model, amplitude_V, area_key, n_steps)
-    return 2.0 * math.pi * f_peak * model.effective_tau(amplitude_V)
+    return 2.0 * math.pi * f_peak * effective_tau(model, amplitude_V)
 
 
 @dataclass(frozen=True)
@@ -153,10 +155,10 @@ class MemoryTime:
     peak_area_W: float
     method: str
     peak_method: str
-    model: ReducedMemristor | None = None
+    model: ReducedModel | None = None
 
 
-def memory_time_from_sweep(frequency_Hz, area_W, *, model: ReducedMemristor | None = None,
+def memory_time_from_sweep(frequency_Hz, area_W, *, model: ReducedModel | None = None,
                            amplitude_V: float | None = None, shape: str | None = None,
                            area_key: str = "total_area_W", n_fit: int = 5,
                            sampling_correction: bool = True) -> MemoryTime:
@@ -186,7 +188,7 @@ def memory_time_from_sweep(frequency_Hz, area_W, *, model: ReducedMemristor | No
         tau = factor / (2.0 * math.pi * peak["frequency_Hz"])
         method = (f"k = {factor:.6g} calibrated by sweeping the reduced model (sine, amplitude "
                   f"{amplitude_V:g} V, {area_key})")
-        tau_eff = model.effective_tau(amplitude_V)
+        tau_eff = effective_tau(model, amplitude_V)
         if sampling_correction:
             # apply the same peak estimate to the model sampled at the sweep's frequencies and
             # rescale its tau until it reproduces the measured estimate: this cancels the bias

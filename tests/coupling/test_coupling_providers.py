@@ -133,13 +133,13 @@ def test_reduced_model_file_round_trip(tmp_path):
     data = reduced_table(g_initial_S=2e-9, source={"case": "x.toml"})
     path.write_text(json.dumps(data))
     model = ReducedModel.load(path)
-    assert model.g_initial == 2e-9 and model.source == {"case": "x.toml"}
+    assert model.g_initial_S == 2e-9 and model.source == {"case": "x.toml"}
     model.save(tmp_path / "copy.json")
     assert json.loads((tmp_path / "copy.json").read_text()) == data
     assert ReducedMemristor(path).conductance[0] == 2e-9
     assert ReducedMemristor(reduced_table()).conductance[0] == pytest.approx(1e-9)  # g_inf(0)
     constant = ReducedModel.from_dict(reduced_table(tau_s=[2e-3]))  # one value: a constant
-    np.testing.assert_array_equal(constant.tau, np.full(81, 2e-3))
+    np.testing.assert_array_equal(constant.tau_s, np.full(81, 2e-3))
 
 
 @pytest.mark.parametrize("change, message", [

@@ -7,13 +7,15 @@ import numpy as np
 import pytest
 from memristor_helpers import linear_periodic_g, quadratic_periodic_g
 
+from coupling.tables import MonotoneTable
 from solvers.memristor import (
-    ReducedMemristor,
+    ReducedModel,
+    advance,
     g_inf_from_slow_sweep,
-    read_reduced_model,
-    write_reduced_model,
+    periodic_response,
+    simulate,
+    sine_cycle,
 )
-from solvers.memristor._interp import MonotoneCubic
 
 F = 100.0
 OMEGA = 2 * math.pi * F
@@ -25,15 +27,15 @@ def test_monotone_cubic_shape_and_accuracy():
     x = np.array([-1.0, -0.5, 0.0, 0.1, 0.5, 1.0])
     y = np.array([0.0, 0.0, 0.1, 1.0, 1.0, 1.0])
     q = np.linspace(-1.5, 1.5, 3001)
-    yq = MonotoneCubic(x, y)(q)
+    yq = MonotoneTable(x, [y])(q)[0]
     assert yq.min() >= -1e-15 and yq.max() <= 1.0 + 1e-15
     assert np.all(np.diff(yq) >= -1e-15)
     # constant outside the table
-    assert MonotoneCubic(x, y)(-7.0) == 0.0 and MonotoneCubic(x, y)(7.0) == 1.0
+    assert MonotoneTable(x, [y])(-7.0)[0] == 0.0 and MonotoneTable(x, [y])(7.0)[0] == 1.0
     # straight lines are reproduced exactly, one knot is a constant, two a line
-    assert MonotoneCubic([0, 1, 3], [1, 3, 7])(np.array([0.5, 2.0])) == pytest.approx([2, 5])
-    assert MonotoneCubic([0.2], [4.0])(np.array([-1.0, 3.0])) == pytest.approx([4.0, 4.0])
-    assert MonotoneCubic([0, 2], [0, 1])(1.5) == pytest.approx(0.75)
+    assert MonotoneTable([0, 1, 3], [[1, 3, 7]])(np.array([0.5, 2.0]))[0] == pytest.approx([2, 5])
+    assert MonotoneTable([0.2], [[4.0]])(np.array([-1.0, 3.0]))[0] == pytest.approx([4.0, 4.0])
+    assert MonotoneTable([0, 2], [[0, 1]])(1.5)[0] == pytest.approx(0.75)
     # smooth monotone function: PCHIP's slopes are 2nd-order accurate, so the interpolation error
     # is O(h^3); measured max errors for tanh(2x) on [0, 2] with 17, 33, 65, 129 knots:
     # 1.7e-3, 2.4e-4, 3.1e-5, 3.9e-6 (observed orders 2.83, 2.96, 2.99)
@@ -41,16 +43,16 @@ def test_monotone_cubic_shape_and_accuracy():
     errors = []
     for n in (17, 33, 65, 129):
         k = np.linspace(0, 2, n)
-        errors.append(np.abs(MonotoneCubic(k, np.tanh(2 * k))(q01) - np.tanh(2 * q01)).max())
+        errors.append(np.abs(MonotoneTable(k, [np.tanh(2 * k)])(q01)[0] - np.tanh(2 * q01)).max())
     rates = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
     assert np.all(rates > 2.7) and rates[-1] > 2.9, rates
     with pytest.raises(ValueError, match="strictly increasing"):
-        MonotoneCubic([0, 0, 1], [1, 2, 3])
+        MonotoneTable([0, 0, 1], [[1, 2, 3]])
 
 
 def _quadratic_model(tau=1e-3, n=401):
     v = np.linspace(-1, 1, n)
-    return ReducedMemristor.from_tables(v, 1e-9 * (1 + 2 * v**2), tau)
+    return ReducedModel.from_tables(v, 1e-9 * (1 + 2 * v**2), tau)
 
 
 def test_periodic_state_converges_at_second_order():
@@ -60,7 +62,7 @@ def test_periodic_state_converges_at_second_order():
     tau = 1e-3
     errors = []
     for n in (100, 200, 400, 800):
-        t, v, g, i = model.sine_cycle(F, 1.0, n)
+        t, v, g, i = sine_cycle(model, F, 1.0, n)
         exact = quadratic_periodic_g(t, 1e-9, 2e-9, 1.0, OMEGA, tau)
         errors.append(np.abs(g - exact).max() / 1e-9)
         assert i == pytest.approx(g * v, rel=0, abs=0)
@@ -76,18 +78,18 @@ def test_transient_from_an_initial_state_matches_closed_form():
     # step) converges at 2nd order towards it
     g0, a, v0, tau = 1e-9, 0.5e-9, 1.0, 2e-3
     v = np.linspace(-1, 1, 3)
-    model = ReducedMemristor.from_tables(v, g0 + a * v, tau, g_initial_S=0.3e-9)
+    model = ReducedModel.from_tables(v, g0 + a * v, tau, g_initial_S=0.3e-9)
     t = np.linspace(0, 5 / F, 501)  # 100 samples per period
     exact = linear_periodic_g(t, g0, a, v0, OMEGA, tau)
     exact = exact + (0.3e-9 - exact[0]) * np.exp(-t / tau)
     errors = []
     for substeps in (1, 2, 4):
-        g, i = model.simulate(t, lambda s: v0 * math.sin(OMEGA * s), substeps=substeps)
+        g, i = simulate(model, t, lambda s: v0 * math.sin(OMEGA * s), substeps=substeps)
         errors.append(np.abs(g - exact).max() / g0)
     rates = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
     assert np.all((rates > 1.9) & (rates < 2.1)), rates
     # with samples only (V linear between them), the same as substeps=1 on a callable
-    g_samples, _ = model.simulate(t, v0 * np.sin(OMEGA * t))
+    g_samples, _ = simulate(model, t, v0 * np.sin(OMEGA * t))
     assert np.abs(g_samples - exact).max() / g0 == pytest.approx(errors[0], rel=1e-9)
 
 
@@ -95,86 +97,86 @@ def test_voltage_dependent_tau_self_convergence_and_periodic_map():
     # tau(V) = tau0 / (1 + 4 V^2), g_inf nonlinear: no closed form, so compare with a run on a
     # 16x finer grid; the observed order must still be 2
     v = np.linspace(-1, 1, 41)
-    model = ReducedMemristor.from_tables(v, 1e-9 * (1 + v + 2 * v**2), 1e-3 / (1 + 4 * v**2))
+    model = ReducedModel.from_tables(v, 1e-9 * (1 + v + 2 * v**2), 1e-3 / (1 + 4 * v**2))
 
     def drive(s):
         return 0.9 * math.sin(OMEGA * s)
     t = np.linspace(0, 3 / F, 301)
-    ref, _ = model.simulate(t, drive, substeps=32)
-    errors = [np.abs(model.simulate(t, drive, substeps=k)[0] - ref).max() for k in (1, 2, 4)]
+    ref, _ = simulate(model, t, drive, substeps=32)
+    errors = [np.abs(simulate(model, t, drive, substeps=k)[0] - ref).max() for k in (1, 2, 4)]
     rates = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
     assert np.all((rates > 1.8) & (rates < 2.2)), rates
     # the periodic state (affine map's fixed point) equals the last cycle of a long run
     # started anywhere (30 periods = 30 * 10 ms / (>= 0.2 ms) decay: transient gone)
-    tp, vp, gp, ip = model.periodic_response(drive, 1 / F, 200)
+    tp, vp, gp, ip = periodic_response(model, drive, 1 / F, 200)
     long_t = np.linspace(0, 30 / F, 30 * 200 + 1)
-    g_long, _ = model.simulate(long_t, drive, g_initial_S=5e-9)
+    g_long, _ = simulate(model, long_t, drive, g_initial_S=5e-9)
     assert g_long[-201:] == pytest.approx(gp, rel=1e-9)
 
 
 def test_advance_is_the_simulation_step_and_handles_any_dt():
     model = _quadratic_model()
-    g1 = model.advance(1e-9, 2e-4, 0.1, 0.6)
-    g_sim, _ = model.simulate([0.0, 2e-4], [0.1, 0.6], g_initial_S=1e-9)
+    g1 = advance(model, 1e-9, 2e-4, 0.1, 0.6)
+    g_sim, _ = simulate(model, [0.0, 2e-4], [0.1, 0.6], g_initial_S=1e-9)
     assert g1 == pytest.approx(g_sim[-1], rel=1e-14)
     # huge step: straight to g_inf(V_end); zero step: unchanged
-    assert model.advance(1e-9, 1e3, 0.1, 0.6) == pytest.approx(float(model.g_inf(0.6)), rel=1e-12)
-    assert model.advance(1.7e-9, 0.0, 0.1, 0.6) == 1.7e-9
+    assert advance(model, 1e-9, 1e3, 0.1, 0.6) == pytest.approx(float(model.g_inf(0.6)), rel=1e-12)
+    assert advance(model, 1.7e-9, 0.0, 0.1, 0.6) == 1.7e-9
     # vectorised over states
-    assert model.advance(np.array([1e-9, 2e-9]), 1e-4, 0.5, 0.5).shape == (2,)
+    assert advance(model, np.array([1e-9, 2e-9]), 1e-4, 0.5, 0.5).shape == (2,)
 
 
 def test_tables_broadcast_resample_and_validation():
-    m = ReducedMemristor.from_tables([1.0, -1.0, 0.0], [3.0, 3.0, 1.0], 2e-3)  # unsorted
+    m = ReducedModel.from_tables([1.0, -1.0, 0.0], [3.0, 3.0, 1.0], 2e-3)  # unsorted
     assert m.voltage_V.tolist() == [-1.0, 0.0, 1.0] and m.tau_s.tolist() == [2e-3] * 3
     assert m.tau_is_constant
     # tau measured at other voltages: resampled by the monotone cubic, constant outside
-    m2 = ReducedMemristor.from_tables([-1, 0, 1], [3, 1, 3], [1e-3, 2e-3], tau_voltage_V=[0, 1])
+    m2 = ReducedModel.from_tables([-1, 0, 1], [3, 1, 3], [1e-3, 2e-3], tau_voltage_V=[0, 1])
     assert m2.tau_s.tolist() == pytest.approx([1e-3, 1e-3, 2e-3])
     assert m2.g_inf(5.0) == 3.0  # constant extrapolation
     with pytest.raises(ValueError, match="strictly increasing"):
-        ReducedMemristor.from_tables([0, 0], [1, 1], 1.0)
+        ReducedModel.from_tables([0, 0], [1, 1], 1.0)
     with pytest.raises(ValueError, match="tau_s must be > 0"):
-        ReducedMemristor.from_tables([0, 1], [1, 1], [1.0, 0.0])
+        ReducedModel.from_tables([0, 1], [1, 1], [1.0, 0.0])
     with pytest.raises(ValueError, match=">= 0"):
-        ReducedMemristor.from_tables([0, 1], [1, -1], 1.0)
+        ReducedModel.from_tables([0, 1], [1, -1], 1.0)
     with pytest.raises(ValueError, match="one value"):
-        ReducedMemristor.from_tables([0, 1, 2], [1, 1, 1], [1.0, 2.0])
+        ReducedModel.from_tables([0, 1, 2], [1, 1, 1], [1.0, 2.0])
 
 
 def test_json_round_trip_and_exact_format(tmp_path):
     v = np.linspace(-0.8, 0.8, 17)
-    model = ReducedMemristor.from_tables(
+    model = ReducedModel.from_tables(
         v, 1e-9 * (1 + 2 * v**2) / 3, 1e-3 / (1 + v**2), g_initial_S=0.7e-9,
         source={"case": "memristor_sine", "fit_rms_S": np.float64(1.5e-12),
                 "levels": np.arange(3)})
-    path = write_reduced_model(model, tmp_path / "reduced_model.json")
+    path = model.save(tmp_path / "reduced_model.json")
     data = json.loads(path.read_text())
     assert list(data) == ["kind", "version", "voltage_V", "g_inf_S", "tau_s", "g_initial_S",
                           "source"]
     assert data["kind"] == "ionslit.reduced_memristor" and data["version"] == 1
     assert data["source"] == {"case": "memristor_sine", "fit_rms_S": 1.5e-12,
                               "levels": [0, 1, 2]}
-    back = read_reduced_model(path)
+    back = ReducedModel.load(path)
     # floats survive JSON exactly (repr round trip): bitwise-equal tables and predictions
     for name in ("voltage_V", "g_inf_S", "tau_s"):
         assert np.array_equal(getattr(back, name), getattr(model, name))
     assert back.g_initial_S == 0.7e-9
     t = np.linspace(0, 0.02, 401)
-    assert np.array_equal(back.simulate(t, 0.8 * np.sin(OMEGA * t))[1],
-                          model.simulate(t, 0.8 * np.sin(OMEGA * t))[1])
+    assert np.array_equal(simulate(back, t, 0.8 * np.sin(OMEGA * t))[1],
+                          simulate(model, t, 0.8 * np.sin(OMEGA * t))[1])
     # constant tau is written on the grid; g_initial_S omitted when None; one tau accepted
-    plain = ReducedMemristor.from_tables([0.0, 1.0], [1e-9, 2e-9], 5e-3)
+    plain = ReducedModel.from_tables([0.0, 1.0], [1e-9, 2e-9], 5e-3)
     d = plain.to_dict()
     assert d["tau_s"] == [5e-3, 5e-3] and "g_initial_S" not in d
     d["tau_s"] = [5e-3]
-    assert ReducedMemristor.from_dict(d).tau_s.tolist() == [5e-3, 5e-3]
+    assert ReducedModel.from_dict(d).tau_s.tolist() == [5e-3, 5e-3]
     with pytest.raises(ValueError, match="kind"):
-        ReducedMemristor.from_dict({**d, "kind": "something"})
+        ReducedModel.from_dict({**d, "kind": "something"})
     with pytest.raises(ValueError, match="version"):
-        ReducedMemristor.from_dict({**d, "version": 2})
+        ReducedModel.from_dict({**d, "version": 2})
     with pytest.raises(ValueError, match="unknown keys"):
-        ReducedMemristor.from_dict({**d, "tau": 1.0})
+        ReducedModel.from_dict({**d, "tau": 1.0})
     # the temporary file is gone after the atomic write
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reduced_model.json"]
 
@@ -186,11 +188,11 @@ def test_g_inf_from_a_slow_triangle_sweep():
     # g'' h^2/24 ~ 2.7e-4 of max g_inf (measured) except in the two end bins (turning points,
     # measured 2.5e-3)
     v_grid = np.linspace(-1, 1, 401)
-    model = ReducedMemristor.from_tables(v_grid, 1e-9 * (1 + 2 * v_grid**2), 1e-3)
+    model = ReducedModel.from_tables(v_grid, 1e-9 * (1 + 2 * v_grid**2), 1e-3)
     period = 0.4
     t = np.linspace(0, 2 * period, 40001)
     v = 2 / math.pi * np.arcsin(np.sin(2 * math.pi * t / period))
-    _, i = model.simulate(t, v)
+    _, i = simulate(model, t, v)
     last = t >= period
     volts, g = g_inf_from_slow_sweep(v[last], i[last], n_points=41)
     assert volts.size == 41 and np.all(np.diff(volts) > 0)

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from solvers.memristor import (
-    ReducedMemristor,
+    ReducedModel,
     fit_exponential,
     plateaus,
+    simulate,
     step_levels,
     step_responses,
 )
@@ -52,11 +53,11 @@ def test_step_fits_recover_tau_and_g_inf_of_the_reduced_model():
     # 0 -> 0.5 -> 1.0 -> 0 -> -0.5 V, each 10 ms = 5-10 tau. The integrator is exact for a
     # constant V (pure exponential), so the fits should be exact to the optimiser's tolerance.
     v = np.linspace(-1, 1, 201)
-    model = ReducedMemristor.from_tables(v, 1e-9 * (1 + 2 * v**2), 1e-3 / (1 + v**2),
-                                         g_initial_S=1e-9)
+    model = ReducedModel.from_tables(v, 1e-9 * (1 + 2 * v**2), 1e-3 / (1 + v**2),
+                                     g_initial_S=1e-9)
     t, volts, keep = _staircase([0.0, 0.5, 1.0, 0.0, -0.5], [1e-3, 10e-3, 10e-3, 10e-3, 10e-3],
                                 with_jumps=True)
-    _, current = model.simulate(t, volts)
+    _, current = simulate(model, t, volts)
     t, volts, current = t[keep], volts[keep], current[keep]
     fits = step_responses(t, volts, current)
     assert [f.voltage_V for f in fits] == [0.5, 1.0, 0.0, -0.5]
@@ -77,9 +78,9 @@ def test_step_fits_recover_tau_and_g_inf_of_the_reduced_model():
     assert [lv["voltage_V"] for lv in levels] == [-0.5, 0.5, 1.0]
     assert levels[0]["g_inf_S"] == pytest.approx(levels[1]["g_inf_S"], rel=1e-9)  # symmetric
     # the levels build a reduced model again
-    rebuilt = ReducedMemristor.from_tables([lv["voltage_V"] for lv in levels],
-                                           [lv["g_inf_S"] for lv in levels],
-                                           [lv["tau_s"] for lv in levels])
+    rebuilt = ReducedModel.from_tables([lv["voltage_V"] for lv in levels],
+                                       [lv["g_inf_S"] for lv in levels],
+                                       [lv["tau_s"] for lv in levels])
     assert rebuilt.tau(1.0) == pytest.approx(0.5e-3, rel=1e-6)
 
 

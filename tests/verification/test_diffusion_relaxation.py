@@ -179,3 +179,18 @@ def test_case_time_step_order(comm, scheme, expected):
     orders = np.log2(differences[:-1] / differences[1:])
     print(f"{scheme}: c_mean(tau) {values}, orders {orders}")
     assert np.all(np.abs(orders - expected) < 0.1), orders
+
+
+@pytest.mark.parametrize("override, message", [
+    ('protocol.left.Na="1 mM"', "no species 'Na'"),
+    ('protocol.left={ K = "20 mM" }', "not electroneutral"),
+    ('protocol.left={ K = "0 mM", Cl = "0 mM" }', "needs c > 0"),
+    ("protocol.left={}", "give the new reservoir concentrations"),
+    ('protocol.duration="0 s"', "greater than 0"),
+])
+def test_case_concentration_step_is_validated(override, message):
+    """The concentration_step protocol's input checks (before any mesh is built)."""
+    from ionslit.case import CaseError
+
+    with pytest.raises(CaseError, match=message):
+        casekit.load("diffusion_relaxation", override)

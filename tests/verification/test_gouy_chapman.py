@@ -286,3 +286,19 @@ def test_case_convergence_order(comm, c):
     assert np.all((l2_orders > 1.7) & (l2_orders < 2.3)), l2_orders
     assert np.all((charge_orders > 1.7) & (charge_orders < 2.3)), charge_orders
     assert l2[-1] < l2[0] / 3.5 and charge[-1] < charge[0] / 3.5  # overall ~ 4 for h / 2
+
+
+# Measured, case-driven (1 rank, gmsh mesh of cases/gouy_chapman.toml: 9.7k vertices, wall cells
+# lambda_D / 16; the problem in Debye lengths is the same at both concentrations):
+#   zeta (mV)         -25       -50       -75       -100
+#   profile, 1 mM     6.5e-4    6.0e-4    5.4e-4    7.8e-4   (max |error| / |zeta|)
+#   profile, 0.1 M    5.1e-4    5.8e-4    6.7e-4    7.3e-4
+#   charge, 1 mM      +3.7e-4   +4.5e-4   +6.6e-4   +1.18e-3 (vs Grahame, middle third)
+#   charge, 0.1 M     +3.6e-4   +4.4e-4   +6.6e-4   +1.20e-3
+#   wall potential from the Grahame charge: -3.0e-4 / -4.4e-4 (1 mM, -25 / -100 mV),
+#   -3.9e-4 / -9.1e-4 (0.1 M).
+# Refinement at -100 mV (factors 1/2, 1/sqrt(2), 1; 2.7k, 5.1k, 9.7k vertices):
+#   1 mM:  L2 4.25e-12, 2.08e-12, 1.03e-12 V m: orders 2.07, 2.02; charge 4.7e-3, 2.3e-3,
+#          1.18e-3: orders 2.05, 1.93
+#   0.1 M: L2 orders 2.11, 2.04; charge orders 2.11, 1.83
+# (a 1/4 level, wall cells lambda_D / 4 and growth 1.4, gives 1.74: pre-asymptotic).

@@ -58,12 +58,17 @@ import casekit  # noqa: E402
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("voltage", [None, -1.0])  # None: the case as shipped (+1 V)
+@pytest.mark.parametrize("voltage", [
+    None,  # the case as shipped: +1 V
+    pytest.param(-1.0, marks=pytest.mark.slow),  # the structured test covers -1 V quickly
+])
 def test_case_one_volt_from_cold_start(comm, voltage):
     """One steady solve of the case from the cold start reaches the full voltage (continuation
     with cut-backs, < 80 Newton iterations), with positive, finite concentrations, left and
-    right currents equal to 1e-8 and the current's sign following V. Measured: see the end of
-    the module."""
+    right currents equal to 1e-8 and the current's sign following V. Measured (1 rank, 8k
+    vertices, 24k DOFs): +-1 V: continuation s = 1/8, 1/4, 1/2, 3/4, 1 after cut-backs of the
+    full jump, 38 Newton iterations in all, I = +-1.1061e-3 A per metre of depth (structured
+    mesh: 1.1027e-3), ~6 s CPU each."""
     overrides = [] if voltage is None else [f"protocol.voltage={casekit.quantity(voltage, 'V')}"]
     loaded = casekit.load("robustness_slit", *overrides)
     voltage = loaded.case.protocol.voltage
