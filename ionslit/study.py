@@ -58,8 +58,8 @@ def run_study(
         _record_failure(manifest, agreement, "failed", reason)
         raise StudyFailed(reason) from error
     if comm.rank == 0:
-        plot_results(directory)  # a plot that fails is a warning, never a failed run
         manifest.finish("ok")
+        plot_results(directory)  # a plot that fails is a warning, never a failed run
     log.info("done: %s", directory)
 
 
@@ -82,7 +82,12 @@ def execute(
     loaded: LoadedCase, directory: Path, petsc_command_line: str, manifest: Manifest,
     comm: MPI.Comm,
 ) -> None:
-    """The study the case describes."""
-    from ionslit.slit_study import run_slit
+    """The study the case describes: a neuron circuit, or a slit under a protocol."""
+    if loaded.case.circuit is not None:
+        from ionslit.neuron_study import run_neuron
 
-    run_slit(loaded, directory, petsc_command_line, manifest, comm)
+        run_neuron(loaded, directory, manifest, comm)
+    else:
+        from ionslit.slit_study import run_slit
+
+        run_slit(loaded, directory, petsc_command_line, manifest, comm)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ionslit import translate
 from ionslit.case.schema import Case
+from coupling.reduced import ReducedModel
 from meshes.kinds import boundary_group_names
 from meshes.validation import GeometryError, validate_geometry
 
@@ -73,12 +74,15 @@ def _electrolyte_problems(case: Case) -> list[str]:
 
 
 def _circuit_problems(case: Case) -> list[str]:
+    """Every reduced-memristor file of the circuit is readable and valid (live slits' case
+    files are loaded, and so checked, by the loader)."""
     if case.circuit is None:
         return []
     problems = []
     for index, branch in enumerate(case.circuit.branches):
-        sources = [p for p in (branch.slit, branch.reduced) if p is not None]
-        for path in sources:
-            if not path.is_file():
-                problems.append(f"circuit.branches.{index}: file {path} does not exist")
+        if branch.reduced is not None:
+            try:
+                ReducedModel.load(branch.reduced)
+            except (OSError, ValueError, KeyError) as error:
+                problems.append(f"circuit.branches.{index}.reduced = '{branch.reduced}': {error}")
     return problems

@@ -91,7 +91,24 @@ def load_case(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
         case = Case.model_validate(data, context={"base_dir": path.parent.resolve()})
     except ValidationError as exc:
         raise CaseError(source, format_validation_error(exc, data)) from None
-    problems = check_consistency(case)
+    problems = check_consistency(case) + _live_slit_problems(case)
     if problems:
         raise CaseError(source, problems)
     return LoadedCase(case, path.resolve(), text, hashlib.sha256(raw).hexdigest(), tuple(overrides))
+
+
+def _live_slit_problems(case: Case) -> list[str]:
+    """A circuit's live slits are case files of their own: check them as thoroughly."""
+    problems: list[str] = []
+    for index, branch in enumerate(case.circuit.branches if case.circuit else []):
+        if branch.slit is None:
+            continue
+        key = f"circuit.branches.{index}.slit = '{branch.slit}'"
+        try:
+            slit = load_case(branch.slit).case
+        except CaseError as error:
+            problems += [f"{key}: {problem}" for problem in error.problems]
+            continue
+        if slit.geometry is None:
+            problems.append(f"{key}: not a slit case (it has no [geometry])")
+    return problems

@@ -24,8 +24,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ionslit.case.units import (
+    Area,
     AssociationRateConstant,
     Capacitance,
+    Conductance,
     Concentration,
     Current,
     Diffusivity,
@@ -359,10 +361,17 @@ ProtocolSection = Annotated[
 
 # ----------------------------------------------------------------------------------- circuit
 class StimulusSection(Section):
-    """Stimulus current injected into the membrane node."""
+    """Stimulus current into the membrane node.
 
-    kind: Literal["constant", "step", "pulse_train", "sine", "piecewise_linear"] = "constant"
+    ``constant``: ``current``; ``step``: ``baseline`` until ``start``, then ``current``;
+    ``pulse``/``pulse_train``: ``baseline`` with pulses of ``current`` lasting ``width`` from
+    ``start`` (every ``period``, ``count`` times); ``sine``: ``baseline + current sin(2 pi
+    frequency (t - start))``; ``piecewise_linear``: a CSV ``file`` with time_s, current_A.
+    """
+
+    kind: Literal["constant", "step", "pulse", "pulse_train", "sine", "piecewise_linear"] = "constant"
     current: Current = 0.0
+    baseline: Current = 0.0
     start: Annotated[Time, Field(ge=0)] = 0.0
     width: PositiveTime | None = None
     period: PositiveTime | None = None
@@ -370,23 +379,91 @@ class StimulusSection(Section):
     frequency: Annotated[Frequency, Field(gt=0)] | None = None
     file: CasePath | None = None
 
+    @model_validator(mode="after")
+    def _needed_keys(self) -> StimulusSection:
+        needed = {"pulse": ["width"], "pulse_train": ["width", "period"], "sine": ["frequency"],
+                  "piecewise_linear": ["file"]}.get(self.kind, [])
+        missing = [key for key in needed if getattr(self, key) is None]
+        if missing:
+            raise ValueError(f"a '{self.kind}' stimulus needs {', '.join(missing)}")
+        return self
+
+
+class LeakSection(Section):
+    """A linear leak g_L (U - E_L)."""
+
+    conductance: Annotated[Conductance, Field(ge=0)]
+    reversal: Voltage = 0.0
+
 
 class BranchSection(Section):
-    """A battery in series with ``count`` identical memristive elements in parallel."""
+    """A battery in series with ``count`` identical elements in parallel; the element is a live
+    slit (``slit``: a slit case file), a reduced memristor (``reduced``: reduced_model.json) or a
+    Hodgkin-Huxley channel (``channel``: na, k or leak; 1952 squid-axon parameters per unit
+    area, scaled by ``[circuit] area``)."""
 
     name: Name
     battery: Voltage = 0.0
     count: int = Field(1, ge=1)
     slit: CasePath | None = None
     reduced: CasePath | None = None
+    channel: Literal["na", "k", "leak"] | None = None
+
+    @model_validator(mode="after")
+    def _one_element(self) -> BranchSection:
+        given = [key for key in ("slit", "reduced", "channel") if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError(f"branch '{self.name}': give exactly one of 'slit', 'reduced', "
+                             f"'channel' (got {given or 'none'})")
+        return self
 
 
 class CircuitSection(Section):
-    """Lumped neuron: membrane capacitance, stimulus, branches."""
+    """Lumped neuron: C dU/dt = I_stim - sum_k n_k I_k(U - E_k) - g_L (U - E_L)."""
 
     capacitance: Annotated[Capacitance, Field(gt=0)]
+    duration: PositiveTime
+    area: Annotated[Area, Field(gt=0)] = 1.0
+    initial_voltage: Voltage | None = None
     stimulus: StimulusSection = StimulusSection()
-    branches: list[BranchSection] = []
+    leak: LeakSection | None = None
+    branches: list[BranchSection] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_branch_names(self) -> CircuitSection:
+        names = [b.name for b in self.branches]
+        if len(set(names)) != len(names):
+            raise ValueError(f"branch names must be unique: {names}")
+        return self
+
+
+class FICurveSection(Section):
+    """Firing rate at each constant stimulus, after a transient."""
+
+    stimuli: list[Current] = Field(min_length=1)
+    duration: PositiveTime
+    transient: Annotated[Time, Field(ge=0)] = 0.0
+
+
+class PulseThresholdSection(Section):
+    """Smallest amplitude of one pulse of ``width`` that evokes a spike within ``duration``,
+    by bisection in [``lower``, ``upper``]."""
+
+    width: PositiveTime
+    lower: Current
+    upper: Current
+    duration: PositiveTime
+    start: Annotated[Time, Field(ge=0)] = 0.0
+
+
+class AnalysisSection(Section):
+    """Spike detection and the neuron analyses to run after the main simulation."""
+
+    spike_threshold: Voltage = 0.0
+    spike_rearm: Voltage | None = None
+    rtol: float = Field(1e-4, gt=0, lt=1)
+    fi_curve: FICurveSection | None = None
+    pulse_threshold: PulseThresholdSection | None = None
 
 
 # ------------------------------------------------------------------------------ solver, output
@@ -441,6 +518,7 @@ class Case(Section):
     boundary: BoundarySection = BoundarySection()
     protocol: ProtocolSection = SteadyProtocol(kind="steady")
     circuit: CircuitSection | None = None
+    analysis: AnalysisSection = AnalysisSection()
     solver: SolverSection = SolverSection()
     output: OutputSection = OutputSection()
 

@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 # Dimensions accepted by case files: name shown to users -> (pint dimensionality, example).
 DIMENSIONS: dict[str, tuple[str, str]] = {
     "length": ("[length]", "2 um"),
+    "area": ("[length] ** 2", "1 cm^2"),
     "concentration": ("[substance] / [length] ** 3", "10 mM"),
     "surface charge density": ("[current] * [time] / [length] ** 2", "-20 mC/m^2"),
     "voltage": ("[mass] * [length] ** 2 / [time] ** 3 / [current]", "0.2 V"),
@@ -91,6 +92,7 @@ def quantity(dimension: str) -> BeforeValidator:
 
 
 Length = Annotated[float, quantity("length")]
+Area = Annotated[float, quantity("area")]
 Concentration = Annotated[float, quantity("concentration")]
 SurfaceChargeDensity = Annotated[float, quantity("surface charge density")]
 Voltage = Annotated[float, quantity("voltage")]
