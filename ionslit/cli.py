@@ -1,6 +1,7 @@
 """The ``ionslit`` command line: run | check | mesh | plot | submit | version.
 
-Exit codes: 0 success, 2 invalid input (nothing written), 1 failure while running.
+Exit codes: 0 success, 2 invalid input (nothing written), 1 failure while running, 143 (128 +
+SIGTERM) a run stopped by SIGTERM after writing a checkpoint (continue it with ``--restart``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from ionslit import __version__
 from ionslit.logs import configure_logging, get_logger
 
-EXIT_OK, EXIT_FAILURE, EXIT_INVALID_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 143
 
 
 def _add_verbosity(parser: argparse.ArgumentParser, default: object) -> None:
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", "-o", type=Path, help="results directory (default results/<name>)")
     run.add_argument("--overwrite", action="store_true", help="replace an existing results directory")
     run.add_argument("--petsc", default="", metavar='"-opt value ..."', help="extra PETSc options")
+    run.add_argument("--restart", type=Path, metavar="DIR",
+                     help="continue the interrupted run in results directory DIR from its "
+                     "checkpoint (same case, --set and --petsc; any number of ranks)")
 
     case_command("check", "validate a case, print it in SI with its dimensionless groups; no solve")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from mpi4py import MPI
 
 from ionslit.case import CaseError, LoadedCase, load_case
-from ionslit.cli import EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK
+from ionslit.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK
 from solvers.nonlinear import parse_petsc_options
 from ionslit.logs import get_logger
 from ionslit.output import atomic_write_json
@@ -72,7 +72,7 @@ def mesh(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the case's study into its results directory."""
+    """Run the case's study into its results directory (or continue one: --restart DIR)."""
     from ionslit.study import StudyFailed, run_study
 
     loaded = _load(args)
@@ -84,12 +84,31 @@ def run(args: argparse.Namespace) -> int:
         if MPI.COMM_WORLD.rank == 0:
             log.error("--petsc: %s", error)
         return EXIT_INVALID_INPUT
-    directory = Path(args.output or default_results_directory(loaded))
+    restart = getattr(args, "restart", None)
+    if restart is not None:
+        problem = None
+        if args.overwrite:
+            problem = "--restart continues the run in DIR; it cannot be combined with --overwrite"
+        elif args.output is not None and Path(args.output).resolve() != Path(restart).resolve():
+            problem = f"--restart {restart} continues in that directory; --output {args.output} differs"
+        if problem:
+            if MPI.COMM_WORLD.rank == 0:
+                log.error("%s", problem)
+            return EXIT_INVALID_INPUT
+        directory = Path(restart)
+    else:
+        directory = Path(args.output or default_results_directory(loaded))
     try:
-        run_study(loaded, directory, overwrite=args.overwrite, petsc_command_line=args.petsc)
+        run_study(loaded, directory, overwrite=args.overwrite, petsc_command_line=args.petsc,
+                  restart=restart is not None)
     except StudyFailed as failure:
         if MPI.COMM_WORLD.rank == 0:  # a failure that reaches here is the same on every rank
-            log.error("run failed: %s", failure)
+            if failure.interrupted:
+                log.warning("run interrupted: %s", failure)
+            else:
+                log.error("run failed: %s", failure)
+        if failure.interrupted:
+            return EXIT_INTERRUPTED
         return EXIT_INVALID_INPUT if failure.invalid_input else EXIT_FAILURE
     return EXIT_OK
 

@@ -36,6 +36,10 @@ class Manifest:
 
     def to_dict(self) -> dict[str, Any]:
         finished = self.status != "running"
+        segments = self.extra.get("segments")
+        if segments:  # the present process's segment of the run (ionslit.study, --restart)
+            segments[-1].update(status=self.status, finished=_now() if finished else None,
+                                wall_time_s=time.perf_counter() - self._clock)
         return {
             "status": self.status,
             "reason": self.reason,

@@ -9,6 +9,14 @@ from mpi4py import MPI
 
 from ionslit import translate
 from ionslit.case import LoadedCase
+from ionslit.checkpoint import (
+    Checkpoint,
+    RunControl,
+    RunInterrupted,
+    SegmentedFieldWriter,
+    SlitCheckpointer,
+    interrupted_reason,
+)
 from ionslit.logs import get_logger
 from ionslit.manifest import Manifest
 from ionslit.output import atomic_write_json
@@ -35,7 +43,8 @@ def build_model(loaded: LoadedCase, petsc_command_line: str, comm: MPI.Comm,
     if directory is not None:
         write_mesh_xdmf(slit_mesh, directory / "mesh.xdmf")
     model = PNPModel(slit_mesh, translate.electrolyte(case), translate.boundary(case),
-                     translate.solver_options(case, petsc_command_line))
+                     translate.solver_options(case, petsc_command_line),
+                     reactions=translate.reactions(case))
     return model, report.to_dict()
 
 
@@ -57,22 +66,42 @@ def write_loop_metrics(directory: Path, series: SeriesWriter, frequency: float) 
 
 
 def run_slit(loaded: LoadedCase, directory: Path, petsc_command_line: str, manifest: Manifest,
-             comm: MPI.Comm) -> None:
-    """Run a slit case: steady, current clamp or transient, by ``[protocol] kind``."""
+             comm: MPI.Comm, control: RunControl | None = None,
+             restart: Checkpoint | None = None) -> None:
+    """Run a slit case: steady, current clamp or transient, by ``[protocol] kind``.
+
+    Transient runs write checkpoints and stop at SIGTERM as ``control`` says (ionslit.checkpoint;
+    RunInterrupted); ``restart`` continues a run from its checkpoint in the same directory (the
+    manifest is then first written here, once the mesh is known to be the checkpoint's)."""
     case = loaded.case
-    model, mesh_report = build_model(loaded, petsc_command_line, comm, directory)
+    model, mesh_report = build_model(loaded, petsc_command_line, comm,
+                                     None if restart is not None else directory)
+    if control is not None:
+        control.install()  # again: gmsh has reset the SIGTERM handler on rank 0
+    kind = case.protocol.kind
+    transient = kind not in ("steady", "current_clamp")
+    checkpointer = None
+    if transient and (restart is not None or (control is not None and control.settings.enabled)):
+        segments = manifest.extra.get("segments") or [{"index": 0}]
+        checkpointer = SlitCheckpointer(directory, loaded, petsc_command_line, comm, model,
+                                        series=None, fields=None, manifest=manifest,
+                                        segment=segments[-1]["index"])
+        if restart is not None:
+            checkpointer.check_mesh(restart)  # RestartRefused before anything is written
     manifest.extra["mesh"] = mesh_report
     manifest.extra["dimensionless_groups"] = model.dimensionless_groups(translate.peak_voltage(case))
     manifest.extra["degrees_of_freedom"] = model.space.dofmap.index_map.size_global * \
         model.space.dofmap.index_map_bs
     manifest.petsc_options = {k: v for k, v in model.petsc_options.items()}
     if comm.rank == 0:
-        manifest.write()
+        if restart is not None:
+            manifest.start()  # the restart's first record (case.toml, segment list)
+        else:
+            manifest.write()
 
     series = SeriesWriter(directory / "series.csv", comm)
-    fields = FieldWriter(directory, FieldOutput(model), comm) if case.output.fields else None
-    kind = case.protocol.kind
-    if kind in ("steady", "current_clamp"):
+    if not transient:
+        fields = FieldWriter(directory, FieldOutput(model), comm) if case.output.fields else None
         if kind == "steady":
             model.solve_steady(case.protocol.voltage)
         else:
@@ -86,12 +115,36 @@ def run_slit(loaded: LoadedCase, directory: Path, petsc_command_line: str, manif
         field_times = output_times(0.0, end, case.output.field_every)
         integrator = TimeIntegrator(model, protocol, translate.time_stepping_options(case),
                                     output_times=np.union1d(output_times(0.0, end, every), field_times))
-        integrator.start(0.0)
-        series.append(model.observables.series_row())
-        if fields:
-            fields.write(0.0)
-        for (name, side), value in translate.concentration_steps(case).items():
-            model.set_reservoir_concentration(name, side, value)  # the step, at t = 0+
+        fields = None
+        if checkpointer is not None:
+            checkpointer.series = series
+        if restart is None:
+            integrator.start(0.0)
+            if checkpointer is not None:
+                checkpointer.track()  # solvers built by the start (a clamp's)
+            series.append(model.observables.series_row())
+            if case.output.fields:
+                fields = SegmentedFieldWriter(directory, FieldOutput(model), comm)
+                fields.write(0.0)
+            for (name, side), value in translate.concentration_steps(case).items():
+                model.set_reservoir_concentration(name, side, value)  # the step, at t = 0+
+            resume = None
+            if control is not None and control.any_signalled():
+                raise RunInterrupted(interrupted_reason(None, None, False, directory, loaded.path))
+        else:
+            if case.output.fields:
+                fields = SegmentedFieldWriter(directory, FieldOutput(model), comm,
+                                              state=restart.state["fields"])
+            resume = checkpointer.restore(restart)
+            log.info("continuing from the checkpoint at t = %.6g s (step %d, written on %d "
+                     "rank(s))", resume.time, resume.steps, restart.meta["ranks"])
+            if control is not None and control.any_signalled():
+                raise RunInterrupted(interrupted_reason(resume.time, resume.steps, True,
+                                                        directory, loaded.path))
+        if checkpointer is not None:
+            checkpointer.fields = fields
+        if control is not None:
+            control.install()  # (no library touches signal handlers in the time loop)
 
         progress = Progress(0.0, end, comm)
 
@@ -102,11 +155,38 @@ def run_slit(loaded: LoadedCase, directory: Path, petsc_command_line: str, manif
             if fields and record.is_output and np.any(np.isclose(field_times, record.time, rtol=1e-12, atol=0)):
                 fields.write(record.time)
 
-        integrator.run(end, on_step=on_step, start_from_steady=False)
+        stop: dict = {}
+
+        def at_boundary(state) -> bool:
+            """Checkpoint and/or stop here, as the schedule and SIGTERM say (collective)."""
+            if control is None:
+                return False
+            final = state.time >= end - 1e-12 * abs(end)
+            write, stopping = control.poll(state.steps, final)
+            problem = ""
+            if write and checkpointer is not None:
+                problem = checkpointer.write(state, "SIGTERM" if stopping else "periodic")
+                control.wrote()
+            if stopping:
+                stop.update(state=state, written=write and not problem, problem=problem)
+            return stopping
+
+        integrator.run(end, on_step=on_step, start_from_steady=False, resume=resume,
+                       at_boundary=at_boundary)
         progress.close()
+        manifest.extra["time_steps"] = integrator.state.steps if integrator.state else 0
+        if integrator.stopped:
+            series.flush()
+            if fields:
+                fields.abandon()
+            state = stop["state"]
+            raise RunInterrupted(interrupted_reason(state.time, state.steps, stop["written"],
+                                                    directory, loaded.path, stop["problem"]))
         if fields and case.output.field_every is None:
             fields.write(end)
-        manifest.extra["time_steps"] = len(integrator.records)
+        segments = manifest.extra.get("segments")
+        if segments:
+            segments[-1]["end_time_s"] = end
     series.flush()
     if comm.rank == 0 and kind in ("sine", "triangle"):
         write_loop_metrics(directory, series, case.protocol.frequency)

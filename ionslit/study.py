@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 from mpi4py import MPI
 
 from ionslit.case import LoadedCase
+from ionslit.checkpoint import (
+    Checkpoint,
+    CheckpointSettings,
+    RestartRefused,
+    RunControl,
+    RunInterrupted,
+    open_restart,
+    restart_segments,
+)
 from ionslit.failure import FailureAgreement
 from ionslit.logs import get_logger
 from ionslit.manifest import Manifest
@@ -16,12 +26,18 @@ from ionslit.output import OutputDirectoryError, prepare_results_directory
 log = get_logger("run")
 
 
-class StudyFailed(RuntimeError):
-    """The run did not produce a valid result; ``invalid_input`` selects exit code 2 over 1."""
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
-    def __init__(self, reason: str, invalid_input: bool = False):
+
+class StudyFailed(RuntimeError):
+    """The run did not produce a valid result; ``invalid_input`` selects exit code 2 over 1,
+    ``interrupted`` (SIGTERM, status 'interrupted') the code ionslit.checkpoint.EXIT_INTERRUPTED."""
+
+    def __init__(self, reason: str, invalid_input: bool = False, interrupted: bool = False):
         super().__init__(reason)
         self.invalid_input = invalid_input
+        self.interrupted = interrupted
 
 
 def _prepare_directory(directory: Path, overwrite: bool, comm: MPI.Comm) -> None:
@@ -38,18 +54,51 @@ def _prepare_directory(directory: Path, overwrite: bool, comm: MPI.Comm) -> None
 
 
 def run_study(
-    loaded: LoadedCase, directory: Path, overwrite: bool, petsc_command_line: str = ""
+    loaded: LoadedCase, directory: Path, overwrite: bool, petsc_command_line: str = "",
+    restart: bool = False,
 ) -> None:
-    """Run the case into ``directory``; raises ``StudyFailed`` (after recording it) on failure."""
+    """Run the case into ``directory``; raises ``StudyFailed`` (after recording it) on failure.
+
+    ``restart``: continue the interrupted run in ``directory`` from its checkpoint (refused, with
+    nothing written, when there is none or it belongs to another case or mesh). The manifest
+    lists the run's segments (ranks, wall times, simulated times of each process that worked
+    on it)."""
     comm = MPI.COMM_WORLD
-    _prepare_directory(directory, overwrite, comm)
-    manifest = Manifest(directory, loaded, comm.size, {})
+    checkpoint: Checkpoint | None = None
+    if restart:
+        try:
+            checkpoint, previous = open_restart(directory, loaded, petsc_command_line, comm)
+        except RestartRefused as error:
+            raise StudyFailed(f"cannot restart: {error}", invalid_input=True) from None
+        manifest = Manifest(directory, loaded, comm.size, {})
+        manifest.started = previous.get("started") or manifest.started
+        segments = restart_segments(previous, checkpoint)
+        start_time = checkpoint.meta["time_s"]
+    else:
+        _prepare_directory(directory, overwrite, comm)
+        manifest = Manifest(directory, loaded, comm.size, {})
+        segments, start_time = [], 0.0
+    segments.append({"index": len(segments), "ranks": comm.size, "started": _now(),
+                     "start_time_s": start_time})
+    manifest.extra["segments"] = segments
     agreement = FailureAgreement(comm)
-    if comm.rank == 0:
+    control = None
+    if loaded.case.circuit is None:  # slit runs checkpoint and stop cleanly at SIGTERM
+        control = RunControl(comm, CheckpointSettings.from_case(loaded))
+        control.install()
+    if comm.rank == 0 and not restart:  # a restart writes its manifest once the mesh is checked
         manifest.start()
-    log.info("running '%s' on %d rank(s) into %s", loaded.case.name, comm.size, directory)
+    log.info("%s '%s' on %d rank(s) into %s", "continuing" if restart else "running",
+             loaded.case.name, comm.size, directory)
     try:
-        execute(loaded, directory, petsc_command_line, manifest, comm)
+        execute(loaded, directory, petsc_command_line, manifest, comm, control, checkpoint)
+    except RestartRefused as error:  # found before anything was written (all ranks)
+        raise StudyFailed(f"cannot restart: {error}", invalid_input=True) from None
+    except RunInterrupted as interruption:  # all ranks stopped at the same step
+        if comm.rank == 0:
+            manifest.finish("interrupted", str(interruption))
+        comm.barrier()  # no rank exits (which may end the job) before rank 0 has written
+        raise StudyFailed(str(interruption), interrupted=True) from None
     except KeyboardInterrupt:
         _record_failure(manifest, agreement, "interrupted", "interrupted by the user (SIGINT)")
         raise StudyFailed("interrupted") from None
@@ -57,6 +106,9 @@ def run_study(
         reason = f"{type(error).__name__}: {error}"
         _record_failure(manifest, agreement, "failed", reason)
         raise StudyFailed(reason) from error
+    finally:
+        if control is not None:
+            control.uninstall()
     if comm.rank == 0:
         manifest.finish("ok")
         plot_results(directory)  # a plot that fails is a warning, never a failed run
@@ -80,7 +132,7 @@ def _record_failure(manifest: Manifest, agreement: FailureAgreement, status: str
 
 def execute(
     loaded: LoadedCase, directory: Path, petsc_command_line: str, manifest: Manifest,
-    comm: MPI.Comm,
+    comm: MPI.Comm, control: RunControl | None = None, checkpoint: Checkpoint | None = None,
 ) -> None:
     """The study the case describes: a neuron circuit, or a slit under a protocol."""
     if loaded.case.circuit is not None:
@@ -90,4 +142,4 @@ def execute(
     else:
         from ionslit.slit_study import run_slit
 
-        run_slit(loaded, directory, petsc_command_line, manifest, comm)
+        run_slit(loaded, directory, petsc_command_line, manifest, comm, control, checkpoint)

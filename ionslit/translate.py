@@ -18,6 +18,13 @@ from meshes.geometry import (
 from meshes.kinds import characteristic_lengths
 from solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
 from solvers.electrolyte import Electrolyte, Species, debye_length
+from solvers.kinetics import (
+    MassActionReaction,
+    ReactionError,
+    equilibrium_concentrations,
+    parse_reaction,
+    reaction_from_si,
+)
 from solvers.model import SolverOptions
 from solvers.protocols import (
     ConstantVoltage,
@@ -44,19 +51,51 @@ def geometry(case: Case) -> Geometry:
 
 
 def electrolyte(case: Case, stepped: bool = False) -> Electrolyte:
-    """The solvers room's electrolyte for ``[electrolyte]`` (concentrations in mol/m^3); with
+    """The solvers room's electrolyte for ``[electrolyte]`` (concentrations in mol/m^3); species
+    given as "equilibrium" get their reservoir values from the reactions at zero field; with
     ``stepped``, the reservoirs after a ``concentration_step`` protocol's step."""
     section = case.electrolyte
     steps = concentration_steps(case) if stepped else {}
-    species = []
+    given = {}
     for s in section.species:
         left, right = s.reservoir_concentration("left"), s.reservoir_concentration("right")
-        left, right = steps.get((s.name, "left"), left), steps.get((s.name, "right"), right)
-        if "equilibrium" in (left, right):
-            raise ValueError(f"species '{s.name}': concentration = \"equilibrium\" needs "
-                             "[[reactions]] that produce it")
-        species.append(Species(s.name, s.valence, s.diffusivity, left, right))
-    return Electrolyte(tuple(species), section.temperature, section.relative_permittivity)
+        given[s.name] = (steps.get((s.name, "left"), left), steps.get((s.name, "right"), right))
+    valences = {s.name: s.valence for s in section.species}
+    bulk = equilibrium_concentrations(given, reactions(case), valences)
+    species = tuple(Species(s.name, s.valence, s.diffusivity, *bulk[s.name])
+                    for s in section.species)
+    return Electrolyte(species, section.temperature, section.relative_permittivity)
+
+
+def _rate_value(section, key: str, expected_unit: str, what: str) -> float | None:
+    """SI value of a rate constant of ``[[reactions]]``, its unit checked against the order."""
+    quantity = getattr(section, key)
+    if quantity is None:
+        return None
+    if not quantity.dimension_of(expected_unit):
+        raise ReactionError(section.equation, f"{key} is in {quantity.unit}; {what} needs a "
+                                              f"unit of {expected_unit}")
+    return quantity.value
+
+
+def reactions(case: Case) -> tuple[MassActionReaction, ...]:
+    """The reactions of ``[[reactions]]`` in SI; ReactionError names a bad one."""
+    out = []
+    for section in case.reactions:
+        equation = parse_reaction(section.equation)
+        n_r, n_p = equation.reactant_order, equation.product_order
+        concentration = "mol/m^3"
+        k_a = _rate_value(section, "association_rate", f"({concentration})**{1 - n_r}/s",
+                          f"an association of order {n_r}")
+        k_d = _rate_value(section, "dissociation_rate", f"({concentration})**{1 - n_p}/s",
+                          f"a dissociation of order {n_p}")
+        K_d = _rate_value(section, "dissociation_constant", f"({concentration})**{n_r - n_p}",
+                          f"orders {n_r} (reactants) and {n_p} (products)")
+        law = section.law
+        out.append(reaction_from_si(section.equation, k_a, K_d, k_d, law_kind=law.kind,
+                                    field=law.field, exponent=law.exponent,
+                                    saturation=law.saturation, file=law.file))
+    return tuple(out)
 
 
 def concentration_steps(case: Case) -> dict[tuple[str, str], float]:

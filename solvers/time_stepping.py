@@ -5,6 +5,10 @@ backward Euler). The step grows when Newton converges easily and shrinks when it
 failed step is rejected and retried with a smaller one (the model resets the preconditioner).
 Milestones (waveform corners, requested output times, the end time) are hit exactly: a step
 that would pass one is shortened, and one that would leave a sliver is split evenly.
+
+A run can stop at a step boundary (``at_boundary`` returns True) and be resumed later, in another
+process, from its ``IntegratorState`` (with the provider restored to the same accepted level):
+the resumed run takes exactly the steps the uninterrupted one would have taken.
 """
 
 from __future__ import annotations
@@ -54,6 +58,26 @@ class TimeSteppingOptions:
     restart_step_after_jump: bool = True  # back to initial_step after a discontinuity
 
 
+@dataclass(frozen=True)
+class IntegratorState:
+    """Where ``TimeIntegrator.run`` stands between two steps: its start time (which fixes the
+    default step limits), the present time, the controller's next step (s) and the number of
+    accepted steps so far. ``run(..., resume=state)`` continues from it identically."""
+
+    t_start: float
+    time: float
+    dt: float
+    steps: int
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {"t_start": self.t_start, "time": self.time, "dt": self.dt, "steps": self.steps}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> IntegratorState:
+        return cls(float(data["t_start"]), float(data["time"]), float(data["dt"]),
+                   int(data["steps"]))
+
+
 @dataclass
 class StepRecord:
     """One accepted step: time (s), step (s), electrode voltage (V; the protocol's value, or the
@@ -88,6 +112,8 @@ class TimeIntegrator:
         self.options = options or TimeSteppingOptions()
         self.output_times = sorted(float(t) for t in output_times)
         self.records: list[StepRecord] = []
+        self.state: IntegratorState | None = None  # after each accepted step
+        self.stopped = False  # run() ended early because at_boundary asked for it
 
     @property
     def clamped(self) -> bool:
@@ -109,12 +135,25 @@ class TimeIntegrator:
         return self.model.try_step(dt, self.protocol.voltage(t_new))
 
     def run(self, t_end: float, on_step: Callable[[StepRecord], None] | None = None,
-            start_from_steady: bool = True) -> list[StepRecord]:
+            start_from_steady: bool = True, resume: IntegratorState | None = None,
+            at_boundary: Callable[[IntegratorState], bool] | None = None) -> list[StepRecord]:
         """Integrate from the model's time to ``t_end`` (s); ``on_step`` is called after every
-        accepted step (``record.is_output`` marks requested output times)."""
-        if start_from_steady:
-            self.start(self.model.time)
-        t0 = self.model.time
+        accepted step (``record.is_output`` marks requested output times).
+
+        ``at_boundary(state)`` is called after every accepted step once the next step size is
+        chosen (a consistent point to checkpoint); when it returns True the run stops there
+        (``self.stopped``). ``resume``: continue a run that stopped at that state (the model
+        restored to the same accepted level; no steady start)."""
+        self.stopped = False
+        if resume is not None:
+            if abs(self.model.time - resume.time) > 1e-12 * max(abs(t_end), 1e-300):
+                raise ValueError(f"resume at t={resume.time} s but the model is at "
+                                 f"t={self.model.time} s")
+            t0 = resume.t_start
+        else:
+            if start_from_steady:
+                self.start(self.model.time)
+            t0 = self.model.time
         span = t_end - t0
         if span <= 0:
             return self.records
@@ -129,7 +168,11 @@ class TimeIntegrator:
                             | {t for t in self.output_times if t0 < t <= t_end} | {t_end})
         jumps = set(self.protocol.discontinuities(t0, t_end))
         outputs = set(self.output_times)
-        t = t0
+        t, steps = t0, 0
+        if resume is not None:
+            t, dt, steps = resume.time, resume.dt, resume.steps
+            self.model.time = t
+        self.state = IntegratorState(t0, t, dt, steps)
         while t < t_end - eps:
             next_milestone = next(m for m in milestones if m > t + eps)
             remaining = next_milestone - t
@@ -180,6 +223,11 @@ class TimeIntegrator:
                 self.model.restart_history()
                 if opt.restart_step_after_jump:
                     dt = min(dt, opt.initial_step or 1e-3 * span)
+            steps += 1
+            self.state = IntegratorState(t0, t, dt, steps)
+            if at_boundary is not None and at_boundary(self.state):
+                self.stopped = True
+                break
         return self.records
 
     def _next_step(self, nominal: float, taken: float, iterations: int, cutbacks: int) -> float:

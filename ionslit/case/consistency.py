@@ -7,6 +7,7 @@ from ionslit.case.schema import Case
 from coupling.reduced import ReducedModel
 from meshes.kinds import boundary_group_names
 from meshes.validation import GeometryError, validate_geometry
+from solvers.kinetics import ReactionError, bind_reactions
 
 
 def check_consistency(case: Case) -> list[str]:
@@ -15,7 +16,7 @@ def check_consistency(case: Case) -> list[str]:
     if case.geometry is not None:
         problems += _geometry_problems(case)
     if case.electrolyte is not None:
-        problems += _electrolyte_problems(case)
+        problems += _reaction_problems(case) or _electrolyte_problems(case)
     problems += _circuit_problems(case)
     return problems
 
@@ -43,6 +44,22 @@ def _geometry_problems(case: Case) -> list[str]:
         if len(profile.start) != dimension:
             problems.append(f"output.profiles.{index}.start: a '{case.geometry.kind}' geometry "
                             f"needs {dimension} coordinates per point, got {len(profile.start)}")
+    return problems
+
+
+def _reaction_problems(case: Case) -> list[str]:
+    """Each reaction parses, its rate constants have the units its orders need, its species
+    exist and it balances charge (and elements where the names are formulas)."""
+    problems = []
+    section = case.electrolyte
+    valences = {s.name: s.valence for s in section.species}
+    for index, reaction in enumerate(case.reactions):
+        single = case.model_copy(update={"reactions": [reaction]})
+        try:
+            bind_reactions(translate.reactions(single), valences, section.temperature,
+                           section.relative_permittivity)
+        except ReactionError as error:
+            problems.append(f"reactions.{index}: {error}")
     return problems
 
 

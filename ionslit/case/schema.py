@@ -24,8 +24,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ionslit.case.units import (
+    AnyQuantity,
     Area,
-    AssociationRateConstant,
     Capacitance,
     Conductance,
     Concentration,
@@ -34,7 +34,6 @@ from ionslit.case.units import (
     ElectricField,
     Frequency,
     Length,
-    RateConstant,
     SurfaceChargeDensity,
     Temperature,
     Time,
@@ -214,12 +213,18 @@ class DissociationLawSection(Section):
 
 
 class ReactionSection(Section):
-    """A reaction such as "Ca + SO4 <-> CaSO4" with mass-action kinetics."""
+    """A reaction such as "Ca + SO4 <-> CaSO4" with mass-action kinetics.
+
+    Rate constants are quantities whose unit follows the reaction's orders (checked against the
+    equation): k_a in (mol/m^3)^(1 - n_reactants)/s (m^3/(mol s) for A + B), K_d in
+    (mol/m^3)^(n_reactants - n_products) (mol/m^3 for A + B <-> P), k_d0 in
+    (mol/m^3)^(1 - n_products)/s.
+    """
 
     equation: str
-    association_rate: Annotated[AssociationRateConstant, Field(gt=0)]
-    dissociation_constant: Annotated[Concentration, Field(gt=0)] | None = None
-    dissociation_rate: Annotated[RateConstant, Field(gt=0)] | None = None
+    association_rate: AnyQuantity
+    dissociation_constant: AnyQuantity | None = None
+    dissociation_rate: AnyQuantity | None = None
     law: DissociationLawSection = DissociationLawSection()
 
     @model_validator(mode="after")
@@ -496,13 +501,19 @@ class ProfileSection(Section):
 
 
 class OutputSection(Section):
-    """What ``run`` writes besides the manifest: series sampling, fields, profiles."""
+    """What ``run`` writes besides the manifest: series sampling, fields, profiles, and the
+    checkpoints of transient runs (``checkpoint``: on by default; one every
+    ``checkpoint_interval`` of *wall* time, also every ``checkpoint_steps`` accepted steps if
+    given, and always at SIGTERM; see ionslit.checkpoint)."""
 
     directory: CasePath | None = None
     every: PositiveTime | None = None
     field_every: PositiveTime | None = None
     fields: list[Literal["potential", "concentrations"]] = ["potential", "concentrations"]
     profiles: list[ProfileSection] = []
+    checkpoint: bool = True
+    checkpoint_interval: PositiveTime = 900.0  # s of wall time (Young's interval, see docs)
+    checkpoint_steps: int | None = Field(None, ge=1)
 
 
 # -------------------------------------------------------------------------------------- case

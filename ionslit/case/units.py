@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import pint
 from pydantic import BeforeValidator
@@ -91,6 +91,37 @@ def quantity(dimension: str) -> BeforeValidator:
     return BeforeValidator(lambda value: to_si(value, dimension))
 
 
+class SIQuantity(NamedTuple):
+    """A quantity whose dimension is checked later, against context (e.g. a rate constant whose
+    unit depends on the reaction order): SI magnitude and SI base unit."""
+
+    value: float
+    unit: str
+
+    def dimension_of(self, expected: str) -> bool:
+        """True when ``unit`` has the dimensionality of the pint unit expression ``expected``."""
+        return registry().Quantity(1, self.unit).dimensionality == \
+            registry().Quantity(1, expected).dimensionality
+
+
+def to_si_quantity(value: object) -> SIQuantity:
+    """Parse a quantity of any dimension (pydantic error for text that is not a quantity)."""
+    if isinstance(value, SIQuantity):
+        return value
+    if isinstance(value, (list, tuple)) and len(value) == 2:  # a dumped SIQuantity
+        return SIQuantity(float(value[0]), str(value[1]))
+    if not isinstance(value, str):
+        raise PydanticCustomError("quantity", "expected a quantity with its unit, such as "
+                                  "\"1e3 m^3/(mol*s)\"")
+    try:
+        quantity = registry().Quantity(value.strip()).to_base_units()
+    except Exception:  # pint raises several unrelated types for unparsable text
+        raise PydanticCustomError("quantity", "cannot read '{value}' as a quantity",
+                                  {"value": value}) from None
+    return SIQuantity(float(f"{quantity.magnitude:.15g}"), str(quantity.units))
+
+
+AnyQuantity = Annotated[SIQuantity, BeforeValidator(to_si_quantity)]
 Length = Annotated[float, quantity("length")]
 Area = Annotated[float, quantity("area")]
 Concentration = Annotated[float, quantity("concentration")]

@@ -12,7 +12,8 @@ them; slow association gives the slit a memory of past voltage. Everything is SI
                    reaction_from_si (from a case file's fields), bind_reactions
 - equilibrium.py   equilibrium_concentrations (reservoirs at zero-field equilibrium),
                    equilibrium_composition (closed 0D box), pair_free_fraction and
-                   quasi_static_free_fraction (G/G_free vs E), areal_to_volume_concentration,
+                   quasi_static_free_fraction (G/G_free vs E), pair_relaxation_rate (memory
+                   time), pair_zero_field_concentrations, areal_to_volume_concentration,
                    steady_guess (initial guess of steady solves)
 - conservation.py  conserved combinations of immobile species (well-posed steady states)
 - immobile.py      the equations of immobile reacting species: row conditioning and the steady
@@ -22,7 +23,7 @@ them; slow association gives the slit a memory of past voltage. Everything is SI
 
 The solver side: ``PNPModel(..., reactions=[MassActionReaction(...), ...])``; the source terms
 are added in solvers.reactions.ReactionSources (rates as fem.Constant). The data table of the
-seed paper's Brownian dynamics is ``data/wien_2d_divalent.csv`` (``WIEN_2D_DIVALENT_TABLE``).
+seed paper's Brownian dynamics is ``solvers/kinetics/data/wien_2d_divalent.csv`` (``WIEN_2D_DIVALENT_TABLE``).
 """
 
 from pathlib import Path
@@ -43,6 +44,8 @@ from solvers.kinetics.equilibrium import (
     free_fraction_from_kappa,
     kappa_from_free_fraction,
     pair_free_fraction,
+    pair_relaxation_rate,
+    pair_zero_field_concentrations,
     quasi_static_free_fraction,
 )
 from solvers.kinetics.errors import ReactionError
@@ -65,7 +68,7 @@ from solvers.kinetics.mass_action import (
 )
 
 #: The 2D Brownian-dynamics G(E)/G_free table for divalent ions (see its header).
-WIEN_2D_DIVALENT_TABLE = Path(__file__).resolve().parents[2] / "data" / "wien_2d_divalent.csv"
+WIEN_2D_DIVALENT_TABLE = Path(__file__).resolve().parent / "data" / "wien_2d_divalent.csv"
 
 __all__ = [
     "EQUILIBRIUM", "LAW_KINDS", "WIEN_2D_DIVALENT_TABLE", "CalibrationResult", "ConstantLaw",
@@ -74,7 +77,8 @@ __all__ = [
     "bind_reactions", "calibrate", "check_balance", "equilibrium_composition",
     "equilibrium_concentrations", "free_fraction_from_kappa", "kappa_from_free_fraction",
     "least_squares", "make_law", "mass_action_rate", "onsager_function",
-    "onsager_parameter_per_field", "pair_free_fraction", "parse_reaction",
+    "onsager_parameter_per_field", "pair_free_fraction", "pair_relaxation_rate",
+    "pair_zero_field_concentrations", "parse_reaction",
     "quasi_static_free_fraction", "reaction_from_si", "read_calibration_table",
     "steady_constraints",
 ]

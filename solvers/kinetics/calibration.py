@@ -33,6 +33,7 @@ from solvers.kinetics.equilibrium import (
     free_fraction_from_kappa,
     kappa_from_free_fraction,
     pair_free_fraction,
+    pair_zero_field_concentrations,
 )
 from solvers.kinetics.laws import PowerLaw, TableLaw, read_two_columns
 from solvers.kinetics.mass_action import MassActionReaction
@@ -67,6 +68,12 @@ class CalibrationResult:
         return float(free_fraction_from_kappa(self.dissociation_constant
                                               / self.total_concentration))
 
+    def zero_field_concentrations(self) -> tuple[float, float]:
+        """(free ion, pair) concentrations (mol/m^3) at zero field: give the reservoirs the free
+        value (pairs "equilibrium") to hold c_tot of each ion, as in the calibration."""
+        return pair_zero_field_concentrations(self.total_concentration,
+                                              self.dissociation_constant)
+
     def free_fraction(self, field) -> np.ndarray:
         """The calibrated quasi-static n_f = G / G_free at field magnitudes (V/m)."""
         return pair_free_fraction(field, self.total_concentration, self.dissociation_constant,
@@ -86,6 +93,7 @@ class CalibrationResult:
             "dissociation_constant_fitted": self.dissociation_constant_fitted,
             "total_concentration_mol_m3": self.total_concentration,
             "zero_field_free_fraction": self.zero_field_free_fraction,
+            "zero_field_free_concentration_mol_m3": self.zero_field_concentrations()[0],
             "field_V_m": self.field.tolist(),
             "target_ratio": self.target.tolist(),
             "fitted_ratio": self.fitted.tolist(),

@@ -154,6 +154,30 @@ def pair_free_fraction(field, total_concentration: float, dissociation_constant:
     return free_fraction_from_kappa(kappa)
 
 
+def pair_relaxation_rate(field, total_concentration: float, association_rate: float,
+                         dissociation_constant: float, law=None) -> np.ndarray:
+    """Linearised relaxation rate (1/s) of A + B <-> P about its quasi-static state at field
+    magnitudes ``field`` (V/m), for a closed layer (ions not replenished by reservoirs) with
+    equal totals: from dP/dt = k_a a^2 - k_d0 f P with a = c_tot - P,
+    lambda = k_a (2 a + K_d f) = k_a c_tot (2 n_f + kappa). (Where reservoirs pin the free
+    ions, as in short channels, it is k_d0 f = k_a K_d f instead.) The memory time is 1/lambda:
+    slow at zero field (few free ions to re-associate), fast under field."""
+    law = law or ConstantLaw()
+    kappa = dissociation_constant * law.f(field) / total_concentration
+    nf = free_fraction_from_kappa(kappa)
+    return association_rate * total_concentration * (2.0 * nf + kappa)
+
+
+def pair_zero_field_concentrations(total_concentration: float,
+                                   dissociation_constant: float) -> tuple[float, float]:
+    """(free ion, pair) concentrations (mol/m^3) of A + B <-> P at zero field with equal totals
+    c_tot: the free-ion values to give the reservoirs (pairs "equilibrium") so that they hold
+    c_tot of each ion in all."""
+    free = float(free_fraction_from_kappa(dissociation_constant / total_concentration)) \
+        * total_concentration
+    return free, total_concentration - free
+
+
 def free_fraction_from_kappa(kappa) -> np.ndarray:
     """n_f solving n_f^2 / (1 - n_f) = kappa (round-off safe for small and large kappa)."""
     kappa = np.asarray(kappa, dtype=float)
@@ -188,7 +212,8 @@ def equilibrium_composition(initial: Mapping[str, float], reactions: Sequence[Ma
     for j, r in enumerate(reactions):
         for n, nu in r.stoichiometry.items():
             N[index[n], j] = nu
-    ln_k = np.array([math.log(r.dissociation_constant) + math.log(float(r.law.f(field)))
+    ln_k = np.array([math.log(r.dissociation_constant)
+                     + (math.log(float(r.law.f(field))) if field != 0 else 0.0)  # f(0) = 1
                      for r in reactions])
     for name in fixed:
         if name not in index or not np.any(N[index[name]] != 0):
@@ -324,4 +349,5 @@ def areal_to_volume_concentration(number_per_area: float, height: float) -> floa
 
 __all__ = ["EQUILIBRIUM", "areal_to_volume_concentration", "equilibrium_composition",
            "equilibrium_concentrations", "free_fraction_from_kappa", "kappa_from_free_fraction",
-           "pair_free_fraction", "quasi_static_free_fraction", "steady_guess"]
+           "pair_free_fraction", "pair_relaxation_rate", "pair_zero_field_concentrations",
+           "quasi_static_free_fraction", "steady_guess"]

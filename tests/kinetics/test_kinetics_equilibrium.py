@@ -115,3 +115,26 @@ def test_areal_density():
     assert areal_to_volume_concentration(1e15, 0.7e-9) == pytest.approx(2.3722, rel=1e-4)
     assert math.isclose(areal_to_volume_concentration(1e15, 0.7e-9),
                         1e15 / (0.7e-9 * 6.02214076e23), rel_tol=1e-15)
+
+
+def test_pair_relaxation_rate_and_reservoir_values():
+    """lambda = k_a (2 a + K_d f) is minus the derivative of the closed-layer ODE's right-hand
+    side at its fixed point (checked by a central difference); the zero-field free/pair split
+    adds up to c_tot and satisfies mass action."""
+    from solvers.kinetics import pair_relaxation_rate, pair_zero_field_concentrations
+
+    law, k_a, K_d, total = PowerLaw(2e7, 4.0), 7e3, 0.01, 2.37
+    for field in (0.0, 3e7, 1e8):
+        f = float(law.f(field))
+        P = total * (1 - float(pair_free_fraction(field, total, K_d, law)))
+
+        def rhs(p):
+            return k_a * (total - p) ** 2 - k_a * K_d * f * p
+
+        h = 1e-6 * P
+        derivative = (rhs(P + h) - rhs(P - h)) / (2 * h)
+        assert float(pair_relaxation_rate(field, total, k_a, K_d, law)) == pytest.approx(
+            -derivative, rel=1e-7)
+    free, pair = pair_zero_field_concentrations(total, K_d)
+    assert free + pair == pytest.approx(total, rel=1e-15)
+    assert free * free == pytest.approx(K_d * pair, rel=1e-12)

@@ -19,7 +19,6 @@ build or run it through the same code path as ``ionslit run``.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from ionslit.output import read_csv
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 
-# Geometry keys that are lengths (every kind), and those that are not meshed (results scale).
+# Geometry keys that are lengths, of any kind (``depth`` only scales planar results: left alone).
 _LENGTH_KEYS = ("length", "height", "width", "reservoir_length", "reservoir_height",
                 "reservoir_width", "tip_radius", "base_radius", "reservoir_radius",
                 "mouth_radius")
@@ -43,13 +42,14 @@ def load(name: str, *overrides: str) -> LoadedCase:
     return load_case(CASES / f"{name}.toml", list(overrides))
 
 
-def length(value: float) -> str:
-    """An SI length as a case-file quantity (TOML string), for overrides."""
-    return f'"{value!r} m"'
-
-
 def quantity(value: float, unit: str) -> str:
+    """A value with its unit as a case-file quantity (a TOML string), for overrides."""
     return f'"{value!r} {unit}"'
+
+
+def length(value: float) -> str:
+    """An SI length (m) as a case-file quantity, for overrides."""
+    return quantity(value, "m")
 
 
 def build(loaded: LoadedCase, comm: MPI.Comm = MPI.COMM_WORLD):
@@ -107,13 +107,6 @@ def run(loaded: LoadedCase, directory: Path) -> Results:
     return read_results(directory)
 
 
-def mesh_sizes(loaded: LoadedCase) -> dict[str, float]:
-    """The case's effective mesh sizes (m) and grading, as ``translate.mesh_spec`` sets them."""
-    spec = translate.mesh_spec(loaded.case)
-    return {"wall_size": spec.wall_size, "max_size": spec.max_size, "mouth_size": spec.mouth_size,
-            "cells_across_slit": spec.cells_across_slit, "growth": spec.growth}
-
-
 def refinement(loaded: LoadedCase, factor: float) -> list[str]:
     """Overrides dividing every mesh size of the case by ``factor`` (> 0): wall, mouth and maximum
     sizes, the cells across the slit (rounded) and the grading slope (growth - 1), so that the
@@ -156,7 +149,3 @@ def order(errors, factors) -> np.ndarray:
     e, f = np.asarray(errors, dtype=float), np.asarray(factors, dtype=float)
     return np.log(e[:-1] / e[1:]) / np.log(f[1:] / f[:-1])
 
-
-__all__ = ["CASES", "Results", "build", "length", "load", "math", "mesh_sizes", "order",
-           "quantity", "read_results", "refinement", "run", "scaled_geometry", "shared_directory",
-           "solve"]

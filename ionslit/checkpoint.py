@@ -1,0 +1,665 @@
+"""Checkpoint/restart of runs and SIGTERM handling (``ionslit run CASE --restart DIR``).
+
+File format: ``DIR/checkpoint/state.npz``, one NumPy ``.npz`` archive (uncompressed zip of
+``.npy`` arrays) written by rank 0 under a temporary name and renamed into place, so a crash
+while writing leaves the previous checkpoint intact. Its ``meta`` entry is UTF-8 JSON:
+
+- ``format`` "ionslit-checkpoint", ``version`` 1, ``meta``: what was written when (time, step,
+  reason, segment, ranks, ionslit version), the case identity (``case``: SHA-256 of the resolved
+  SI parameters, see ``case_identity``) and the mesh fingerprint (node/cell counts and a SHA-256
+  of the node coordinates in input order);
+- ``slits``: per slit name, the model's state (solvers.checkpoint.capture_model): scalars in the
+  JSON, fields as arrays ``slit/<name>/<field>`` of shape (input nodes, components) ordered by
+  the mesh's input node index, so a restart may use another number of ranks;
+- ``state``: any nested structure of dicts/lists/numbers/arrays (arrays as ``state/<n>``): for a
+  slit run the integrator state, the series rows so far and the field files written so far; for
+  a circuit, e.g. ``CircuitIntegrator.state()``.
+
+``DIR/checkpoint/checkpoint.json`` repeats the ``meta`` part for people and scripts; only the
+``.npz`` is read on restart. ``save_checkpoint``/``load_checkpoint`` are the generic API.
+
+Schedule (case ``[output]``): ``checkpoint`` (default true) turns checkpoints of transient slit
+runs on; one is written every ``checkpoint_interval`` of wall time (default 15 min) and, when
+given, every ``checkpoint_steps`` accepted steps, and always on SIGTERM. A checkpoint does not
+change the run (no step is shortened, the solver keeps its lagged Jacobian), and a restart
+continues it to round-off from any step (solvers.checkpoint), so the schedule need not be
+deterministic; ``checkpoint_steps`` gives reproducible positions when wanted.
+
+SIGTERM (a scheduler's time limit, ``scancel``): every rank's handler only sets a flag; the ranks
+combine their flags after every accepted step (one small allreduce), so all stop at the same
+step, write a checkpoint, record status ``interrupted`` and exit with code 143 (128 + SIGTERM:
+what a job script sees from a process ended by SIGTERM, distinct from failures (1) and invalid
+input (2); the run can be continued with ``--restart``).
+
+Fields across checkpoints (``SegmentedFieldWriter``): each interval between two checkpoints is
+its own XDMF/HDF5 pair in ``fields.partial/`` (``fields.xdmf`` while only one exists, then
+``fields.0.xdmf``/``fields.h5``, ``fields.<k>.xdmf``/``fields.<k>.h5``), closed at the
+checkpoint, so a killed run can only lose the interval after its last checkpoint. A restart
+deletes the files of that lost interval; at the end ``fields.xdmf`` becomes an index of all
+intervals (one temporal collection per field, each time level with its own mesh data, since
+intervals written on different numbers of ranks order the nodes differently) and the folder is
+renamed ``fields/`` as before. A run without checkpoints writes exactly what it wrote before.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import signal
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from mpi4py import MPI
+
+from ionslit.case import LoadedCase
+from ionslit.logs import get_logger
+from ionslit.output import atomic_write_bytes, atomic_write_json, atomic_write_text
+
+log = get_logger("checkpoint")
+
+CHECKPOINT_DIRECTORY = "checkpoint"
+STATE_FILE = "state.npz"
+INFO_FILE = "checkpoint.json"
+FORMAT, FORMAT_VERSION = "ionslit-checkpoint", 1
+
+#: Case keys a restart may change: where results and meshes go, how often to checkpoint.
+RESTART_FREE_KEYS = (
+    ("description",),
+    ("mesh", "cache_dir"),
+    ("output", "directory"),
+    ("output", "checkpoint"),
+    ("output", "checkpoint_interval"),
+    ("output", "checkpoint_steps"),
+)
+
+
+class RestartRefused(RuntimeError):
+    """``--restart DIR`` cannot continue: no checkpoint, another case, another mesh..."""
+
+
+class RunInterrupted(RuntimeError):
+    """SIGTERM: the run stopped at a step boundary (after writing a checkpoint if it could)."""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def checkpoint_path(directory: Path) -> Path:
+    return Path(directory) / CHECKPOINT_DIRECTORY / STATE_FILE
+
+
+# ----------------------------------------------------------------------------------------------
+# nested data <-> JSON + arrays
+def pack(value: Any, arrays: dict[str, np.ndarray], prefix: str) -> Any:
+    """JSON-able form of nested dicts/lists/tuples/numbers/strings/None/arrays; arrays go to
+    ``arrays`` under ``prefix/<n>`` and are referenced as {"__array__": key}. Tuples and dicts
+    with non-string keys are kept as such ({"__tuple__": [...]}, {"__items__": [[k, v]...]})."""
+    if isinstance(value, np.ndarray):
+        key = f"{prefix}/{len(arrays)}"
+        arrays[key] = value
+        return {"__array__": key}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return {"__tuple__": [pack(v, arrays, prefix) for v in value]}
+    if isinstance(value, list):
+        return [pack(v, arrays, prefix) for v in value]
+    if isinstance(value, Mapping):
+        if all(isinstance(k, str) and not k.startswith("__") for k in value):
+            return {k: pack(v, arrays, prefix) for k, v in value.items()}
+        return {"__items__": [[pack(k, arrays, prefix), pack(v, arrays, prefix)]
+                              for k, v in value.items()]}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot store a {type(value).__name__} in a checkpoint")
+
+
+def unpack(value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
+    """Inverse of ``pack`` (arrays from ``arrays``; missing ones, e.g. on ranks > 0, as None)."""
+    if isinstance(value, list):
+        return [unpack(v, arrays) for v in value]
+    if isinstance(value, dict):
+        if "__array__" in value:
+            return arrays.get(value["__array__"])
+        if "__tuple__" in value:
+            return tuple(unpack(v, arrays) for v in value["__tuple__"])
+        if "__items__" in value:
+            return {_hashable(unpack(k, arrays)): unpack(v, arrays) for k, v in value["__items__"]}
+        return {k: unpack(v, arrays) for k, v in value.items()}
+    return value
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(_hashable(k) for k in key) if isinstance(key, (list, tuple)) else key
+
+
+# ----------------------------------------------------------------------------------------------
+# the file
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: ``meta`` and the unpacked ``slits`` ((meta, arrays) per slit name)
+    and ``state`` on every rank; arrays only on rank 0 (None elsewhere)."""
+
+    path: Path
+    meta: dict
+    slits: dict[str, tuple[dict, dict[str, np.ndarray | None]]]
+    state: Any
+
+
+def checkpoint_bytes(meta: Mapping, slits: Mapping[str, tuple[dict, Mapping]] | None = None,
+                     state: Any = None) -> bytes:
+    """The .npz archive of a checkpoint (see the module docstring)."""
+    arrays: dict[str, np.ndarray] = {}
+    slit_entries = {}
+    for name, (slit_meta, slit_arrays) in (slits or {}).items():
+        if "/" in name:
+            raise ValueError(f"slit name {name!r} contains '/'")
+        keys = {}
+        for key, array in slit_arrays.items():
+            if array is None:
+                raise ValueError(f"slit {name!r}: field {key!r} missing (write from rank 0)")
+            arrays[f"slit/{name}/{key}"] = np.asarray(array)
+            keys[key] = f"slit/{name}/{key}"
+        slit_entries[name] = {"meta": pack(slit_meta, arrays, f"slit/{name}/meta"),
+                              "arrays": keys}
+    document = {"format": FORMAT, "version": FORMAT_VERSION, "meta": pack(meta, arrays, "meta"),
+                "slits": slit_entries, "state": pack(state, arrays, "state")}
+    text = json.dumps(document, allow_nan=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.frombuffer(text.encode("utf-8"), dtype=np.uint8), **arrays)
+    return buffer.getvalue()
+
+
+def save_checkpoint(path: Path, meta: Mapping, slits: Mapping[str, tuple[dict, Mapping]] | None
+                    = None, state: Any = None, info: bool = True) -> None:
+    """Write a checkpoint atomically (call on rank 0 with gathered arrays): ``slits`` maps a slit
+    name to (meta, arrays) as returned by ``solvers.checkpoint.capture_model``; ``state`` is any
+    nested structure (e.g. a circuit integrator's ``state()``). With ``info``, also
+    ``checkpoint.json`` (the meta, for people) next to it."""
+    path = Path(path)
+    atomic_write_bytes(path, checkpoint_bytes(meta, slits, state))
+    if info:
+        atomic_write_json(path.with_name(INFO_FILE), {"format": FORMAT, "version": FORMAT_VERSION,
+                                                      "file": path.name, **meta})
+
+
+def read_checkpoint(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(JSON document, arrays) of a checkpoint file (one process)."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    document = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
+    if document.get("format") != FORMAT:
+        raise ValueError(f"{path} is not an ionslit checkpoint")
+    if document.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{path}: checkpoint format version {document.get('version')}, this "
+                         f"ionslit reads version {FORMAT_VERSION}")
+    return document, arrays
+
+
+def load_checkpoint(path: Path, comm: MPI.Comm = MPI.COMM_WORLD) -> Checkpoint:
+    """Read a checkpoint on rank 0 and share its metadata with every rank (arrays stay on rank
+    0). Raises ValueError/OSError on every rank if it cannot be read. Collective."""
+    document, arrays, problem = None, {}, None
+    if comm.rank == 0:
+        try:
+            document, arrays = read_checkpoint(path)
+        except (OSError, ValueError, KeyError) as error:
+            problem = f"cannot read checkpoint {path}: {error}"
+    problem, document = comm.bcast((problem, document), root=0)
+    if problem:
+        raise ValueError(problem)
+    slits = {}
+    for name, entry in document["slits"].items():
+        slit_arrays = {key: arrays.get(stored) for key, stored in entry["arrays"].items()}
+        slits[name] = (unpack(entry["meta"], arrays), slit_arrays)
+    return Checkpoint(Path(path), unpack(document["meta"], arrays), slits,
+                      unpack(document["state"], arrays))
+
+
+# ----------------------------------------------------------------------------------------------
+# identity of a case
+def comparable_parameters(loaded: LoadedCase) -> dict:
+    """The resolved SI parameters without the keys a restart may change."""
+    data = copy.deepcopy(loaded.case.model_dump(mode="json"))
+    for key in RESTART_FREE_KEYS:
+        container = data
+        for part in key[:-1]:
+            container = container.get(part) or {}
+        if isinstance(container, dict):
+            container.pop(key[-1], None)
+    return data
+
+
+def case_identity(loaded: LoadedCase, petsc_command_line: str) -> dict:
+    """What a restart must match: the SHA-256 of the resolved SI parameters (so comments,
+    formatting and equivalent units or ``--set`` overrides do not matter, any changed value
+    does, except ``RESTART_FREE_KEYS``) and the ``--petsc`` options; the case text's SHA-256
+    and the overrides are kept for the record."""
+    parameters = comparable_parameters(loaded)
+    text = json.dumps(parameters, sort_keys=True, allow_nan=True)
+    return {"parameters_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "parameters": parameters, "petsc": petsc_command_line,
+            "text_sha256": loaded.sha256, "overrides": list(loaded.overrides)}
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            out.update(_flat(value, f"{prefix}{key}."))
+        return out or {prefix.rstrip("."): {}}
+    if isinstance(data, list) and data and all(isinstance(v, dict) for v in data):
+        out = {}
+        for index, value in enumerate(data):
+            out.update(_flat(value, f"{prefix}{index}."))
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def identity_differences(stored: dict, current: dict) -> list[str]:
+    """Readable differences between two ``case_identity`` records (empty if they match)."""
+    problems = []
+    if stored["parameters_sha256"] != current["parameters_sha256"]:
+        old, new = _flat(stored["parameters"]), _flat(current["parameters"])
+        keys = sorted(k for k in set(old) | set(new) if old.get(k, "<absent>") != new.get(k, "<absent>"))
+        shown = [f"{k}: {old.get(k, '<absent>')!r} -> {new.get(k, '<absent>')!r}" for k in keys[:6]]
+        more = f" (and {len(keys) - 6} more)" if len(keys) > 6 else ""
+        problems.append("the case differs from the checkpoint's: " + "; ".join(shown) + more)
+    if stored["petsc"] != current["petsc"]:
+        problems.append(f"--petsc differs from the checkpoint's: {stored['petsc']!r} -> "
+                        f"{current['petsc']!r}")
+    return problems
+
+
+# ----------------------------------------------------------------------------------------------
+# schedule and SIGTERM
+@dataclass(frozen=True)
+class CheckpointSettings:
+    enabled: bool = True
+    interval: float = 900.0  # s of wall time
+    steps: int | None = None
+
+    @classmethod
+    def from_case(cls, loaded: LoadedCase) -> CheckpointSettings:
+        output = loaded.case.output
+        return cls(output.checkpoint, output.checkpoint_interval, output.checkpoint_steps)
+
+
+class RunControl:
+    """SIGTERM flag and checkpoint schedule of one run segment (all ranks)."""
+
+    SIGTERM_BIT, PERIODIC_BIT = 2, 1
+
+    def __init__(self, comm: MPI.Comm, settings: CheckpointSettings):
+        self.comm, self.settings = comm, settings
+        self.signalled = False
+        self._previous_handler, self._installed = None, False
+        self._last_write = time.monotonic()
+
+    def install(self) -> None:
+        """Catch SIGTERM (main thread only; elsewhere the default action stays). Call again
+        after code that replaces the C-level handler: importing petsc4py installs PETSc's
+        (which aborts the job) and initialising gmsh restores the default one."""
+        try:
+            previous = signal.signal(signal.SIGTERM, self._handler)
+        except ValueError:  # not the main thread
+            return
+        if not self._installed:
+            self._previous_handler, self._installed = previous, True
+
+    def uninstall(self) -> None:
+        if self._installed:
+            signal.signal(signal.SIGTERM, self._previous_handler or signal.SIG_DFL)
+            self._installed = False
+
+    def _handler(self, signum, frame) -> None:  # noqa: ARG002
+        self.signalled = True
+
+    def any_signalled(self) -> bool:
+        """True on every rank if any rank got SIGTERM. Collective."""
+        self.signalled = bool(self.comm.allreduce(int(self.signalled), op=MPI.MAX))
+        return self.signalled
+
+    def poll(self, steps: int, final: bool) -> tuple[bool, bool]:
+        """(write a checkpoint, stop) at this step boundary, the same on every rank (one
+        allreduce). ``final``: the last step of the run (then nothing is written or stopped:
+        the run finishes)."""
+        local = self.SIGTERM_BIT if self.signalled else 0
+        if self.comm.rank == 0 and self.settings.enabled \
+                and time.monotonic() - self._last_write >= self.settings.interval:
+            local |= self.PERIODIC_BIT
+        flags = np.array([local], dtype=np.int32)
+        self.comm.Allreduce(MPI.IN_PLACE, flags, op=MPI.BOR)
+        flags = int(flags[0])
+        if flags & self.SIGTERM_BIT:
+            self.signalled = True
+        if final:
+            return False, False
+        stop = bool(flags & self.SIGTERM_BIT)
+        every = self.settings.steps
+        periodic = bool(flags & self.PERIODIC_BIT) or bool(every and steps % every == 0)
+        return self.settings.enabled and (stop or periodic), stop
+
+    def wrote(self) -> None:
+        self._last_write = time.monotonic()
+
+
+def interrupted_reason(time_s: float | None, steps: int | None, written: bool,
+                       directory: Path, case_path: Path, problem: str = "") -> str:
+    if time_s is None:
+        return ("SIGTERM (time limit?) before the first time step: no checkpoint; run the case "
+                "again from the start")
+    if not written:
+        return (f"SIGTERM (time limit?) at t = {time_s:.6g} s (step {steps}): no checkpoint "
+                f"written{': ' + problem if problem else ' (checkpoints are off)'}")
+    return (f"SIGTERM (time limit?): checkpoint at t = {time_s:.6g} s (step {steps}); continue "
+            f"with: ionslit run {case_path} --restart {directory}")
+
+
+# ----------------------------------------------------------------------------------------------
+# restart: checks before anything is written
+def open_restart(directory: Path, loaded: LoadedCase, petsc_command_line: str,
+                 comm: MPI.Comm) -> tuple[Checkpoint, dict]:
+    """The checkpoint of ``directory`` and its previous manifest (dict), after checking that
+    they fit ``loaded`` (same resolved parameters and --petsc options). Raises RestartRefused
+    on every rank otherwise. Collective; writes nothing."""
+    directory = Path(directory)
+    problem, manifest = None, None
+    if comm.rank == 0:
+        manifest_path = directory / "manifest.json"
+        path = checkpoint_path(directory)
+        if not manifest_path.is_file():
+            problem = f"{directory} is not an ionslit results directory (no manifest.json)"
+        elif not path.is_file():
+            problem = (f"{directory} has no checkpoint ({CHECKPOINT_DIRECTORY}/{STATE_FILE}): "
+                       "nothing to continue from; run the case without --restart")
+        else:
+            try:
+                manifest = json.loads(manifest_path.read_text())
+            except (OSError, ValueError) as error:
+                problem = f"cannot read {manifest_path}: {error}"
+            else:
+                if manifest.get("status") == "ok":
+                    problem = f"the run in {directory} has already finished (status ok)"
+    problem = comm.bcast(problem, root=0)
+    if problem:
+        raise RestartRefused(problem)
+    try:
+        checkpoint = load_checkpoint(checkpoint_path(directory), comm)
+    except ValueError as error:
+        raise RestartRefused(str(error)) from None
+    problems = identity_differences(checkpoint.meta["case"],
+                                    case_identity(loaded, petsc_command_line))
+    if "slit" not in checkpoint.slits:
+        problems.append("the checkpoint holds no slit run (circuit checkpoints are not "
+                        "restartable yet)")
+    if problems:
+        raise RestartRefused("; ".join(problems))
+    return checkpoint, comm.bcast(manifest, root=0)
+
+
+def restart_segments(previous: dict, checkpoint: Checkpoint) -> list[dict]:
+    """The segment list of a restarted run's manifest: the previous ones, the last one closed
+    at the checkpoint (its steps after the checkpoint are discarded)."""
+    segments = copy.deepcopy(previous.get("segments") or [])
+    if segments:
+        last = segments[-1]
+        if last.get("status") == "running":
+            last["status"] = "killed"  # the manifest of a killed run says running
+        last["continued_from_time_s"] = checkpoint.meta["time_s"]
+    return segments
+
+
+# ----------------------------------------------------------------------------------------------
+# fields: one XDMF file per interval between checkpoints
+class SegmentedFieldWriter:
+    """Like results.FieldWriter (``write``, ``close``), plus ``rotate`` at checkpoints and
+    ``state``/restore for restarts (see the module docstring). Collective."""
+
+    def __init__(self, directory: Path, field_output, comm: MPI.Comm, state: dict | None = None):
+        self.final = Path(directory) / "fields"
+        self.partial = Path(directory) / "fields.partial"
+        self.field_output, self.comm = field_output, comm
+        self.closed: list[dict[str, str]] = []
+        self.index = 0
+        self.file = None  # the open interval's dolfinx.io.XDMFFile
+        if state is not None:
+            self.closed = [dict(entry) for entry in state["closed"]]
+            self.index = int(state["index"])
+        if comm.rank == 0:
+            if state is not None:
+                self._discard_lost_files()
+            self.partial.mkdir(parents=True, exist_ok=True)
+        comm.barrier()
+
+    def _discard_lost_files(self) -> None:
+        """Restart: keep the intervals the checkpoint lists, delete the one that was lost."""
+        if self.final.is_dir() and not self.partial.exists():
+            self.final.rename(self.partial)  # killed between the rename and the manifest
+        if not self.partial.is_dir():
+            return
+        keep = {name for entry in self.closed for name in entry.values()}
+        for path in self.partial.iterdir():
+            if path.name not in keep and path.name.startswith("fields") \
+                    and path.suffix in (".xdmf", ".h5"):
+                path.unlink()
+
+    def _name(self, index: int) -> str:
+        return "fields.xdmf" if index == 0 else f"fields.{index}.xdmf"
+
+    def write(self, time_s: float) -> None:
+        if self.file is None:
+            import dolfinx.io
+
+            self.file = dolfinx.io.XDMFFile(self.comm, str(self.partial / self._name(self.index)),
+                                            "w")
+            self.file.write_mesh(self.field_output.potential.function_space.mesh)
+        for function in self.field_output.update():
+            self.file.write_function(function, time_s)
+
+    def rotate(self) -> None:
+        """Close the open interval's files (at a checkpoint); the next write opens new ones."""
+        if self.file is None:
+            return
+        self.file.close()
+        self.file = None
+        self.comm.barrier()
+        name = self._name(self.index)
+        h5 = Path(name).with_suffix(".h5").name
+        if self.index == 0:  # fields.xdmf is the index name at the end
+            name = "fields.0.xdmf"
+            if self.comm.rank == 0:
+                (self.partial / "fields.xdmf").rename(self.partial / name)
+        self.closed.append({"xdmf": name, "h5": h5})
+        self.index += 1
+        self.comm.barrier()
+
+    def state(self) -> dict:
+        return {"closed": [dict(entry) for entry in self.closed], "index": self.index}
+
+    def abandon(self) -> None:
+        """Close the open file without publishing anything (an interrupted run)."""
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        self.comm.barrier()
+
+    def close(self) -> None:
+        """Finish the files, write the index of all intervals if there are several, and
+        publish them under ``fields/``."""
+        parts = [entry["xdmf"] for entry in self.closed]
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+            parts.append(self._name(self.index))
+        self.comm.barrier()
+        if self.comm.rank == 0:
+            if self.closed:
+                atomic_write_text(self.partial / "fields.xdmf", combined_xdmf(self.partial, parts))
+            self.partial.rename(self.final)
+        self.comm.barrier()
+
+
+def combined_xdmf(folder: Path, parts: list[str]) -> str:
+    """One XDMF document with every time level of the dolfinx XDMF files ``parts`` (in
+    ``folder``, in time order): a temporal collection per field whose levels carry their own
+    copies of their file's Topology/Geometry (intervals may order nodes differently)."""
+    root = ET.Element("Xdmf", Version="3.0")
+    domain = ET.SubElement(root, "Domain")
+    collections: dict[str, ET.Element] = {}
+    for index, part in enumerate(parts):
+        document = ET.parse(folder / part).getroot().find("Domain")
+        mesh = next(g for g in document.findall("Grid") if g.get("GridType") == "Uniform")
+        topology, geometry = mesh.find("Topology"), mesh.find("Geometry")
+        if index == 0:
+            domain.append(copy.deepcopy(mesh))
+        for collection in document.findall("Grid"):
+            if collection.get("GridType") != "Collection":
+                continue
+            name = collection.get("Name")
+            if name not in collections:
+                collections[name] = ET.SubElement(domain, "Grid", Name=name,
+                                                  GridType="Collection",
+                                                  CollectionType="Temporal")
+            for level in collection.findall("Grid"):
+                grid = ET.SubElement(collections[name], "Grid", Name=level.get("Name", name),
+                                     GridType="Uniform")
+                grid.append(copy.deepcopy(topology))
+                grid.append(copy.deepcopy(geometry))
+                for child in level:
+                    if not child.tag.endswith("include"):
+                        grid.append(copy.deepcopy(child))
+    ET.indent(root, space="  ")
+    return ('<?xml version="1.0"?>\n<!DOCTYPE Xdmf SYSTEM "Xdmf.dtd" []>\n'
+            + ET.tostring(root, encoding="unicode") + "\n")
+
+
+def xdmf_times(path: Path) -> dict[str, list[float]]:
+    """Time values of every temporal collection of an XDMF file (for checks and tests)."""
+    domain = ET.parse(path).getroot().find("Domain")
+    out = {}
+    for collection in domain.findall("Grid"):
+        if collection.get("GridType") == "Collection":
+            out[collection.get("Name")] = [float(g.find("Time").get("Value"))
+                                           for g in collection.findall("Grid")]
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# a slit run's checkpoints
+@dataclass
+class SlitCheckpointer:
+    """Writes and restores the checkpoints of one transient slit run (collective methods)."""
+
+    directory: Path
+    loaded: LoadedCase
+    petsc_command_line: str
+    comm: MPI.Comm
+    model: Any  # solvers.model.PNPModel
+    series: Any  # results.SeriesWriter
+    fields: SegmentedFieldWriter | None
+    manifest: Any  # manifest.Manifest
+    segment: int = 0
+    count: int = 0
+    mesh: dict | None = field(default=None)
+
+    def __post_init__(self):
+        from solvers.checkpoint import mesh_fingerprint
+
+        self.mesh = self.comm.bcast(mesh_fingerprint(self.model.mesh), root=0)
+        self.track()
+
+    def track(self) -> None:
+        """Record the Jacobians the model's solvers reuse (before the first step)."""
+        from solvers.checkpoint import track_linearizations
+
+        track_linearizations(self.model)
+
+    @property
+    def path(self) -> Path:
+        return checkpoint_path(self.directory)
+
+    def check_mesh(self, checkpoint: Checkpoint) -> None:
+        """RestartRefused unless the mesh is the checkpoint's (same nodes in input order)."""
+        stored = checkpoint.meta["mesh"]
+        if stored != self.mesh:
+            raise RestartRefused(
+                f"the mesh differs from the checkpoint's ({stored['nodes']} nodes, "
+                f"{stored['cells']} cells, coordinates {stored['coordinates_sha256'][:12]} vs "
+                f"{self.mesh['nodes']}, {self.mesh['cells']}, "
+                f"{self.mesh['coordinates_sha256'][:12]}): another gmsh or mesh builder?")
+
+    def write(self, state, reason: str) -> str:
+        """Write a checkpoint at the integrator state ``state`` (IntegratorState); returns ''
+        or, if rank 0 could not write it, the problem (the same on every rank)."""
+        from solvers.checkpoint import capture_model
+
+        if self.fields is not None:
+            self.fields.rotate()
+        slit_meta, slit_arrays = capture_model(self.model)
+        problem = None
+        if self.comm.rank == 0:
+            self.series.flush()
+            names = list(self.series.rows[0]) if self.series.rows else []
+            rows = np.array([[row.get(n, np.nan) for n in names] for row in self.series.rows],
+                            dtype=float).reshape(len(self.series.rows), len(names))
+            meta = {"written": _now(), "reason": reason, "time_s": state.time,
+                    "step": state.steps, "segment": self.segment, "ranks": self.comm.size,
+                    "case": case_identity(self.loaded, self.petsc_command_line),
+                    "mesh": self.mesh, "ionslit": _version()}
+            run_state = {"integrator": state.to_dict(), "series_columns": names,
+                         "series_rows": rows,
+                         "fields": None if self.fields is None else self.fields.state()}
+            try:
+                save_checkpoint(self.path, meta, {"slit": (slit_meta, slit_arrays)}, run_state)
+            except (OSError, ValueError, TypeError) as error:
+                problem = f"{type(error).__name__}: {error}"
+        problem = self.comm.bcast(problem, root=0)
+        if problem:
+            log.error("checkpoint at t = %.6g s failed: %s", state.time, problem)
+            return problem
+        self.count += 1
+        self.manifest.extra["checkpoint"] = {
+            "path": f"{CHECKPOINT_DIRECTORY}/{STATE_FILE}", "time_s": state.time,
+            "step": state.steps, "reason": reason, "written": _now(),
+            "count_this_segment": self.count}
+        segments = self.manifest.extra.get("segments")
+        if segments:
+            segments[-1]["end_time_s"] = state.time
+        if self.comm.rank == 0:
+            self.manifest.write()
+        log.debug("checkpoint (%s) at t = %.6g s, step %d", reason, state.time, state.steps)
+        return ""
+
+    def restore(self, checkpoint: Checkpoint):
+        """Put the model and the series where the checkpoint left them (call ``check_mesh``
+        first; the field writer is built from ``checkpoint.state["fields"]``); returns the
+        IntegratorState to resume from. Collective."""
+        from solvers.checkpoint import restore_model
+        from solvers.time_stepping import IntegratorState
+
+        slit_meta, slit_arrays = checkpoint.slits["slit"]
+        restore_model(self.model, slit_meta, slit_arrays)
+        run_state = checkpoint.state
+        if self.comm.rank == 0:
+            names = run_state["series_columns"]
+            self.series.rows = [dict(zip(names, map(float, row)))
+                                for row in np.asarray(run_state["series_rows"])]
+        return IntegratorState.from_dict(run_state["integrator"])
+
+
+def _version() -> str:
+    from ionslit import __version__
+
+    return __version__
