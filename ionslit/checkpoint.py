@@ -16,14 +16,18 @@ while writing leaves the previous checkpoint intact. Its ``meta`` entry is UTF-8
   a circuit, e.g. ``CircuitIntegrator.state()``.
 
 ``DIR/checkpoint/checkpoint.json`` repeats the ``meta`` part for people and scripts; only the
-``.npz`` is read on restart. ``save_checkpoint``/``load_checkpoint`` are the generic API.
+``.npz`` is read on restart. ``save_checkpoint``/``load_checkpoint`` are the generic API. Both
+files are removed when the run finishes ok (a finished run cannot be continued).
 
 Schedule (case ``[output]``): ``checkpoint`` (default true) turns checkpoints of transient slit
 runs on; one is written every ``checkpoint_interval`` of wall time (default 15 min) and, when
-given, every ``checkpoint_steps`` accepted steps, and always on SIGTERM. A checkpoint does not
-change the run (no step is shortened, the solver keeps its lagged Jacobian), and a restart
-continues it to round-off from any step (solvers.checkpoint), so the schedule need not be
-deterministic; ``checkpoint_steps`` gives reproducible positions when wanted.
+given, every ``checkpoint_steps`` accepted steps, and always on SIGTERM. The default follows
+Young's optimum sqrt(2 C M) for a checkpoint costing C ~ seconds and a mean time to a hard kill
+(node failure, out of memory, SIGKILL after the scheduler's grace time) M ~ a day; a time limit
+itself costs nothing, as SIGTERM writes its own checkpoint. A checkpoint does not change the run
+(no step is shortened, the solver keeps its lagged Jacobian), and a restart continues it to
+round-off from any step (solvers.checkpoint restores the lagged Jacobian too), so the schedule
+need not be deterministic; ``checkpoint_steps`` gives reproducible positions when wanted.
 
 SIGTERM (a scheduler's time limit, ``scancel``): every rank's handler only sets a flag; the ranks
 combine their flags after every accepted step (one small allreduce), so all stop at the same
@@ -47,6 +51,7 @@ import copy
 import hashlib
 import io
 import json
+import shlex
 import signal
 import time
 import xml.etree.ElementTree as ET
@@ -272,8 +277,9 @@ def identity_differences(stored: dict, current: dict) -> list[str]:
     problems = []
     if stored["parameters_sha256"] != current["parameters_sha256"]:
         old, new = _flat(stored["parameters"]), _flat(current["parameters"])
-        keys = sorted(k for k in set(old) | set(new) if old.get(k, "<absent>") != new.get(k, "<absent>"))
-        shown = [f"{k}: {old.get(k, '<absent>')!r} -> {new.get(k, '<absent>')!r}" for k in keys[:6]]
+        absent = "<absent>"
+        keys = sorted(k for k in set(old) | set(new) if old.get(k, absent) != new.get(k, absent))
+        shown = [f"{k}: {old.get(k, absent)!r} -> {new.get(k, absent)!r}" for k in keys[:6]]
         more = f" (and {len(keys) - 6} more)" if len(keys) > 6 else ""
         problems.append("the case differs from the checkpoint's: " + "; ".join(shown) + more)
     if stored["petsc"] != current["petsc"]:
@@ -355,8 +361,19 @@ class RunControl:
         self._last_write = time.monotonic()
 
 
+def restart_command(loaded: LoadedCase, directory: Path, petsc_command_line: str = "") -> str:
+    """The command line that continues a run (same case, --set and --petsc)."""
+    words = ["ionslit", "run", str(loaded.path), "--restart", str(directory)]
+    for override in loaded.overrides:
+        words += ["--set", override]
+    if petsc_command_line:
+        words.append(f"--petsc={petsc_command_line}")
+    return shlex.join(words)
+
+
 def interrupted_reason(time_s: float | None, steps: int | None, written: bool,
-                       directory: Path, case_path: Path, problem: str = "") -> str:
+                       command: str = "", problem: str = "") -> str:
+    """The manifest's reason for a run stopped by SIGTERM; ``command`` continues it."""
     if time_s is None:
         return ("SIGTERM (time limit?) before the first time step: no checkpoint; run the case "
                 "again from the start")
@@ -364,7 +381,7 @@ def interrupted_reason(time_s: float | None, steps: int | None, written: bool,
         return (f"SIGTERM (time limit?) at t = {time_s:.6g} s (step {steps}): no checkpoint "
                 f"written{': ' + problem if problem else ' (checkpoints are off)'}")
     return (f"SIGTERM (time limit?): checkpoint at t = {time_s:.6g} s (step {steps}); continue "
-            f"with: ionslit run {case_path} --restart {directory}")
+            f"with: {command}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -407,6 +424,15 @@ def open_restart(directory: Path, loaded: LoadedCase, petsc_command_line: str,
     if problems:
         raise RestartRefused("; ".join(problems))
     return checkpoint, comm.bcast(manifest, root=0)
+
+
+def remove_checkpoint(directory: Path) -> None:
+    """Delete DIR/checkpoint (rank 0, after the run finished ok)."""
+    folder = Path(directory) / CHECKPOINT_DIRECTORY
+    for name in (STATE_FILE, INFO_FILE):
+        (folder / name).unlink(missing_ok=True)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 def restart_segments(previous: dict, checkpoint: Checkpoint) -> list[dict]:
@@ -573,6 +599,7 @@ class SlitCheckpointer:
     segment: int = 0
     count: int = 0
     mesh: dict | None = field(default=None)
+    _warned: set = field(default_factory=set)
 
     def __post_init__(self):
         from solvers.checkpoint import mesh_fingerprint
@@ -582,9 +609,15 @@ class SlitCheckpointer:
 
     def track(self) -> None:
         """Record the Jacobians the model's solvers reuse (before the first step)."""
-        from solvers.checkpoint import track_linearizations
+        from solvers.checkpoint import track_linearizations, tracking_problems
 
         track_linearizations(self.model)
+        for name, problem in tracking_problems(self.model).items():
+            if name in self._warned:
+                continue
+            self._warned.add(name)
+            log.warning("checkpoints: the %s solver's lagged Jacobian is not recorded (%s): a "
+                        "restart will match this run to the Newton tolerance only", name, problem)
 
     @property
     def path(self) -> Path:

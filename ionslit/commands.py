@@ -90,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         if args.overwrite:
             problem = "--restart continues the run in DIR; it cannot be combined with --overwrite"
         elif args.output is not None and Path(args.output).resolve() != Path(restart).resolve():
-            problem = f"--restart {restart} continues in that directory; --output {args.output} differs"
+            problem = (f"--restart {restart} continues in that directory; --output "
+                       f"{args.output} differs")
         if problem:
             if MPI.COMM_WORLD.rank == 0:
                 log.error("%s", problem)

@@ -16,6 +16,7 @@ from ionslit.checkpoint import (
     SegmentedFieldWriter,
     SlitCheckpointer,
     interrupted_reason,
+    restart_command,
 )
 from ionslit.logs import get_logger
 from ionslit.manifest import Manifest
@@ -110,86 +111,99 @@ def run_slit(loaded: LoadedCase, directory: Path, petsc_command_line: str, manif
         if fields:
             fields.write(0.0)
     else:
-        protocol, end = translate.voltage_protocol(case)
-        every = case.output.every
-        field_times = output_times(0.0, end, case.output.field_every)
-        integrator = TimeIntegrator(model, protocol, translate.time_stepping_options(case),
-                                    output_times=np.union1d(output_times(0.0, end, every), field_times))
-        fields = None
-        if checkpointer is not None:
-            checkpointer.series = series
-        if restart is None:
-            integrator.start(0.0)
-            if checkpointer is not None:
-                checkpointer.track()  # solvers built by the start (a clamp's)
-            series.append(model.observables.series_row())
-            if case.output.fields:
-                fields = SegmentedFieldWriter(directory, FieldOutput(model), comm)
-                fields.write(0.0)
-            for (name, side), value in translate.concentration_steps(case).items():
-                model.set_reservoir_concentration(name, side, value)  # the step, at t = 0+
-            resume = None
-            if control is not None and control.any_signalled():
-                raise RunInterrupted(interrupted_reason(None, None, False, directory, loaded.path))
-        else:
-            if case.output.fields:
-                fields = SegmentedFieldWriter(directory, FieldOutput(model), comm,
-                                              state=restart.state["fields"])
-            resume = checkpointer.restore(restart)
-            log.info("continuing from the checkpoint at t = %.6g s (step %d, written on %d "
-                     "rank(s))", resume.time, resume.steps, restart.meta["ranks"])
-            if control is not None and control.any_signalled():
-                raise RunInterrupted(interrupted_reason(resume.time, resume.steps, True,
-                                                        directory, loaded.path))
-        if checkpointer is not None:
-            checkpointer.fields = fields
-        if control is not None:
-            control.install()  # (no library touches signal handlers in the time loop)
-
-        progress = Progress(0.0, end, comm)
-
-        def on_step(record) -> None:
-            progress.update(record.time, record.dt, record.newton_iterations)
-            if every is None or record.is_output:
-                series.append(model.observables.series_row())
-            if fields and record.is_output and np.any(np.isclose(field_times, record.time, rtol=1e-12, atol=0)):
-                fields.write(record.time)
-
-        stop: dict = {}
-
-        def at_boundary(state) -> bool:
-            """Checkpoint and/or stop here, as the schedule and SIGTERM say (collective)."""
-            if control is None:
-                return False
-            final = state.time >= end - 1e-12 * abs(end)
-            write, stopping = control.poll(state.steps, final)
-            problem = ""
-            if write and checkpointer is not None:
-                problem = checkpointer.write(state, "SIGTERM" if stopping else "periodic")
-                control.wrote()
-            if stopping:
-                stop.update(state=state, written=write and not problem, problem=problem)
-            return stopping
-
-        integrator.run(end, on_step=on_step, start_from_steady=False, resume=resume,
-                       at_boundary=at_boundary)
-        progress.close()
-        manifest.extra["time_steps"] = integrator.state.steps if integrator.state else 0
-        if integrator.stopped:
-            series.flush()
-            if fields:
-                fields.abandon()
-            state = stop["state"]
-            raise RunInterrupted(interrupted_reason(state.time, state.steps, stop["written"],
-                                                    directory, loaded.path, stop["problem"]))
-        if fields and case.output.field_every is None:
-            fields.write(end)
-        segments = manifest.extra.get("segments")
-        if segments:
-            segments[-1]["end_time_s"] = end
+        fields = run_transient(loaded, directory, petsc_command_line, model, series, manifest,
+                               comm, control, restart, checkpointer)
     series.flush()
     if comm.rank == 0 and kind in ("sine", "triangle"):
         write_loop_metrics(directory, series, case.protocol.frequency)
     write_profiles(directory, model.observables, case.output.profiles, comm)
     if fields:
         fields.close()
+
+
+def run_transient(loaded: LoadedCase, directory: Path, petsc_command_line: str, model: PNPModel,
+                  series: SeriesWriter, manifest: Manifest, comm: MPI.Comm,
+                  control: RunControl | None, restart: Checkpoint | None,
+                  checkpointer: SlitCheckpointer | None) -> SegmentedFieldWriter | None:
+    """The time loop of a transient slit run, from its steady start or from ``restart``; with
+    checkpoints and the SIGTERM stop (RunInterrupted) when ``control`` is given. Returns the
+    field writer, still open."""
+    case = loaded.case
+    protocol, end = translate.voltage_protocol(case)
+    every = case.output.every
+    field_times = output_times(0.0, end, case.output.field_every)
+    integrator = TimeIntegrator(model, protocol, translate.time_stepping_options(case),
+                                output_times=np.union1d(output_times(0.0, end, every), field_times))
+    fields = None
+    command = restart_command(loaded, directory, petsc_command_line)  # for the SIGTERM reason
+    if checkpointer is not None:
+        checkpointer.series = series
+    if restart is None:
+        integrator.start(0.0)
+        if checkpointer is not None:
+            checkpointer.track()  # solvers built by the start (a clamp's)
+        series.append(model.observables.series_row())
+        if case.output.fields:
+            fields = SegmentedFieldWriter(directory, FieldOutput(model), comm)
+            fields.write(0.0)
+        for (name, side), value in translate.concentration_steps(case).items():
+            model.set_reservoir_concentration(name, side, value)  # the step, at t = 0+
+        resume = None
+        if control is not None and control.any_signalled():
+            raise RunInterrupted(interrupted_reason(None, None, False))
+    else:
+        if case.output.fields:
+            fields = SegmentedFieldWriter(directory, FieldOutput(model), comm,
+                                          state=restart.state["fields"])
+        resume = checkpointer.restore(restart)
+        log.info("continuing from the checkpoint at t = %.6g s (step %d, written on %d rank(s))",
+                 resume.time, resume.steps, restart.meta["ranks"])
+        if control is not None and control.any_signalled():  # the checkpoint is still valid
+            raise RunInterrupted(interrupted_reason(resume.time, resume.steps, True, command))
+    if checkpointer is not None:
+        checkpointer.fields = fields
+    if control is not None:
+        control.install()  # (no library touches signal handlers in the time loop)
+
+    progress = Progress(0.0 if resume is None else resume.time, end, comm)
+
+    def on_step(record) -> None:
+        progress.update(record.time, record.dt, record.newton_iterations)
+        if every is None or record.is_output:
+            series.append(model.observables.series_row())
+        if fields and record.is_output and np.any(np.isclose(field_times, record.time, rtol=1e-12, atol=0)):
+            fields.write(record.time)
+
+    stop: dict = {}
+
+    def at_boundary(state) -> bool:
+        """Checkpoint and/or stop here, as the schedule and SIGTERM say (collective)."""
+        if control is None:
+            return False
+        final = state.time >= end - 1e-12 * abs(end)  # the integrator's own end test
+        write, stopping = control.poll(state.steps, final)
+        problem = ""
+        if write and checkpointer is not None:
+            problem = checkpointer.write(state, "SIGTERM" if stopping else "periodic")
+            control.wrote()
+        if stopping:
+            stop.update(state=state, written=write and not problem, problem=problem)
+        return stopping
+
+    integrator.run(end, on_step=on_step, start_from_steady=False, resume=resume,
+                   at_boundary=at_boundary)
+    progress.close()
+    manifest.extra["time_steps"] = integrator.state.steps if integrator.state else 0
+    if integrator.stopped:
+        series.flush()
+        if fields:
+            fields.abandon()
+        state = stop["state"]
+        raise RunInterrupted(interrupted_reason(state.time, state.steps, stop["written"], command,
+                                                stop["problem"]))
+    if fields and case.output.field_every is None:
+        fields.write(end)
+    segments = manifest.extra.get("segments")
+    if segments:
+        segments[-1]["end_time_s"] = end
+    return fields

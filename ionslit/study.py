@@ -15,6 +15,7 @@ from ionslit.checkpoint import (
     RunControl,
     RunInterrupted,
     open_restart,
+    remove_checkpoint,
     restart_segments,
 )
 from ionslit.failure import FailureAgreement
@@ -110,7 +111,10 @@ def run_study(
         if control is not None:
             control.uninstall()
     if comm.rank == 0:
+        if "checkpoint" in manifest.extra:  # a finished run cannot be continued: free the space
+            manifest.extra["checkpoint"]["removed_at_end"] = True
         manifest.finish("ok")
+        remove_checkpoint(directory)
         plot_results(directory)  # a plot that fails is a warning, never a failed run
     log.info("done: %s", directory)
 

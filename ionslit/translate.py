@@ -15,7 +15,7 @@ from meshes.geometry import (
     SlitGeometry,
     SlitPlaneGeometry,
 )
-from meshes.kinds import characteristic_lengths
+from meshes.kinds import cell_groups, characteristic_lengths
 from solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
 from solvers.electrolyte import Electrolyte, Species, debye_length
 from solvers.kinetics import (
@@ -50,19 +50,55 @@ def geometry(case: Case) -> Geometry:
     return _GEOMETRY_CLASSES[case.geometry.kind](**case.geometry.model_dump())
 
 
+def _region(value, what: str = "region") -> str | tuple[str, ...] | None:
+    """A ``region`` key as the rooms take it, its names checked against the cell groups every
+    geometry kind has (meshes.kinds)."""
+    if value is None:
+        return None
+    names = (value,) if isinstance(value, str) else tuple(value)
+    known = cell_groups()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"{what}: no cell group {unknown[0]!r} (the geometries have "
+                         f"{', '.join(sorted(known))})")
+    return names[0] if len(names) == 1 else names
+
+
+def _runs_at_electrodes(region) -> bool:
+    """Whether a reaction restricted to ``region`` runs where the electrodes are (the
+    reservoir cell groups of the slit geometries, or the whole fluid)."""
+    names = {region} if isinstance(region, str) else set(region)
+    return bool(names & {"fluid", "reservoir_left_bulk", "reservoir_right_bulk"})
+
+
 def electrolyte(case: Case, stepped: bool = False) -> Electrolyte:
     """The solvers room's electrolyte for ``[electrolyte]`` (concentrations in mol/m^3); species
     given as "equilibrium" get their reservoir values from the reactions at zero field; with
-    ``stepped``, the reservoirs after a ``concentration_step`` protocol's step."""
+    ``stepped``, the reservoirs after a ``concentration_step`` protocol's step.
+
+    Species with a ``region`` are not in the reservoirs: their value is the one inside their
+    region ("equilibrium" there: 0, the steady solve forms them from their partners, which
+    keep their amounts) and the reservoir equilibrium leaves them and the reactions that
+    involve them, or run only away from the electrodes, out."""
     section = case.electrolyte
     steps = concentration_steps(case) if stepped else {}
+    regional = {s.name for s in section.species if s.region is not None}
     given = {}
     for s in section.species:
+        if s.name in regional:
+            continue
         left, right = s.reservoir_concentration("left"), s.reservoir_concentration("right")
         given[s.name] = (steps.get((s.name, "left"), left), steps.get((s.name, "right"), right))
     valences = {s.name: s.valence for s in section.species}
-    bulk = equilibrium_concentrations(given, reactions(case), valences)
-    species = tuple(Species(s.name, s.valence, s.diffusivity, *bulk[s.name])
+    bulk_reactions = [r for r in reactions(case) if not set(r.stoichiometry) & regional
+                      and (r.region is None or _runs_at_electrodes(r.region))]
+    bulk = equilibrium_concentrations(given, bulk_reactions, valences)
+    for s in section.species:
+        if s.name in regional:
+            inside = 0.0 if s.concentration == "equilibrium" else float(s.concentration)
+            bulk[s.name] = (inside, inside)
+    species = tuple(Species(s.name, s.valence, s.diffusivity, *bulk[s.name],
+                            region=_region(s.region, f"species {s.name}: region"))
                     for s in section.species)
     return Electrolyte(species, section.temperature, section.relative_permittivity)
 
@@ -94,8 +130,16 @@ def reactions(case: Case) -> tuple[MassActionReaction, ...]:
         law = section.law
         out.append(reaction_from_si(section.equation, k_a, K_d, k_d, law_kind=law.kind,
                                     field=law.field, exponent=law.exponent,
-                                    saturation=law.saturation, file=law.file))
+                                    saturation=law.saturation, file=law.file,
+                                    region=_reaction_region(section)))
     return tuple(out)
+
+
+def _reaction_region(section):
+    try:
+        return _region(section.region, "region")
+    except ValueError as error:
+        raise ReactionError(section.equation, str(error)) from None
 
 
 def concentration_steps(case: Case) -> dict[tuple[str, str], float]:
@@ -181,6 +225,7 @@ def peak_voltage(case: Case) -> float | None:
         "piecewise_linear": lambda: [],
         "current_clamp": lambda: [],
         "concentration_step": lambda: [p.voltage],
+        "frequency_sweep": lambda: [p.amplitude],
     }[p.kind]()
     return max((abs(v) for v in values), default=None)
 
@@ -228,4 +273,26 @@ def voltage_protocol(case: Case) -> tuple[VoltageProtocol, float]:
             float(table["time_s"][-1])
     if p.kind == "concentration_step":  # the step itself is applied by the study
         return ConstantVoltage(p.voltage), p.duration
+    if p.kind == "frequency_sweep":  # one sine per frequency: see sweep_protocols
+        raise ValueError("a frequency sweep is one sine protocol per frequency: use "
+                         "translate.sweep_protocols")
     raise ValueError(f"protocol kind '{p.kind}' is not a transient voltage protocol")
+
+
+def sweep_protocols(case: Case) -> list[tuple[float, SineVoltage, float, TimeSteppingOptions]]:
+    """(frequency (Hz), sine protocol, end time (s), step control) for each frequency of a
+    ``frequency_sweep`` protocol: ``cycles`` periods, steps of at most 1 / (steps_per_cycle f)
+    (and at least 1e-9 of a period); [solver] initial_step/min_step are fractions of nothing
+    here, so they are ignored."""
+    p = case.protocol
+    if p.kind != "frequency_sweep":
+        raise ValueError(f"protocol kind '{p.kind}' is not a frequency sweep")
+    out = []
+    for f in p.frequency_list():
+        period = 1.0 / f
+        options = TimeSteppingOptions(initial_step=period / (4 * p.steps_per_cycle),
+                                      max_step=period / p.steps_per_cycle,
+                                      min_step=1e-9 * period,
+                                      max_cutbacks=case.solver.max_cutbacks)
+        out.append((f, SineVoltage(p.amplitude, f), p.cycles * period, options))
+    return out

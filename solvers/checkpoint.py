@@ -44,52 +44,53 @@ class CheckpointError(RuntimeError):
 # ----------------------------------------------------------------------------------------------
 # nodal layouts
 class NodeLayout:
-    """Local dofs of a function space -> (input node index, component), and the collective
-    gather (to rank 0) and scatter (from rank 0) of arrays ordered by input node.
+    """Local dofs of a function space -> (input index, component), and the collective gather (to
+    rank 0) and scatter (from rank 0) of arrays ordered by input index.
 
-    Supported: Lagrange P1 spaces (scalar, blocked, or mixed of scalar P1 elements) on a
-    first-order mesh, and real spaces with one global dof (``kind`` 'real')."""
+    ``kind`` 'nodal': Lagrange P1 (scalar, or mixed of scalar P1 elements) on a first-order
+    mesh, keyed by input node; 'cell': DG0, keyed by input cell; 'real': one global dof."""
 
-    def __init__(self, space: dolfinx.fem.FunctionSpace):
-        self.comm = space.mesh.comm
-        element = space.ufl_element()
-        index_map, bs = space.dofmap.index_map, space.dofmap.index_map_bs
+    def __init__(self, space):
+        space = getattr(space, "_cpp_object", space)  # dolfinx.fem.FunctionSpace or its C++ one
+        mesh = space.mesh
+        self.comm = mesh.comm
+        dofmap = space.dofmap
+        index_map, bs = dofmap.index_map, dofmap.index_map_bs
         self.owned_size = index_map.size_local * bs
-        if getattr(element, "is_real", False):
-            if index_map.size_global * bs != 1:
-                raise CheckpointError("real spaces with more than one global dof are not supported")
+        if bs != 1:
+            raise CheckpointError("blocked (vector) spaces are not supported")
+        subspaces = [space.sub([k]) for k in range(space.element.num_sub_elements)] or [space]
+        kinds = {_element_kind(sub.element) for sub in subspaces}
+        if index_map.size_global == 1 and kinds == {"cell"}:
             self.kind, self.num_components, self.num_nodes = "real", 1, 1
             return
-        self.kind = "nodal"
-        mesh = space.mesh
-        geometry = mesh.geometry
-        if geometry.cmap.degree != 1:
-            raise CheckpointError("checkpoints need a first-order mesh geometry")
-        cell_nodes = geometry.dofmaps[0]
-        inputs = np.asarray(geometry.input_global_indices, dtype=np.int64)
-        lists: list[tuple[np.ndarray, int]] = []  # (cell -> dofs of the component, component)
-        if element.is_mixed:
-            for k, sub in enumerate(element.sub_elements):
-                _check_p1(sub, f"sub-element {k}")
-                lists.append((np.asarray(space.sub(k).dofmap.list), k))
+        if len(kinds) != 1 or kinds & {"unsupported"}:
+            raise CheckpointError(f"unsupported element {space.element.signature!r}: checkpoints "
+                                  "store P1 and DG0 fields")
+        self.kind = kinds.pop()
+        if self.kind == "nodal":
+            geometry = mesh.geometry
+            if geometry.cmaps[0].degree != 1:
+                raise CheckpointError("checkpoints need a first-order mesh geometry")
+            cell_keys = np.asarray(geometry.input_global_indices, dtype=np.int64)[
+                np.asarray(geometry.dofmaps[0])]
         else:
-            _check_p1(element, "element")
-            block = space.dofmap.bs
-            for j in range(block):
-                lists.append((np.asarray(space.dofmap.list) * block + j, j))
-        dofs, nodes, comps = [], [], []
-        for cell_dofs, component in lists:
-            if cell_dofs.shape != cell_nodes.shape:
-                raise CheckpointError("dof layout differs from the geometry's: not a P1 space")
+            original = mesh.topology.original_cell_index
+            cell_keys = np.asarray(original[0] if isinstance(original, list) else original,
+                                   dtype=np.int64)[:, None]
+        dofs, keys, comps = [], [], []
+        for component, sub in enumerate(subspaces):
+            cell_dofs = np.asarray(sub.dofmap.map())
+            if cell_dofs.shape[1] != cell_keys.shape[1] or cell_dofs.shape[0] > cell_keys.shape[0]:
+                raise CheckpointError("dof layout differs from the mesh's")
             dofs.append(cell_dofs.ravel())
-            nodes.append(inputs[cell_nodes.ravel()])
+            keys.append(cell_keys[: cell_dofs.shape[0]].ravel())
             comps.append(np.full(cell_dofs.size, component, dtype=np.int64))
-        dofs_all = np.concatenate(dofs)
-        unique, first = np.unique(dofs_all, return_index=True)
+        unique, first = np.unique(np.concatenate(dofs), return_index=True)
         self.dofs = unique.astype(np.int64)
-        self.nodes = np.concatenate(nodes)[first]
+        self.nodes = np.concatenate(keys)[first]
         self.components = np.concatenate(comps)[first]
-        self.num_components = len(lists)
+        self.num_components = len(subspaces)
         local_size = (index_map.size_local + index_map.num_ghosts) * bs
         if self.dofs.size != local_size:
             raise CheckpointError(f"{local_size - self.dofs.size} local dofs are on no cell")
@@ -145,23 +146,31 @@ class NodeLayout:
         values[self.dofs] = self.comm.scatter(replies, root=0)
 
 
-def _check_p1(element, what: str) -> None:
-    if element.family_name not in ("P", "Q", "Lagrange") or element.degree != 1 \
-            or getattr(element, "block_size", 1) != 1 and what.startswith("sub"):
-        raise CheckpointError(f"checkpoints support P1 Lagrange fields only ({what}: "
-                              f"{element.family_name}{element.degree})")
+def _element_kind(element) -> str:
+    """'nodal' (continuous P1), 'cell' (DG0) or 'unsupported', for a C++ finite element."""
+    if element.num_sub_elements:
+        return "unsupported"
+    basix_element = element.basix_element
+    if basix_element.family.name != "P":
+        return "unsupported"
+    if basix_element.degree == 1 and not basix_element.discontinuous:
+        return "nodal"
+    if basix_element.degree == 0:
+        return "cell"
+    return "unsupported"
 
 
 _layouts: dict[int, tuple[Any, NodeLayout]] = {}
 
 
-def node_layout(space: dolfinx.fem.FunctionSpace) -> NodeLayout:
-    """The (cached) NodeLayout of ``space``. Collective on first use."""
-    key = id(space._cpp_object)
-    cached = _layouts.get(key)
-    if cached is None or cached[0] is not space._cpp_object:
-        cached = (space._cpp_object, NodeLayout(space))
-        _layouts[key] = cached
+def node_layout(space) -> NodeLayout:
+    """The (cached) NodeLayout of ``space`` (Python or C++ FunctionSpace). Collective on first
+    use; raises CheckpointError (on every rank) for unsupported spaces."""
+    cpp = getattr(space, "_cpp_object", space)
+    cached = _layouts.get(id(cpp))
+    if cached is None or cached[0] is not cpp:
+        cached = (cpp, NodeLayout(cpp))
+        _layouts[id(cpp)] = cached
     return cached[1]
 
 
@@ -211,24 +220,25 @@ class LinearizationTracker:
     Jacobian form(s) whenever it assembles a Jacobian that it then factorises (the matrix the
     chord iterations of later steps reuse), and re-creates that factorisation on restart.
 
-    Installed by wrapping the SNES Jacobian callback; it only copies arrays."""
+    Installed by wrapping the SNES Jacobian callback; it only copies arrays. Coefficients on
+    spaces a NodeLayout cannot store (``static``) are assumed constant in time (indicators)."""
 
-    def __init__(self, solver: NewtonSolver, spaces: Sequence[dolfinx.fem.FunctionSpace]):
+    def __init__(self, solver: NewtonSolver):
         if not hasattr(solver, "_refresh_factorization") or not hasattr(solver, "_jacobian"):
             raise CheckpointError("NewtonSolver without the expected reuse state")
         self.solver = solver
         forms = _flatten_forms(solver.problem.J) + _flatten_forms(
             getattr(solver.problem, "preconditioner", None))
         cpp_forms = [f._cpp_object for f in forms]
-        self.coefficients = _unique(c for f in cpp_forms for c in f.coefficients)
+        coefficients = _unique(c for f in cpp_forms for c in f.coefficients)
         self.constants = _unique(c for f in cpp_forms for c in f.constants)
-        self.layouts = []
-        for coefficient in self.coefficients:
-            matches = [s for s in spaces if coefficient.function_space is s._cpp_object]
-            if not matches:
-                raise CheckpointError(f"Jacobian coefficient {coefficient.name!r} lives on a "
-                                      "function space the checkpoint does not know")
-            self.layouts.append(node_layout(matches[0]))
+        self.coefficients, self.layouts, self.static = [], [], []
+        for coefficient in coefficients:
+            try:
+                self.layouts.append(node_layout(coefficient.function_space))
+                self.coefficients.append(coefficient)
+            except CheckpointError:  # e.g. a P2 or DG1 coefficient: assumed not to change
+                self.static.append(coefficient.name)
         self.point: tuple[list[np.ndarray], list[np.ndarray]] | None = None
         self._original = solver._jacobian
         solver.snes.setJacobian(self._jacobian, solver.problem.A, solver.problem.P_mat)
@@ -300,23 +310,29 @@ def model_solvers(model: PNPModel) -> dict[str, NewtonSolver]:
     return solvers
 
 
-def _model_spaces(model: PNPModel) -> list:
-    spaces = [model.space, model.scalar_space]
-    if model._clamp is not None:
-        spaces.append(model._clamp.real_space)
-    return spaces
-
-
-def track_linearizations(model: PNPModel) -> dict[str, LinearizationTracker]:
+def track_linearizations(model: PNPModel) -> dict[str, LinearizationTracker | None]:
     """Install (once) a LinearizationTracker on the voltage-mode solver (built now if need be)
     and on the clamp's solver if it exists: call before the first time step (again after a
-    clamp is first used), so that every Jacobian the time steps reuse is recorded."""
+    clamp is first used), so that every Jacobian the time steps reuse is recorded. A solver
+    that cannot be tracked maps to None (``tracking_problems`` says why): its restart then
+    starts from a fresh Jacobian (equal to the Newton tolerance, not to round-off)."""
     model.solver  # noqa: B018  (built on first use)
     trackers = model.__dict__.setdefault("_checkpoint_trackers", {})
+    problems = model.__dict__.setdefault("_checkpoint_tracking_problems", {})
     for name, solver in model_solvers(model).items():
-        if name not in trackers or trackers[name].solver is not solver:
-            trackers[name] = LinearizationTracker(solver, _model_spaces(model))
+        tracker = trackers.get(name)
+        if name in problems or (tracker is not None and tracker.solver is solver):
+            continue
+        try:
+            trackers[name] = LinearizationTracker(solver)
+        except CheckpointError as error:
+            trackers[name], problems[name] = None, str(error)
     return trackers
+
+
+def tracking_problems(model: PNPModel) -> dict[str, str]:
+    """Solver name -> why its lagged Jacobian is not recorded (empty when all are)."""
+    return dict(model.__dict__.get("_checkpoint_tracking_problems", {}))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -338,6 +354,8 @@ def capture_model(model: PNPModel) -> tuple[dict, dict[str, np.ndarray | None]]:
     meta = {"snapshot": snapshot, "species": species, "components": layout.num_components,
             "solvers": {}}
     for name, tracker in track_linearizations(model).items():
+        if tracker is None:
+            continue  # restored with a fresh Jacobian
         solver_meta, solver_arrays = tracker.capture()
         meta["solvers"][name] = solver_meta
         arrays.update({f"solver/{name}/{k}": v for k, v in solver_arrays.items()})
@@ -363,6 +381,9 @@ def restore_model(model: PNPModel, meta: dict, arrays: dict[str, np.ndarray | No
     for name, solver_meta in meta["solvers"].items():
         if name not in trackers:
             raise CheckpointError(f"the checkpoint has a {name!r} solver this model lacks")
+        if trackers[name] is None:
+            model_solvers(model)[name].request_fresh_factorization()
+            continue
         prefix = f"solver/{name}/"
         trackers[name].restore(solver_meta, {k[len(prefix):]: v for k, v in arrays.items()
                                              if k.startswith(prefix)})

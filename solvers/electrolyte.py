@@ -26,6 +26,13 @@ class Species:
     dc/dt = sources, and it needs no reservoir condition); ``concentration_left`` /
     ``concentration_right`` are the bulk concentrations (mol/m^3, 1 mM = 1 mol/m^3) held at the
     left and right reservoir ends (electrodes).
+
+    ``region``: a cell group name (or several) for a species that exists only there, e.g.
+    charged sites bound to the sheets of the slit (``"slit"``). Such a species must be immobile;
+    its two concentrations are then both its initial value *inside* the region (0 outside); it
+    has no boundary condition, counts in a reservoir's electroneutrality only if its region
+    holds that electrode (``at_electrode``), and ``solvers.kinetics.regions`` says how the model
+    restricts it.
     """
 
     name: str
@@ -33,6 +40,7 @@ class Species:
     diffusivity: float  # m^2/s
     concentration_left: float  # mol/m^3
     concentration_right: float  # mol/m^3
+    region: str | tuple[str, ...] | None = None
 
     def __post_init__(self):
         if not self.name or not self.name.replace("_", "").isalnum():
@@ -44,6 +52,35 @@ class Species:
             if not (value >= 0 and math.isfinite(value)):
                 raise ValueError(f"species {self.name}: concentration_{side} = {value} mol/m^3 "
                                  "must be finite and >= 0")
+        if self.region is not None:
+            regions = (self.region,) if isinstance(self.region, str) else tuple(self.region)
+            if not regions or not all(isinstance(r, str) and r for r in regions):
+                raise ValueError(f"species {self.name}: region {self.region!r} must name one or "
+                                 "more cell groups")
+            object.__setattr__(self, "region", regions[0] if len(regions) == 1 else regions)
+            if self.diffusivity != 0:
+                raise ValueError(f"species {self.name}: only immobile species (diffusivity 0) "
+                                 f"can be restricted to a region (region = {self.region!r})")
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The cell groups the species is restricted to (empty: everywhere)."""
+        if self.region is None:
+            return ()
+        return (self.region,) if isinstance(self.region, str) else tuple(self.region)
+
+    @property
+    def in_reservoirs(self) -> bool:
+        """False for a species restricted to a region (it has no reservoir values)."""
+        return self.region is None
+
+    def at_electrode(self, side: Side) -> bool:
+        """True if the species is present where the ``side`` electrode is: every species
+        without a region, and region species whose region is ``fluid`` or the reservoir cell
+        group ``reservoir_<side>_bulk`` of the slit geometries (e.g. fixed sites of
+        ion-exchange contacts); they count in that reservoir's electroneutrality."""
+        return self.region is None or bool({"fluid", f"reservoir_{side}_bulk"}
+                                           & set(self.regions))
 
     @property
     def is_mobile(self) -> bool:
@@ -72,9 +109,11 @@ class Electrolyte:
             raise ValueError(f"species names must be unique, got {names}")
         if self.temperature <= 0 or self.relative_permittivity <= 0:
             raise ValueError("temperature (K) and relative permittivity must be > 0")
-        for side in ("left", "right"):
-            charge = sum(s.valence * s.concentration(side) for s in self.species)
-            scale = sum(abs(s.valence) * s.concentration(side) for s in self.species)
+        for side in ("left", "right"):  # species restricted to a region are not in reservoirs
+            charge = sum(s.valence * s.concentration(side) for s in self.species
+                         if s.at_electrode(side))
+            scale = sum(abs(s.valence) * s.concentration(side) for s in self.species
+                        if s.at_electrode(side))
             if scale > 0 and abs(charge) > 1e-6 * scale:
                 raise ValueError(
                     f"the {side} reservoir is not electroneutral: sum z_i c_i = {charge:.6g} "
@@ -104,12 +143,14 @@ class Electrolyte:
 
     def ionic_strength(self, side: Side) -> float:
         """I = 1/2 sum z_i^2 c_i (mol/m^3) in a reservoir."""
-        return 0.5 * sum(s.valence**2 * s.concentration(side) for s in self.species)
+        return 0.5 * sum(s.valence**2 * s.concentration(side) for s in self.species
+                         if s.in_reservoirs)
 
     def conductivity(self, side: Side) -> float:
         """Bulk conductivity kappa = (F^2 / R T) sum z_i^2 D_i c_i (S/m) in a reservoir."""
         return FARADAY_CONSTANT / self.thermal_voltage * sum(
-            s.valence**2 * s.diffusivity * s.concentration(side) for s in self.species)
+            s.valence**2 * s.diffusivity * s.concentration(side) for s in self.species
+            if s.in_reservoirs)
 
 
 def debye_length(electrolyte: Electrolyte, side: Side | None = None) -> float:

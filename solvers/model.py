@@ -31,6 +31,13 @@ from solvers.kinetics.conservation import steady_constraints
 from solvers.kinetics.equilibrium import steady_guess
 from solvers.kinetics.immobile import ImmobileSpeciesEquations, characteristic_rates
 from solvers.kinetics.mass_action import bind_reactions
+from solvers.kinetics.regions import (
+    LOG_FLOOR,
+    RegionChargeCorrection,
+    RegionMap,
+    check_regions,
+    region_equilibrium,
+)
 from solvers.nonlinear import (
     DEFAULT_PETSC_OPTIONS,
     NewtonReport,
@@ -100,7 +107,8 @@ class SteadyResult:
 
 class PNPModel:
     """See the module docstring. ``reactions`` (reactions.Reaction) and ``sources``
-    (reactions.VolumeSource) add volumetric sources to the Nernst-Planck equations."""
+    (reactions.VolumeSource) add volumetric sources to the Nernst-Planck equations. Species and
+    reactions with a ``region`` live/run only in that cell group (solvers.kinetics.regions)."""
 
     def __init__(self, slit_mesh: SlitMesh, electrolyte: Electrolyte, boundary: Boundary,
                  options: SolverOptions | None = None, reactions: Sequence[Reaction] = (),
@@ -116,6 +124,11 @@ class PNPModel:
         self.reactions = bind_reactions(reactions, {s.name: s.valence for s in electrolyte.species},
                                         electrolyte.temperature,
                                         electrolyte.relative_permittivity)
+        regional = any(s.regions for s in electrolyte.species) or \
+            any(getattr(r, "region", None) is not None for r in self.reactions)
+        #: cell groups as indicators and node sets; None without region species/reactions
+        self.region_map = RegionMap(slit_mesh) if regional else None
+        check_regions(electrolyte.species, self.reactions, self.region_map)
 
         self.scales: Scales = make_scales(electrolyte, options.length_scale,
                                           options.concentration_scale)
@@ -165,18 +178,26 @@ class PNPModel:
         self.reaction_sources = None
         reaction_terms = []
         if self.reactions:
-            self.reaction_sources = ReactionSources.create(self.reactions, self.mesh)
+            indicators = [self._region_indicator(getattr(r, "region", None))
+                          for r in self.reactions]
+            self.reaction_sources = ReactionSources.create(self.reactions, self.mesh,
+                                                           indicators)
             reaction_terms = [self.reaction_sources]
             immobile = self._immobile_equations(constraints)
             if immobile is not None:
                 reaction_terms.append(immobile)
+        region_charges = tuple((s.name, s.valence, self._region_indicator(s.regions))
+                               for s in electrolyte.species if s.regions and s.valence != 0)
+        if region_charges:
+            reaction_terms.append(RegionChargeCorrection(region_charges))
         all_sources = reaction_terms + list(sources)
         self.residuals = PNPResiduals(self.domain, self.species, self.formulation,
                                       self.parameters, self.state, self.history,
                                       self.parameters.electrode_potential, self.left_indicator,
                                       all_sources, options.field_smoothing)
         self._sources = all_sources
-        self.residual_form = self.residuals.residual(ufl.TestFunctions(self.space))
+        self.residual_form = self.residuals.residual(self.region_tests(
+            ufl.TestFunctions(self.space)))
 
         from solvers.observables import Observables
 
@@ -211,6 +232,26 @@ class PNPModel:
                     raise ValueError(f"boundary groups {seen[tag]!r} and {name!r} overlap (e.g. "
                                      "'walls' contains 'slit_wall_top'): list each wall once")
                 seen[tag] = name
+
+    def _region_indicator(self, region):
+        """DG0 indicator of a region (None for None/())."""
+        if not region:
+            return None
+        return self.region_map.indicator((region,) if isinstance(region, str) else region)
+
+    def region_tests(self, tests) -> list:
+        """The mixed test functions with those of region species multiplied by their region's
+        indicator: their rows then see only the region's cells (kinetics.regions)."""
+        tests = list(tests)
+        for k, s in enumerate(self.electrolyte.species, start=1):
+            if s.regions:
+                tests[k] = self._region_indicator(s.regions) * tests[k]
+        return tests
+
+    def _region_floor(self) -> float:
+        """The unknown of a region species outside its region (c = 0; tiny for log)."""
+        return float(self.formulation.unknown(LOG_FLOOR)) \
+            if self.formulation.name == "log" else 0.0
 
     def facets(self, group: str) -> np.ndarray:
         """Local indices of the facets in the named boundary group."""
@@ -258,6 +299,8 @@ class PNPModel:
         for wall, zeta in self.boundary.potential_walls().items():
             targets[("zeta", wall)] = zeta / sc.potential
         for s in self.electrolyte.species:
+            if not s.in_reservoirs:
+                continue  # region species: no reservoir values (kinetics.regions)
             for side in ("left", "right"):
                 c = s.concentration(side) / sc.concentration
                 if self.formulation.name == "log" and c <= 0:
@@ -299,6 +342,14 @@ class PNPModel:
                                  "contradict there; fix the potential of walls away from the "
                                  "electrodes (e.g. slit walls only)")
             bcs.append(dolfinx.fem.dirichletbc(value, dofs, self.space.sub(0)))
+        # Region species: fixed at the floor on every node outside their region's closure.
+        for k, s in enumerate(self.electrolyte.species, start=1):
+            if s.regions:
+                outside = ~self.region_map.closure_mask(self.scalar_space, s.regions)
+                dofs = self._field_dofs[k][outside].astype(np.int32)
+                floor = dolfinx.fem.Constant(self.mesh, dolfinx.default_scalar_type(
+                    self._region_floor()))
+                bcs.append(dolfinx.fem.dirichletbc(floor, dofs, self.space.sub(k)))
         return bcs
 
     def limited_dofs(self) -> np.ndarray:
@@ -315,12 +366,15 @@ class PNPModel:
         self.state.x.array[:] = 0.0
         ramp = self.ramp.x.array
         for k, s in enumerate(self.species, start=1):
+            if ("u", s.name, "left") not in self._targets:
+                continue  # region species: _region_guess
             u_left = self._targets[("u", s.name, "left")]
             u_right = self._targets[("u", s.name, "right")]
             if self.boundary.left is None:
                 u_left = u_right
             self.state.x.array[self._field_dofs[k]] = ramp * u_left + (1 - ramp) * u_right
         self._immobile_steady_guess()
+        self._region_guess()
         self.state.x.scatter_forward()
         for h in self.history:
             h.x.array[:] = self.state.x.array
@@ -330,15 +384,16 @@ class PNPModel:
         """Immobile reacting species start at their zero-field steady state for each
         reservoir's composition (kinetics.equilibrium.steady_guess: mobile species fixed,
         conserved amounts kept), interpolated along the ramp like the other unknowns."""
-        reacting = reacting_species(self.reactions)
+        reactions = [r for r in self.reactions if getattr(r, "region", None) is None]
+        reacting = reacting_species(reactions)
         immobile = [k for k, s in enumerate(self.species, start=1)
                     if not s.is_mobile and s.name in reacting]
         if not immobile:
             return
         mobile = [s.name for s in self.species if s.is_mobile]
         sides = ("right", "right") if self.boundary.left is None else ("left", "right")
-        guesses = [steady_guess({s.name: s.concentration(side) for s in self.electrolyte.species},
-                                mobile, self.reactions) for side in sides]
+        guesses = [steady_guess({s.name: s.concentration(side) for s in self.electrolyte.species
+                                 if s.in_reservoirs}, mobile, reactions) for side in sides]
         if any(g is None for g in guesses):
             return
         ramp = self.ramp.x.array
@@ -347,6 +402,58 @@ class PNPModel:
             u_left, u_right = (self.formulation.unknown(g[name] / self.scales.concentration)
                                for g in guesses)
             self.state.x.array[self._field_dofs[k]] = ramp * u_left + (1 - ramp) * u_right
+
+    def _region_guess(self) -> None:
+        """Region species at the floor everywhere, then, on the nodes of each region that holds
+        region species, the electroneutral zero-field equilibrium with each reservoir
+        (kinetics.regions.region_equilibrium: Donnan potential, mobile ions, sites and pairs),
+        interpolated along the ramp like the other unknowns."""
+        if self.region_map is None:
+            return
+        species = self.electrolyte.species
+        regional = [k for k, s in enumerate(species, start=1) if s.regions]
+        for k in regional:
+            self.state.x.array[self._field_dofs[k]] = self._region_floor()
+        valences = {s.name: s.valence for s in species}
+        sides = ("right", "right") if self.boundary.left is None else ("left", "right")
+        ramp = self.ramp.x.array
+        zones = list(dict.fromkeys(species[k - 1].regions for k in regional))
+        for zone in zones:
+            tags = set(self.region_map.tags(zone))
+            present = [s for s in species if not s.regions
+                       or tags <= set(self.region_map.tags(s.regions))]
+            active = [r for r in self.reactions if getattr(r, "region", None) is None
+                      or tags & set(self.region_map.tags(r.regions))]
+            if not all(hasattr(r, "dissociation_constant") for r in active):
+                active = []  # only mass-action reactions have a known equilibrium
+            states = []
+            for side in sides:
+                reservoir = {s.name: s.concentration(side) for s in present if s.is_mobile}
+                fixed = {s.name: s.concentration(side) for s in present if not s.is_mobile}
+                try:
+                    states.append(region_equilibrium(reservoir, valences, fixed, active))
+                except (ValueError, np.linalg.LinAlgError, OverflowError):
+                    states = []
+                    break
+            mask = self.region_map.closure_mask(self.scalar_space, zone)
+            if not states:  # no equilibrium found: region species at their given values
+                for s in present:  # (at least 1e-6 c0: Newton's log-steps are capped)
+                    if s.regions:
+                        k = 1 + self.electrolyte.names.index(s.name)
+                        c = max(s.concentration("right"), 1e-6 * self.scales.concentration)
+                        self.state.x.array[self._field_dofs[k][mask]] = \
+                            self.formulation.unknown(c / self.scales.concentration)
+                continue
+            (psi_left, c_left), (psi_right, c_right) = states
+            r = ramp[mask]
+            self.state.x.array[self._field_dofs[0][mask]] = r * psi_left + (1 - r) * psi_right
+            floor = LOG_FLOOR * self.scales.concentration
+            for s in present:
+                k = 1 + self.electrolyte.names.index(s.name)
+                u_left, u_right = (self.formulation.unknown(max(c[s.name], floor)
+                                                            / self.scales.concentration)
+                                   for c in (c_left, c_right))
+                self.state.x.array[self._field_dofs[k][mask]] = r * u_left + (1 - r) * u_right
 
     # ------------------------------------------------------------------------------------------
     # solvers
@@ -367,6 +474,9 @@ class PNPModel:
         if self._clamp is None:
             if self.boundary.left is None:
                 raise ValueError("a current clamp needs a driven (left) electrode")
+            if any(s.regions for s in self.electrolyte.species):
+                raise ValueError("a current clamp does not support species restricted to a "
+                                 "region yet (its residual would need region_tests)")
             from solvers.clamp import CurrentClamp
 
             self._clamp = CurrentClamp(self)

@@ -67,20 +67,32 @@ class ReactionSources:
     """The reactions as a VolumeSource: species i gains sum_r nu_{i,r} R_r.
 
     With ``constants`` (one entry per reaction: the dict of ``reaction.create_constants(mesh)``
-    or None) the rates are evaluated with them; ``create`` builds them."""
+    or None) the rates are evaluated with them; ``create`` builds them. ``indicators`` (one
+    entry per reaction: None, or a UFL function equal to 1 on the cells of the reaction's
+    region and 0 elsewhere, see solvers.kinetics.regions) restrict reactions to a region: the
+    rate used is indicator * R."""
 
     reactions: tuple[Reaction, ...]
     constants: tuple | None = None
+    indicators: tuple | None = None
 
     @classmethod
-    def create(cls, reactions: Sequence[Reaction], mesh=None) -> ReactionSources:
-        """Sources with Constants on ``mesh`` for reactions that support them."""
+    def create(cls, reactions: Sequence[Reaction], mesh=None,
+               indicators: Sequence | None = None) -> ReactionSources:
+        """Sources with Constants on ``mesh`` for reactions that support them, restricted by
+        ``indicators`` (None or one entry per reaction)."""
         reactions = tuple(reactions)
         constants = None
         if mesh is not None:
             constants = tuple(r.create_constants(mesh) if hasattr(r, "create_constants")
                               else None for r in reactions)
-        return cls(reactions, constants)
+        if indicators is not None:
+            indicators = tuple(indicators)
+            if len(indicators) != len(reactions):
+                raise ValueError("give one indicator (or None) per reaction")
+            if all(i is None for i in indicators):
+                indicators = None
+        return cls(reactions, constants, indicators)
 
     def update_reaction(self, index: int, reaction: Reaction) -> None:
         """New parameter values for reaction ``index`` (same equation and law structure): only
@@ -93,15 +105,16 @@ class ReactionSources:
         reaction.assign_constants(self.constants[index])
 
     def reaction_rates(self, context: SourceContext) -> list[Any]:
-        """R_r (mol/(m^3 s)) of every reaction, in order."""
+        """R_r (mol/(m^3 s)) of every reaction, in order (times its region's indicator)."""
         rates = []
         for k, reaction in enumerate(self.reactions):
             constants = None if self.constants is None else self.constants[k]
             if constants is None:
-                rates.append(reaction.rate(context.concentrations, context.field_magnitude))
+                rate = reaction.rate(context.concentrations, context.field_magnitude)
             else:
-                rates.append(reaction.rate(context.concentrations, context.field_magnitude,
-                                           constants))
+                rate = reaction.rate(context.concentrations, context.field_magnitude, constants)
+            indicator = None if self.indicators is None else self.indicators[k]
+            rates.append(rate if indicator is None else indicator * rate)
         return rates
 
     def species_rates(self, context: SourceContext) -> dict[str, Any]:

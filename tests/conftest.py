@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import meshes  # noqa: F401  (orders MPI before dolfinx for every test module)
 import pytest
 from mpi4py import MPI
@@ -15,3 +17,13 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def comm() -> MPI.Comm:
     return MPI.COMM_WORLD
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_every_rank():
+    """Destroying PETSc objects is collective: let every rank's garbage collector run at the
+    same point (after each test), not whenever one rank's allocator decides."""
+    yield
+    if MPI.COMM_WORLD.size > 1:
+        gc.collect()
+        MPI.COMM_WORLD.barrier()

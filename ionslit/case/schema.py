@@ -154,8 +154,16 @@ ConcentrationOrEquilibrium = Annotated[
 ]
 
 
+RegionNames = Annotated[Name | list[Name], Field(min_length=1)]
+
+
 class SpeciesSection(Section):
-    """An ion or a cluster: valence, diffusivity (0 for immobile) and bulk concentrations."""
+    """An ion or a cluster: valence, diffusivity (0 for immobile) and bulk concentrations.
+
+    ``region`` (a cell group, e.g. "slit", or a list of them): an immobile species that exists
+    only there (charged sites bound to the sheets and their pairs); ``concentration`` is then
+    its value inside the region ("equilibrium": none of it before the reactions form it) and it
+    is 0 elsewhere, with no reservoir condition."""
 
     name: Name
     valence: int
@@ -163,9 +171,19 @@ class SpeciesSection(Section):
     concentration: ConcentrationOrEquilibrium | None = None
     concentration_left: ConcentrationOrEquilibrium | None = None
     concentration_right: ConcentrationOrEquilibrium | None = None
+    region: RegionNames | None = None
 
     @model_validator(mode="after")
     def _both_reservoirs_known(self) -> SpeciesSection:
+        if self.region is not None:
+            if self.diffusivity != 0:
+                raise ValueError(f"species '{self.name}': only immobile species (diffusivity "
+                                 "'0 m^2/s') can be restricted to a region")
+            if self.concentration is None or self.concentration_left is not None \
+                    or self.concentration_right is not None:
+                raise ValueError(f"species '{self.name}' (region {self.region!r}): give its "
+                                 "value inside the region as 'concentration' (no "
+                                 "concentration_left/right: it is not in the reservoirs)")
         for side in ("left", "right"):
             value = getattr(self, f"concentration_{side}")
             if value is None and self.concentration is None:
@@ -226,6 +244,7 @@ class ReactionSection(Section):
     dissociation_constant: AnyQuantity | None = None
     dissociation_rate: AnyQuantity | None = None
     law: DissociationLawSection = DissociationLawSection()
+    region: RegionNames | None = None  # cell group(s) the reaction runs in (None: everywhere)
 
     @model_validator(mode="after")
     def _one_dissociation_parameter(self) -> ReactionSection:
@@ -344,6 +363,46 @@ class ConcentrationStepProtocol(Section):
         return self
 
 
+class FrequencySweepProtocol(Section):
+    """V(t) = amplitude sin(2 pi f t) at each frequency of a sweep: ``frequencies`` (a list) or
+    ``frequency_min`` .. ``frequency_max`` with ``points_per_decade`` (log-spaced, both ends
+    included). Every frequency starts from the same steady state at 0 V and runs ``cycles``
+    periods (the last one is analysed) with at most 1 / (``steps_per_cycle`` f) per step."""
+
+    kind: Literal["frequency_sweep"]
+    amplitude: Voltage
+    frequencies: list[Annotated[Frequency, Field(gt=0)]] | None = None
+    frequency_min: Annotated[Frequency, Field(gt=0)] | None = None
+    frequency_max: Annotated[Frequency, Field(gt=0)] | None = None
+    points_per_decade: float = Field(4.0, gt=0)
+    cycles: int = Field(2, ge=1)
+    steps_per_cycle: int = Field(150, ge=8)
+
+    @model_validator(mode="after")
+    def _frequencies_given(self) -> FrequencySweepProtocol:
+        listed = self.frequencies is not None
+        ranged = self.frequency_min is not None or self.frequency_max is not None
+        if listed == ranged:
+            raise ValueError("give either 'frequencies' (a list) or 'frequency_min' and "
+                             "'frequency_max' (with 'points_per_decade')")
+        if ranged and (self.frequency_min is None or self.frequency_max is None
+                       or not self.frequency_min < self.frequency_max):
+            raise ValueError("give both 'frequency_min' < 'frequency_max'")
+        if listed and len(self.frequencies) < 3:
+            raise ValueError("a sweep needs at least 3 frequencies")
+        return self
+
+    def frequency_list(self) -> list[float]:
+        """The sweep's frequencies (Hz), increasing."""
+        if self.frequencies is not None:
+            return sorted(self.frequencies)
+        import math
+
+        decades = math.log10(self.frequency_max / self.frequency_min)
+        n = max(2, round(decades * self.points_per_decade) + 1)
+        return [self.frequency_min * 10 ** (decades * k / (n - 1)) for k in range(n)]
+
+
 class PiecewiseLinearProtocol(Section):
     """Voltage interpolated linearly from a CSV file with columns time_s, voltage_V."""
 
@@ -359,7 +418,8 @@ ProtocolSection = Annotated[
     | TriangleProtocol
     | PulseTrainProtocol
     | PiecewiseLinearProtocol
-    | ConcentrationStepProtocol,
+    | ConcentrationStepProtocol
+    | FrequencySweepProtocol,
     Field(discriminator="kind"),
 ]
 
@@ -461,14 +521,49 @@ class PulseThresholdSection(Section):
     start: Annotated[Time, Field(ge=0)] = 0.0
 
 
+class ReducedModelSection(Section):
+    """The reduced memristor tau(V) dg/dt = g_inf(V) - g of a slit under a ``step`` protocol:
+    g_inf(V) from steady solves at ``voltages`` (include 0 V and the drive amplitude), tau(V)
+    from exponential fits of G = I/V after each step (the first ``skip`` after a step and
+    ``skip_fraction`` of each plateau are left out: the fast ionic transient). Written as
+    reduced_model.json and, with ``spice``, memristor.cir."""
+
+    voltages: list[Voltage] = Field(min_length=2)
+    skip: Annotated[Time, Field(ge=0)] = 0.0
+    skip_fraction: float = Field(0.0, ge=0, lt=1)
+    spice: bool = True
+
+
 class AnalysisSection(Section):
-    """Spike detection and the neuron analyses to run after the main simulation."""
+    """Spike detection and the neuron analyses to run after the main simulation; for slits,
+    the memristor analyses: ``reduced_model`` (steps) and ``memory_time_shape`` (sweeps: the
+    g_inf shape that fixes k in tau = k / (2 pi f_peak): "even" (k = 1/2, symmetric slits) or
+    "odd_linear" (k = 1))."""
 
     spike_threshold: Voltage = 0.0
     spike_rearm: Voltage | None = None
     rtol: float = Field(1e-4, gt=0, lt=1)
     fi_curve: FICurveSection | None = None
     pulse_threshold: PulseThresholdSection | None = None
+    reduced_model: ReducedModelSection | None = None
+    memory_time_shape: Literal["even", "odd_linear"] = "even"
+
+
+class CalibrationSection(Section):
+    """Fit of a reaction's dissociation law (and K_d) to a target G(E)/G_free table
+    (``ionslit calibrate``; ``ionslit run`` also writes calibration.json): ``table`` a CSV with
+    columns field_V_m, conductance_ratio (default: the packaged 2D Brownian-dynamics table of
+    divalent ions), ``reaction`` the index of the [[reactions]] entry, ``law`` power or table,
+    ``total_concentration`` c_tot of each partner (default: the concentration given for the
+    reaction's immobile reactant, e.g. the sites), ``dissociation_constant`` to fix K_d (else
+    fitted), ``saturation`` of the power law: a field, "fit" or none."""
+
+    table: CasePath | None = None
+    reaction: int = Field(0, ge=0)
+    law: Literal["power", "table"] = "power"
+    total_concentration: Annotated[Concentration, Field(gt=0)] | None = None
+    dissociation_constant: Annotated[Concentration, Field(gt=0)] | None = None
+    saturation: Annotated[ElectricField, Field(gt=0)] | Literal["fit"] | None = "fit"
 
 
 # ------------------------------------------------------------------------------ solver, output
@@ -512,7 +607,7 @@ class OutputSection(Section):
     fields: list[Literal["potential", "concentrations"]] = ["potential", "concentrations"]
     profiles: list[ProfileSection] = []
     checkpoint: bool = True
-    checkpoint_interval: PositiveTime = 900.0  # s of wall time (Young's interval, see docs)
+    checkpoint_interval: PositiveTime = 900.0  # s of wall time (ionslit.checkpoint: why)
     checkpoint_steps: int | None = Field(None, ge=1)
 
 
@@ -530,6 +625,7 @@ class Case(Section):
     protocol: ProtocolSection = SteadyProtocol(kind="steady")
     circuit: CircuitSection | None = None
     analysis: AnalysisSection = AnalysisSection()
+    calibration: CalibrationSection | None = None
     solver: SolverSection = SolverSection()
     output: OutputSection = OutputSection()
 

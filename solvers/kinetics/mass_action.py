@@ -62,7 +62,9 @@ class MassActionReaction:
     ``equation``: see equation.py; ``association_rate`` k_a (SI, see the module docstring);
     one of ``dissociation_constant`` K_d and ``dissociation_rate`` k_d0 (the other is derived:
     k_d0 = K_d k_a; both may be given if they agree); ``law``: the field dependence f(|E|) of
-    k_d (f(0) = 1).
+    k_d (f(0) = 1); ``region``: a cell group name (or several) the reaction is restricted to
+    (None: the whole fluid); the model multiplies R by the region's indicator
+    (``solvers.kinetics.regions``), so that e.g. no pairing happens in the reservoirs.
     Raises ReactionError (naming the equation) for a malformed equation, rates that are not
     positive and finite, or an unusable law.
     """
@@ -72,6 +74,7 @@ class MassActionReaction:
     dissociation_constant: float | None = None
     dissociation_rate: float | None = None
     law: DissociationLaw = field(default_factory=ConstantLaw)
+    region: str | tuple[str, ...] | None = None
 
     def __post_init__(self):
         parsed = parse_reaction(self.equation)
@@ -106,6 +109,19 @@ class MassActionReaction:
         object.__setattr__(self, "association_rate", float(self.association_rate))
         if not hasattr(self.law, "factor") or not hasattr(self.law, "f"):
             raise ReactionError(text, f"law {self.law!r} is not a dissociation law")
+        if self.region is not None:
+            regions = (self.region,) if isinstance(self.region, str) else tuple(self.region)
+            if not regions or not all(isinstance(r, str) and r for r in regions):
+                raise ReactionError(text, f"region {self.region!r} must name one or more cell "
+                                          "groups")
+            object.__setattr__(self, "region", regions[0] if len(regions) == 1 else regions)
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The cell groups the reaction is restricted to (empty: the whole fluid)."""
+        if self.region is None:
+            return ()
+        return (self.region,) if isinstance(self.region, str) else tuple(self.region)
 
     # -- structure --------------------------------------------------------------------------
     @property
@@ -202,7 +218,7 @@ class MassActionReaction:
                 "dissociation_rate": self.dissociation_rate,
                 "dissociation_constant": self.dissociation_constant,
                 "dissociation_constant_unit": self.dissociation_constant_unit,
-                "law": self.law.describe()}
+                "law": self.law.describe(), "region": self.region}
 
 
 def _is_ufl(value) -> bool:
@@ -217,16 +233,17 @@ def reaction_from_si(equation: str, association_rate: float,
                      dissociation_rate: float | None = None, law_kind: str = "constant",
                      field: float | None = None, exponent: float | None = None,
                      saturation: float | None = None, table: tuple | None = None,
-                     file=None, **law_options) -> MassActionReaction:
+                     file=None, region=None, **law_options) -> MassActionReaction:
     """A reaction from a case file's [[reactions]] entry in SI units (what the case translation
-    calls): every problem is a ReactionError naming the equation."""
+    calls): every problem is a ReactionError naming the equation. ``region``: the cell group(s)
+    it is restricted to (None: everywhere)."""
     try:
         law = make_law(law_kind, field=field, exponent=exponent, saturation=saturation,
                        table=table, file=file, **law_options)
     except (ValueError, OSError) as error:
         raise ReactionError(equation, f"dissociation law: {error}") from None
     return MassActionReaction(equation, association_rate, dissociation_constant,
-                              dissociation_rate, law)
+                              dissociation_rate, law, region)
 
 
 def bind_reactions(reactions, valences: Mapping[str, float], temperature: float,

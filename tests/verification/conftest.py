@@ -1,0 +1,37 @@
+"""Release the PETSc solvers a verification test built, at a point every rank reaches together.
+
+A ``solvers.nonlinear.NewtonSolver`` registers its bound methods as SNES callbacks; the SNES keeps
+them in C, where Python's garbage collector cannot see the cycle solver -> SNES -> callback ->
+solver, so every solved model (with its mesh, index maps and their MPI communicators) lives until
+the process ends. One pytest process then runs out of MPI communicators after ~185 solved models
+on one rank, ~110 on two ("Too many communicators", or PETSc error 98 in MatCreate). The case-
+driven tests build many models, so after each test the SNES of every solver the test created is
+destroyed explicitly, in creation order (the same on every rank: destroying a MUMPS-factored
+KSP is collective), and the remaining cycles are collected. See the verification report for
+the fix proposed in solvers/.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+
+def _creation_index(solver) -> int:
+    """The solver's place in creation order: its PETSc prefix is ionslit_<name>_<n>_."""
+    return int(solver.prefix.rsplit("_", 2)[-2])
+
+
+@pytest.fixture(autouse=True)
+def release_petsc_solvers():
+    from solvers.nonlinear import _live_solvers
+
+    before = {id(s) for s in _live_solvers}
+    yield
+    created = sorted((s for s in list(_live_solvers) if id(s) not in before), key=_creation_index)
+    for solver in created:
+        solver.close()
+        solver.snes.destroy()
+    del created
+    gc.collect()
