@@ -28,8 +28,9 @@ from coupling import (
     fi_curve,
     pulse_threshold,
 )
-from ionslit.case import LoadedCase
+from ionslit.case import LoadedCase, load_case
 from ionslit.case.schema import AnalysisSection, CircuitSection, StimulusSection
+from ionslit.live_slits import LiveSlits
 from ionslit.logs import get_logger
 from ionslit.manifest import Manifest
 from ionslit.output import atomic_write_csv, atomic_write_json, read_csv
@@ -108,11 +109,22 @@ def spike_metrics(integrator: CircuitIntegrator, duration: float) -> dict:
     }
 
 
-def run_neuron(loaded: LoadedCase, directory: Path, manifest: Manifest, comm: MPI.Comm,
-               live_slits: dict | None = None) -> None:
+def live_slit_providers(section: CircuitSection, petsc_command_line: str,
+                        comm: MPI.Comm) -> dict:
+    """Branch name -> provider for the branches whose element is a live PNP slit."""
+    live = [b for b in section.branches if b.slit is not None]
+    if not live:
+        return {}
+    group = LiveSlits([(b.battery, load_case(b.slit)) for b in live], petsc_command_line, comm)
+    return {b.name: group.provider(k) for k, b in enumerate(live)}
+
+
+def run_neuron(loaded: LoadedCase, directory: Path, petsc_command_line: str, manifest: Manifest,
+               comm: MPI.Comm) -> None:
     """Simulate the circuit for ``duration``, then run the analyses of ``[analysis]``."""
     case = loaded.case
     section, analysis = case.circuit, case.analysis
+    live_slits = live_slit_providers(section, petsc_command_line, comm)
     circuit = build_circuit(section, live_slits=live_slits)
     options = integrator_options(analysis)
     manifest.extra["initial_voltage_V"] = float(np.asarray(circuit.initial_voltage).ravel()[0])

@@ -139,10 +139,16 @@ def execute(
     comm: MPI.Comm, control: RunControl | None = None, checkpoint: Checkpoint | None = None,
 ) -> None:
     """The study the case describes: a neuron circuit, or a slit under a protocol."""
+    from ionslit.memristor_study import handles as memristor_study
+
     if loaded.case.circuit is not None:
         from ionslit.neuron_study import run_neuron
 
-        run_neuron(loaded, directory, manifest, comm)
+        run_neuron(loaded, directory, petsc_command_line, manifest, comm)
+    elif memristor_study(loaded.case):  # sweeps, steps + reduced model, [calibration]
+        from ionslit.memristor_study import run_memristor
+
+        run_memristor(loaded, directory, petsc_command_line, manifest, comm, control, checkpoint)
     else:
         from ionslit.slit_study import run_slit
 

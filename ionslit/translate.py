@@ -92,7 +92,8 @@ def electrolyte(case: Case, stepped: bool = False) -> Electrolyte:
     valences = {s.name: s.valence for s in section.species}
     bulk_reactions = [r for r in reactions(case) if not set(r.stoichiometry) & regional
                       and (r.region is None or _runs_at_electrodes(r.region))]
-    bulk = equilibrium_concentrations(given, bulk_reactions, valences)
+    # (with region species, neutrality is the Electrolyte's check: sites may sit at electrodes)
+    bulk = equilibrium_concentrations(given, bulk_reactions, None if regional else valences)
     for s in section.species:
         if s.name in regional:
             inside = 0.0 if s.concentration == "equilibrium" else float(s.concentration)

@@ -499,6 +499,10 @@ class CircuitSection(Section):
         names = [b.name for b in self.branches]
         if len(set(names)) != len(names):
             raise ValueError(f"branch names must be unique: {names}")
+        if self.initial_voltage is None and any(b.slit is not None for b in self.branches):
+            raise ValueError("a circuit with live slits needs 'initial_voltage' (finding the "
+                             "resting potential would take many steady PNP solves; take it "
+                             "from the reduced neuron, e.g.)")
         return self
 
 
@@ -525,12 +529,15 @@ class ReducedModelSection(Section):
     """The reduced memristor tau(V) dg/dt = g_inf(V) - g of a slit under a ``step`` protocol:
     g_inf(V) from steady solves at ``voltages`` (include 0 V and the drive amplitude), tau(V)
     from exponential fits of G = I/V after each step (the first ``skip`` after a step and
-    ``skip_fraction`` of each plateau are left out: the fast ionic transient). Written as
+    ``skip_fraction`` of each plateau are left out: the fast ionic transient). ``symmetric``:
+    the slit is symmetric (g_inf and tau depend on |V| only), so what is measured at V > 0 is
+    used at -V as well (give the voltages and steps for V >= 0 only). Written as
     reduced_model.json and, with ``spice``, memristor.cir."""
 
     voltages: list[Voltage] = Field(min_length=2)
     skip: Annotated[Time, Field(ge=0)] = 0.0
     skip_fraction: float = Field(0.0, ge=0, lt=1)
+    symmetric: bool = False
     spice: bool = True
 
 

@@ -8,10 +8,10 @@ which excludes the access resistance and the concentration polarisation at the m
 - everywhere: the cross-section conductance of the 1D Poisson-Boltzmann solution
   (F^2 / R T) int sum z_i^2 D_i c_i(y) dy (scipy, pb1d.py).
 
-``test_case_*``: the issue's requirement, ``cases/dukhin_slit.toml`` run as ``ionslit run`` runs it,
-swept with --set electrolyte.species.<name>.concentration, the four-probe potentials read from
-profiles/axis.csv and the current from series.csv. ``test_surface_conduction_*``: the same on
-the structured verification mesh.
+``test_case_*``: the issue's requirement, ``cases/dukhin_slit.toml`` swept with
+--set electrolyte.species.<name>.concentration, its model built and solved as ``ionslit run`` does
+(through the API, to subtract the equilibrium profile, see ``case_conductances``), the probes on
+the case's axis profile line. ``test_surface_conduction_*``: the same on the structured mesh.
 """
 
 import meshes  # noqa: F401
@@ -148,3 +148,15 @@ def test_case_plateau_and_bulk_line(comm):
     assert two < 0.5 * four  # the two-electrode value: access and polarisation dominate
     c, four, two, pb, plateau, bulk = rows[-1]
     assert four == pytest.approx(bulk, rel=0.05)  # 1 M: the bulk line
+
+
+# Measured, case-driven (1 rank, gmsh mesh of cases/dukhin_slit.toml: 6.8k vertices, ~1-2 s per
+# concentration), G L (S, per unit depth), four probes on phi(V) - phi(0):
+#   c (mol/m^3)  four-probe   vs PB 1D    vs plateau  vs bulk    two-electrode
+#   0.1          1.5234e-09   -1.2e-07    +7.7e-06    +253       1.01e-10
+#   1            1.5246e-09   -3.5e-06    +7.7e-04    +24        4.64e-10
+#   10           1.6373e-09   -6.6e-05    +7.5e-02    +1.7       1.25e-09
+#   100          6.1988e-09   -3.8e-04    +3.1        +3.5e-02   5.80e-09
+#   1000         5.9959e-08   +1.6e-05    +38         +6.3e-04   5.64e-08
+# Without subtracting phi(0) the four-probe value at 1e-4 M was 29 % low (Donnan-potential
+# discretisation noise ~1e-4 V along the slit, as large as the ohmic drop between the probes).
