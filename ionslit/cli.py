@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     case_command("check", "validate a case, print it in SI with its dimensionless groups; no solve")
 
+    calibrate = case_command("calibrate", "fit the case's [calibration] reaction law (and K_d) to "
+                             "its target G/G_free table; print the fit and per-point residuals")
+    calibrate.add_argument("--output", "-o", type=Path, help="also write the fit to this JSON file")
+
     mesh = case_command("mesh", "build the case's mesh, write it to XDMF and report its adequacy")
     mesh.add_argument("--output", "-o", type=Path, help="directory (default results/<name>/mesh)")
 
@@ -103,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "run": commands.run,
         "check": commands.check,
+        "calibrate": commands.calibrate,
         "mesh": commands.mesh,
         "submit": commands.submit,
         "plot": commands.plot,

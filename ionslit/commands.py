@@ -46,6 +46,32 @@ def check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def calibrate(args: argparse.Namespace) -> int:
+    """Fit the [calibration] law of the case; print it (and write --output JSON); no solve."""
+    from ionslit.memristor_study import calibration_record
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_INVALID_INPUT
+    try:
+        record = calibration_record(loaded.case)
+    except ValueError as error:  # no [calibration] section, or a section the case cannot use
+        if MPI.COMM_WORLD.rank == 0:
+            log.error("invalid case file %s: calibration: %s", loaded.path, error)
+        return EXIT_INVALID_INPUT
+    if MPI.COMM_WORLD.rank == 0:
+        print(f"reaction {record['reaction']}: law {json.dumps(record['law'])}, "
+              f"K_d = {record['dissociation_constant_mol_m3']:.6g} mol/m^3")
+        print(f"{'E (V/m)':>12} {'target':>8} {'fitted':>8} {'residual':>9}")
+        for row in zip(record["field_V_m"], record["target_ratio"], record["fitted_ratio"],
+                       record["relative_residuals"]):
+            print("{:12.4g} {:8.4f} {:8.4f} {:+9.2%}".format(*row))
+        if args.output is not None:
+            atomic_write_json(Path(args.output), record)
+            log.info("wrote %s", args.output)
+    return EXIT_OK
+
+
 def mesh(args: argparse.Namespace) -> int:
     """Build the mesh, write mesh and tags to XDMF, print the adequacy report."""
     from ionslit import translate

@@ -322,13 +322,18 @@ def calibrate_case(case: Case):
                      saturation=section.saturation), reaction, Path(table)
 
 
-def write_calibration(case: Case, path: Path) -> dict:
-    """calibration.json (rank 0): the fitted law, K_d and per-point residuals."""
+def calibration_record(case: Case) -> dict:
+    """The fitted law, K_d and per-point residuals of the case's [calibration] (JSON-ready)."""
     result, reaction, table = calibrate_case(case)
-    data = {"reaction": reaction.equation, "table": str(table), **result.to_dict()}
+    return {"reaction": reaction.equation, "table": str(table), **result.to_dict()}
+
+
+def write_calibration(case: Case, path: Path) -> dict:
+    """calibration.json (rank 0): ``calibration_record`` of the case."""
+    data = calibration_record(case)
     atomic_write_json(path, data)
     return data
 
 
-__all__ = ["calibrate_case", "handles", "reduced_model_from_steps", "run_memristor",
+__all__ = ["calibrate_case", "calibration_record", "handles", "reduced_model_from_steps", "run_memristor",
            "run_reduced_model", "run_sweep", "sweep_metrics", "write_calibration"]

@@ -99,3 +99,24 @@ def test_version_lists_the_stack():
 def test_module_entry_point_is_the_same_command():
     assert run_ionslit("--version").stdout.startswith("ionslit ")
     assert shutil.which("ionslit", path=str(Path(__file__).parents[2] / ".venv" / "bin"))
+
+
+def test_calibrate_prints_and_writes_the_fit(tmp_path):
+    out = tmp_path / "fit.json"
+    result = run_ionslit("calibrate", str(CASES / "memristor_sine.toml"), "--output", str(out),
+                         cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(out.read_text())
+    # the 7 points of the packaged Brownian-dynamics table, each printed with its residual
+    assert len(record["field_V_m"]) == 7
+    assert result.stdout.count("%") == 7
+    # issue 4: every point within 10 % (measured max 0.38 %)
+    assert record["max_relative_residual"] < 0.10
+    assert record["law"]["kind"] == "power"
+
+
+def test_calibrate_without_a_calibration_section_exits_2(tmp_path):
+    result = run_ionslit("calibrate", str(CASES / "ohmic_slit.toml"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no [calibration] section" in result.stderr
+    assert list(tmp_path.iterdir()) == []
