@@ -9,7 +9,8 @@ it) and writes the output contract:
 - ``profiles/<name>.csv`` for each ``[[output.profiles]]`` with ``points`` rows and the SI columns;
 - ``fields/fields.xdmf`` + ``fields/fields.h5`` for slit cases whose ``[output] fields`` is not
   empty: the XDMF references datasets that exist in the HDF5 file (read with h5py), one value
-  per mesh node.
+  per mesh node;
+- ``plots/*.png``: at least the plots that apply (``expected_plots``), and never none.
 
 The cases are found by globbing cases/*.toml, so a new case is covered without editing this
 file; a case that takes more than ~30 s must be added to SLOW_CASES (still run by
@@ -57,6 +58,21 @@ def protocol_end(case) -> float:
     return translate.voltage_protocol(case)[1]
 
 
+def expected_plots(case) -> set[str]:
+    """The PNGs a case must produce (ionslit.plots says which inputs make which plot)."""
+    if case.geometry is None:  # a neuron
+        return {"membrane_voltage.png"} | ({"fi_curve.png"} if case.analysis.fi_curve else set())
+    names = {f"profile_{profile.name}.png" for profile in case.output.profiles}
+    kind = case.protocol.kind
+    if kind not in ("steady", "current_clamp"):
+        names.add("current.png")
+    if kind in ("sine", "triangle", "frequency_sweep"):
+        names.add("iv_loop.png")
+    if kind == "frequency_sweep":
+        names.add("loop_area.png")
+    return names
+
+
 def check_fields(directory: Path) -> None:
     """fields.xdmf names datasets of fields.h5 that exist, one row per mesh node."""
     xdmf, h5_path = directory / "fields" / "fields.xdmf", directory / "fields" / "fields.h5"
@@ -85,6 +101,9 @@ def test_case_runs_and_writes_the_output_contract(case_file, tmp_path):
     assert manifest["status"] == "ok", manifest.get("reason")
     assert manifest["case"]["text"] == case_file.read_text()
     assert (out / "case.toml").read_text() == case_file.read_text()
+
+    plots = {path.name for path in (out / "plots").glob("*.png")}
+    assert plots and expected_plots(case) <= plots, (sorted(plots), sorted(expected_plots(case)))
 
     series = read_csv(out / "series.csv")
     assert "time_s" in series and len(series["time_s"]) >= 1
