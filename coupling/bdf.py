@@ -33,20 +33,28 @@ def orders(scheme: str, levels: np.ndarray) -> np.ndarray:
 
 def coefficients(second, dt: np.ndarray, dt_prev: np.ndarray):
     """(b0, b1, b2) per lane; ``second``: boolean (per lane or one for all), BDF2 where True
-    (else backward Euler)."""
+    (else backward Euler). A lane's values do not depend on the other lanes' ``second``."""
+    inv = 1.0 / dt
     if np.ndim(second) == 0 or second.all() or not second.any():
-        inv = 1.0 / dt
         if not np.all(second):
             return inv, -inv, np.zeros_like(dt)
-        w = dt / dt_prev
-        w1 = 1.0 + w
-        return (1.0 + 2.0 * w) / w1 * inv, -w1 * inv, w * w / w1 * inv
-    w = dt / np.where(second, dt_prev, dt)
-    inv = 1.0 / dt
-    b0 = np.where(second, (1.0 + 2.0 * w) / (1.0 + w) * inv, inv)
-    b1 = np.where(second, -(1.0 + w) * inv, -inv)
-    b2 = np.where(second, w * w / (1.0 + w) * inv, 0.0)
-    return b0, b1, b2
+        return _bdf2(dt, dt_prev, inv)[:3]
+    b0, b1, b2 = _bdf2(dt, np.where(second, dt_prev, dt), inv)[:3]
+    return np.where(second, b0, inv), np.where(second, b1, -inv), np.where(second, b2, 0.0)
+
+
+def _bdf2(dt, dt_prev, inv):
+    """BDF2 on every lane: b0, b1, b2, the step ratio w, 1 + w and w^2 (few array operations:
+    this runs once per step)."""
+    w = dt / dt_prev
+    w1 = 1.0 + w
+    scaled = inv / w1
+    b0 = w1 + w
+    b0 *= scaled  # (1 + 2w) / ((1 + w) dt)
+    b1 = w1 * inv
+    np.negative(b1, out=b1)  # -(1 + w) / dt
+    w2 = w * w
+    return b0, b1, w2 * scaled, w, w1, w2  # b2 = w^2 / ((1 + w) dt)
 
 
 class StepConstants:
@@ -54,7 +62,11 @@ class StepConstants:
     the coefficients, the predictor's curvature weight (dt / dt_prev)^2 and the ratio of the
     error constants used by the local error estimate (see ``integrator``). Computed once per
     step by the integrator, published for the duration of the step and reused by this
-    package's providers (``for_step``)."""
+    package's providers (``for_step``).
+
+    The local error is ``error_factor`` |y - predictor|: 1/2 for BE; for BDF2
+    ratio / (ratio + (1 + w) / w) with ratio = (1 + w)^2 / (w (1 + 2w)), which is
+    (1 + w) / (2 + 3w) (2/5 at w = 1)."""
 
     __slots__ = ("dt", "dt_prev", "second", "uniform", "second_all", "b0", "b1", "b2",
                  "curvature_weight", "error_factor")
@@ -65,16 +77,20 @@ class StepConstants:
         uniform = all_second or not second.any()
         self.dt, self.dt_prev, self.second = dt, dt_prev, second
         self.uniform, self.second_all = uniform, uniform and all_second
-        self.b0, self.b1, self.b2 = coefficients(self.second_all if uniform else second, dt,
-                                                 dt_prev)
-        if uniform and not all_second:
-            self.curvature_weight = None  # backward Euler everywhere: no curvature term
+        if uniform and not all_second:  # backward Euler everywhere: no curvature term
+            self.b0, self.b1, self.b2 = coefficients(False, dt, dt_prev)
+            self.curvature_weight = None
             self.error_factor = 0.5
             return
-        w = dt / dt_prev
-        ratio = (1.0 + w) ** 2 / (w * (1.0 + 2.0 * w))
-        factor = ratio / (ratio + (1.0 + w) / w)
-        weight = w * w
+        if uniform:
+            self.b0, self.b1, self.b2, w, w1, weight = _bdf2(dt, dt_prev, 1.0 / dt)
+        else:
+            self.b0, self.b1, self.b2 = coefficients(second, dt, dt_prev)
+            w = dt / dt_prev
+            w1, weight = 1.0 + w, w * w
+        factor = 3.0 * w
+        factor += 2.0
+        np.divide(w1, factor, out=factor)  # (1 + w) / (2 + 3w)
         if not uniform:
             factor = np.where(second, factor, 0.5)
             weight = np.where(second, weight, 0.0)
@@ -82,11 +98,16 @@ class StepConstants:
         self.error_factor = factor
 
     def matches(self, scheme: str, levels: np.ndarray, dt: np.ndarray,
-                dt_prev: np.ndarray) -> bool:
+                dt_prev: np.ndarray, all_second: bool = False) -> bool:
+        """Whether these are the constants of a step with these arguments (``all_second``:
+        the caller knows that every level is >= 2, which spares comparing them)."""
         if dt is not self.dt:
             return False
-        if dt_prev is not self.dt_prev and not np.array_equal(dt_prev, self.dt_prev):
+        if dt_prev is not self.dt_prev and (dt_prev.shape != self.dt_prev.shape
+                                            or not (dt_prev == self.dt_prev).all()):
             return False
+        if all_second and scheme == "bdf2":
+            return self.second_all
         second = (levels >= 2) if scheme == "bdf2" else np.zeros(levels.shape, dtype=bool)
         return bool(np.array_equal(second, self.second))
 
@@ -102,9 +123,10 @@ def publish(constants: StepConstants | None) -> None:
 
 
 def for_step(scheme: str, levels: np.ndarray, dt: np.ndarray,
-             dt_prev: np.ndarray) -> StepConstants:
-    """The constants of a step: the published ones when they describe it, else computed."""
+             dt_prev: np.ndarray, all_second: bool = False) -> StepConstants:
+    """The constants of a step: the published ones when they describe it, else computed
+    (``all_second``: every level is known to be >= 2)."""
     k = _published
-    if k is not None and k.matches(scheme, levels, dt, dt_prev):
+    if k is not None and k.matches(scheme, levels, dt, dt_prev, all_second):
         return k
     return StepConstants(scheme, levels, dt, dt_prev)

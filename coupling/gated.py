@@ -7,9 +7,12 @@ is I(V, x). With V frozen at the new time level the implicit BDF step is linear 
     b0 x + b1 x_n + b2 x_{n-1} = A(V) - B(V) x   =>   x = (A - b1 x_n - b2 x_{n-1}) / (b0 + B),
 
 so a try costs one evaluation of the rate functions, and dx/dV (hence the differential
-conductance dI/dV of the step map) follows in closed form. All arrays have a leading lane axis:
-``lanes`` independent elements advance together, with boolean masks selecting the lanes an
-``accept``/``reject``/``restart_history`` applies to (see ``provider.LaneProvider``).
+conductance dI/dV of the step map) follows in closed form. ``lanes`` independent elements
+advance together, with boolean masks selecting the lanes an ``accept``/``reject``/
+``restart_history`` applies to (see ``provider.LaneProvider``). The states are stored state by
+state, arrays of shape (nstate, lanes), so that each state is a contiguous vector over the lanes
+and per-lane quantities (step sizes, BDF coefficients) broadcast against them as they are; the
+public views (``states``, ``steady_states``, snapshots) are (lanes, nstate).
 
 Local error of the states. Each try also forms the explicit predictor of the step's order from
 the accepted slope dx/dt = A - B x (forward Euler, or the quadratic through x_{n-1}, x_n with that
@@ -43,12 +46,17 @@ def lane_mask(mask, lanes: int) -> np.ndarray | None:
 class GatedProvider:
     """Lane-vectorised provider with ``nstate`` linearly relaxing states per lane.
 
-    Subclasses implement ``_rates(v) -> (A, B, dA/dv, dB/dv)`` (arrays (lanes, nstate)) and
-    ``_current(v, x, dx/dv) -> (I, dI/dv)`` (arrays (lanes,)); v is the voltage across the
-    element (V). ``scheme`` ('be' or 'bdf2') is set by the integrator to its own.
+    Subclasses implement ``_rates(v) -> (A, B, dA/dv, dB/dv)`` (arrays (nstate, lanes)) and
+    ``_current(v, x, dx/dv) -> (I, dI/dv)`` (x, dx/dv: (nstate, lanes); I, dI/dv: (lanes,);
+    dx/dv None: dI/dv None); v is the voltage across the element (V), shape (lanes,).
+    ``scheme`` ('be' or 'bdf2') is set by the integrator to its own.
+
+    ``try_step(dt, voltage, conductance=False)`` skips dI/dV (``optional_conductance``): the
+    integrator's tries that only test convergence need the current alone.
     """
 
     vectorised = True
+    optional_conductance = True
     nstate = 0
     #: magnitude below which a state's error is measured absolutely (per state; subclasses)
     state_scale: np.ndarray | float = 1.0
@@ -60,12 +68,12 @@ class GatedProvider:
         self.scheme = bdf.check_scheme(scheme)
         x0 = np.broadcast_to(np.asarray(initial_state, dtype=float).reshape(-1, self.nstate)
                              if self.nstate else np.zeros((1, 0)), (self.lanes, self.nstate))
-        self._x = np.array(x0)
-        self._x_old = np.array(x0)
+        self._x = np.array(x0.T)  # (nstate, lanes), like every state array here
+        self._x_old = self._x.copy()
         self.time = np.zeros(self.lanes)
         self._dt_prev = np.ones(self.lanes)
         self._levels = np.ones(self.lanes, dtype=int)
-        self._slope = np.full((self.lanes, self.nstate), np.nan)  # dx/dt at the accepted level
+        self._slope = np.full((self.nstate, self.lanes), np.nan)  # dx/dt at the accepted level
         self._slope_unknown = True
         self._all_second = False
         self._pending = None
@@ -80,12 +88,12 @@ class GatedProvider:
     def _current(self, v, x, dx):
         raise NotImplementedError
 
-    def _solve(self, v, b0, hist):
-        """The implicit step at voltage v: (x, dx/dv, dx/dt), arrays (lanes, nstate)."""
+    def _solve(self, v, b0, hist, derivative: bool = True):
+        """The implicit step at voltage v: (x, dx/dv or None, dx/dt), arrays (nstate, lanes)."""
         a, b, da, db = self._rates(v)
         den = b0 + b
         x = (a - hist) / den
-        return x, (da - x * db) / den, a - b * x
+        return x, (da - x * db) / den if derivative else None, a - b * x
 
     # -- provider protocol -------------------------------------------------------------------
     def _history(self, dt: np.ndarray):
@@ -93,41 +101,48 @@ class GatedProvider:
         the same ``dt`` array object is passed (the integrator's Newton tries of one step)."""
         if self._cache_dt is dt:
             return self._cache
-        k = bdf.for_step(self.scheme, self._levels, dt, self._dt_prev)
+        k = bdf.for_step(self.scheme, self._levels, dt, self._dt_prev,
+                         all_second=self._all_second)
         # explicit predictor (see the integrator's step control): x + h x' (+ curvature)
         x, slope = self._x, self._slope
-        predictor = x + dt[:, None] * slope
-        hist = k.b1[:, None] * x
+        predictor = dt * slope
+        predictor += x
+        hist = k.b1 * x
         if k.curvature_weight is not None:
-            hist += k.b2[:, None] * self._x_old
-            weight = k.curvature_weight
-            weight = weight[:, None] if isinstance(weight, np.ndarray) else weight
-            predictor += (self._x_old - x + slope * self._dt_prev[:, None]) * weight
-        factor = k.error_factor
-        factor = factor[:, None] if isinstance(factor, np.ndarray) else factor
-        self._cache_dt, self._cache = dt, (k.b0[:, None], hist, predictor, factor)
+            hist += k.b2 * self._x_old
+            curvature = self._x_old - x
+            curvature += slope * self._dt_prev
+            curvature *= k.curvature_weight
+            predictor += curvature
+        self._cache_dt, self._cache = dt, (k.b0, hist, predictor, k.error_factor)
         return self._cache
 
-    def try_step(self, dt, voltage):
+    def try_step(self, dt, voltage, conductance: bool = True):
         """Tentative step of ``dt`` (s) with ``voltage`` (V) across each lane; returns the
-        current (A) per lane (a float for float arguments on one lane)."""
+        current (A) per lane (a float for float arguments on one lane). ``conductance``:
+        also dI/dV (``differential_conductance``; None without)."""
         shape = (self.lanes,)
-        scalar = np.ndim(voltage) == 0 and np.ndim(dt) == 0
+        scalar = False
         if isinstance(dt, np.ndarray) and dt.shape == shape:
             dt_a = dt
         else:
+            scalar = np.ndim(dt) == 0
             dt_a = np.full(shape, 0.0)
             dt_a[:] = dt
         if isinstance(voltage, np.ndarray) and voltage.shape == shape:
             v = voltage
+            scalar = scalar and v.ndim == 0
         else:
+            scalar = scalar and np.ndim(voltage) == 0
             v = np.full(shape, 0.0)
             v[:] = voltage
         if self.nstate:
             b0, hist, _, _ = self._history(dt_a)
-            x, dx, slope = self._solve(v, b0, hist)
+            x, dx, slope = self._solve(v, b0, hist, conductance)
         else:
             x = dx = slope = self._x
+        if not conductance:
+            dx = None
         current, conductance = self._current(v, x, dx)
         self._pending = (dt_a, x, slope)
         self._conductance = conductance
@@ -146,23 +161,29 @@ class GatedProvider:
             raise RuntimeError("accept() without a try_step()")
         dt, x, slope = self._pending
         m = lane_mask(mask, self.lanes)
-        if m is None:
-            self._x_old, self._x, self._slope = self._x, x, slope
-            self._slope_unknown = False
-            self.time = self.time + dt
-            self._dt_prev = dt.copy()
+        x_prev, x_old, slope_prev = self._x, self._x_old, self._slope
+        time, dt_prev, levels = self.time, self._dt_prev, self._levels
+        # every lane takes the new level, then the lanes not in the mask get their old values
+        # back (by index: usually few lanes, cheaper than selecting on every lane)
+        self._x_old, self._x, self._slope = x_prev, x, slope
+        self.time = time + dt
+        self._dt_prev = dt.copy()
+        if not self._all_second:
+            self._levels = np.minimum(levels + 1, 2)
+        if m is not None:
+            kept = (~m).nonzero()[0]
+            self._x_old = x_prev.copy()
+            for new, old in ((self._x_old, x_old), (self._x, x_prev), (self._slope, slope_prev)):
+                for new_row, old_row in zip(new, old):  # state by state: 1-D indexing is fast
+                    new_row[kept] = old_row[kept]
+            for new, old in ((self.time, time), (self._dt_prev, dt_prev)):
+                new[kept] = old[kept]
             if not self._all_second:
-                self._levels = np.minimum(self._levels + 1, 2)
-                self._all_second = bool(self._levels.min() >= 2)
+                self._levels[kept] = levels[kept]
+            self._slope_unknown = self._slope_unknown and bool(np.isnan(self._slope).any())
         else:
-            mx = m[:, None]
-            self._x_old = np.where(mx, self._x, self._x_old)
-            self._x = np.where(mx, x, self._x)
-            self._slope = np.where(mx, slope, self._slope)
-            self._slope_unknown = bool(np.isnan(self._slope).any())
-            self.time = np.where(m, self.time + dt, self.time)
-            self._dt_prev = np.where(m, dt, self._dt_prev)
-            self._levels = np.where(m, np.minimum(self._levels + 1, 2), self._levels)
+            self._slope_unknown = False
+        if not self._all_second:
             self._all_second = bool(self._levels.min() >= 2)
         self._pending = None
         self._cache_dt = None
@@ -175,11 +196,15 @@ class GatedProvider:
             return None
         _, x, _ = self._pending
         _, _, predictor, factor = self._cache
-        err = np.abs(x - predictor)
+        err = x - predictor
+        np.abs(err, out=err)
         err *= factor
-        err /= np.maximum(np.abs(x), self.state_scale)
-        err = err[:, 0] if self.nstate == 1 else err.max(axis=1)
-        err *= 1.0 / rtol
+        size = np.abs(x)
+        scale = self.state_scale
+        np.maximum(size, scale if np.ndim(scale) == 0 else np.reshape(scale, (-1, 1)), out=size)
+        size *= rtol
+        err /= size
+        err = err[0] if self.nstate == 1 else err.max(axis=0)
         if self._slope_unknown:  # no slope yet (no probe): no estimate on those lanes
             err = np.where(np.isfinite(err), err, 0.0)
         return err
@@ -207,10 +232,10 @@ class GatedProvider:
     # -- checkpoints ---------------------------------------------------------------------------
     @property
     def state(self) -> dict:
-        """Picklable snapshot: arrays and floats only."""
+        """Picklable snapshot: arrays and floats only (states as (lanes, nstate))."""
         return {"kind": type(self).__name__, "lanes": self.lanes, "scheme": self.scheme,
-                "time": self.time.copy(), "x": self._x.copy(), "x_old": self._x_old.copy(),
-                "slope": self._slope.copy(), "dt_prev": self._dt_prev.copy(),
+                "time": self.time.copy(), "x": self._x.T.copy(), "x_old": self._x_old.T.copy(),
+                "slope": self._slope.T.copy(), "dt_prev": self._dt_prev.copy(),
                 "levels": self._levels.copy()}
 
     def restore(self, state: dict) -> None:
@@ -219,9 +244,9 @@ class GatedProvider:
                              f"cannot restore a {type(self).__name__} with {self.lanes} lanes")
         self.scheme = state["scheme"]
         self.time = np.array(state["time"], dtype=float)
-        self._x = np.array(state["x"], dtype=float)
-        self._x_old = np.array(state["x_old"], dtype=float)
-        self._slope = np.array(state["slope"], dtype=float)
+        self._x = np.array(np.asarray(state["x"], dtype=float).T)
+        self._x_old = np.array(np.asarray(state["x_old"], dtype=float).T)
+        self._slope = np.array(np.asarray(state["slope"], dtype=float).T)
         self._dt_prev = np.array(state["dt_prev"], dtype=float)
         self._levels = np.array(state["levels"], dtype=int)
         self._all_second = bool(self._levels.min() >= 2)
@@ -236,41 +261,45 @@ class GatedProvider:
             raise ValueError(f"cannot spread {self.lanes} lanes over {lanes}")
         new = copy.copy(self)
         new.lanes = int(lanes)
+        shape = (self.nstate, lanes)
         new.time = np.broadcast_to(self.time, (lanes,)).copy()
-        new._x = np.broadcast_to(self._x, (lanes, self.nstate)).copy()
-        new._x_old = np.broadcast_to(self._x_old, (lanes, self.nstate)).copy()
-        new._slope = np.broadcast_to(self._slope, (lanes, self.nstate)).copy()
+        new._x = np.broadcast_to(self._x, shape).copy()
+        new._x_old = np.broadcast_to(self._x_old, shape).copy()
+        new._slope = np.broadcast_to(self._slope, shape).copy()
         new._dt_prev = np.broadcast_to(self._dt_prev, (lanes,)).copy()
         new._levels = np.broadcast_to(self._levels, (lanes,)).copy()
         new._pending = new._conductance = new._cache_dt = new._cache = None
         return new
 
     # -- steady states -----------------------------------------------------------------------
-    def steady_states(self, voltage) -> np.ndarray:
-        """x = A/B at a constant ``voltage`` across the element, shape (lanes, nstate)."""
+    def _steady(self, voltage) -> tuple[np.ndarray, np.ndarray]:
+        """(v, x = A/B) at a constant ``voltage`` across the element; x: (nstate, lanes)."""
         v = np.broadcast_to(np.asarray(voltage, dtype=float), (self.lanes,))
         if not self.nstate:
-            return np.zeros((self.lanes, 0))
+            return v, np.zeros((0, self.lanes))
         a, b, _, _ = self._rates(v)
-        return a / b
+        return v, a / b
+
+    def steady_states(self, voltage) -> np.ndarray:
+        """x = A/B at a constant ``voltage`` across the element, shape (lanes, nstate)."""
+        return self._steady(voltage)[1].T.copy()
 
     def steady_current(self, voltage) -> np.ndarray:
         """Current (A) per lane once the states have relaxed at ``voltage`` (V)."""
-        v = np.broadcast_to(np.asarray(voltage, dtype=float), (self.lanes,))
-        x = self.steady_states(v)
+        v, x = self._steady(voltage)
         return self._current(v, x, np.zeros_like(x))[0]
 
     def equilibrate(self, voltage, mask=None) -> None:
         """Set the states to their steady values at ``voltage`` (V) and restart the history."""
-        x = self.steady_states(voltage)
+        x = self._steady(voltage)[1]
         m = lane_mask(mask, self.lanes)
         if m is None:
             self._x, self._x_old = x.copy(), x.copy()
             self._slope = np.zeros_like(x)
         else:
-            self._x = np.where(m[:, None], x, self._x)
-            self._x_old = np.where(m[:, None], x, self._x_old)
-            self._slope = np.where(m[:, None], 0.0, self._slope)
+            self._x = np.where(m, x, self._x)
+            self._x_old = np.where(m, x, self._x_old)
+            self._slope = np.where(m, 0.0, self._slope)
         self._pending = None
         self._slope_unknown = bool(np.isnan(self._slope).any())
         self.restart_history(m)
@@ -278,4 +307,4 @@ class GatedProvider:
     @property
     def states(self) -> np.ndarray:
         """Accepted internal states, shape (lanes, nstate) (a copy)."""
-        return self._x.copy()
+        return self._x.T.copy()

@@ -128,39 +128,43 @@ class HodgkinHuxleyChannel(GatedProvider):
         kd = 1e6 * self.phi  # (1/ms)/mV -> (1/s)/V
         if self.kind == "na":
             (am, bm, ah, bh), (dam, dbm, dah, dbh) = sodium_rates(u_mV)
-            a = np.array([am, ah]).T * k
-            b = np.array([am + bm, ah + bh]).T * k
-            da = np.array([dam, dah]).T * kd
-            db = np.array([dam + dbm, dah + dbh]).T * kd
+            a = np.array([am, ah]) * k
+            b = np.array([am + bm, ah + bh]) * k
+            da = np.array([dam, dah]) * kd
+            db = np.array([dam + dbm, dah + dbh]) * kd
         else:
             (an, bn), (dan, dbn) = potassium_rates(u_mV)
-            a = (k * an)[:, None]
-            b = (k * (an + bn))[:, None]
-            da = (kd * dan)[:, None]
-            db = (kd * (dan + dbn))[:, None]
+            a = (k * an)[None]
+            b = (k * (an + bn))[None]
+            da = (kd * dan)[None]
+            db = (kd * (dan + dbn))[None]
         return a, b, da, db
 
     def _current(self, v, x, dx):
         g = self._gbar
         if self.kind == "na":
-            m, h = x[:, 0], x[:, 1]
+            m, h = x
             m2 = m * m
             open_ = m2 * m * h
-            dopen = 3.0 * m2 * h * dx[:, 0] + m2 * m * dx[:, 1]
+            if dx is not None:
+                dopen = 3.0 * m2 * h * dx[0] + m2 * m * dx[1]
         elif self.kind == "k":
-            n = x[:, 0]
+            n = x[0]
             n2 = n * n
             open_ = n2 * n2
-            dopen = 4.0 * n2 * n * dx[:, 0]
+            if dx is not None:
+                dopen = 4.0 * n2 * n * dx[0]
         else:
             return g * v, np.full(v.shape, g)
+        if dx is None:
+            return g * open_ * v, None
         return g * open_ * v, g * (open_ + v * dopen)
 
     @property
     def gates(self) -> dict[str, np.ndarray]:
         """Accepted gate variables per lane."""
         names = {"na": ("m", "h"), "k": ("n",), "leak": ()}[self.kind]
-        return {name: self._x[:, i].copy() for i, name in enumerate(names)}
+        return {name: self._x[i].copy() for i, name in enumerate(names)}
 
 
 @dataclass(frozen=True)

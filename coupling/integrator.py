@@ -9,12 +9,14 @@ voltage, every step solves one scalar equation for U = U^{n+1}:
 (b: backward Euler, or variable-step BDF2 from the second step after a start or a jump of the
 stimulus; see ``bdf``). Each evaluation of R costs one ``try_step`` per branch. Newton's method
 uses the providers' ``differential_conductance`` when they give it (this package's providers do:
-quadratic convergence), else per-branch secants between the tries of a step, carried over to the
-next step (a live PNP slit: typically 2-3 tries per step). The iteration stops when the Newton
-update is below ``newton_tol`` (V); the state of the *last try* is accepted (so the providers'
-states and U agree), which leaves an error in U below the tolerance. Then ``accept()`` on every
-provider, or ``reject()`` and a step cut when a provider raises (``RuntimeError``) or Newton
-fails.
+quadratic convergence, 2 tries per step), else per-branch secants between the tries of a step,
+carried over to the next step (a live PNP slit: typically 2-3 tries per step). The iteration
+stops when the Newton update is below ``newton_tol`` (V); the state of the *last try* is accepted
+(so the providers' states and U agree), which leaves an error in U below the tolerance. Then
+``accept()`` on every provider, or ``reject()`` and a step cut when a provider raises
+(``RuntimeError``) or Newton fails. When every provider can leave dI/dV out of a try
+(``optional_conductance``, this package's), the tries after the first, which mostly just confirm
+convergence, ask for the currents only (see ``_newton``).
 
 Step control. The local error is estimated from the distance between the converged U and an
 explicit predictor of the same order built from the slope dU/dt = (net current)/C at t^n
@@ -63,6 +65,12 @@ import numpy as np
 from coupling import bdf
 from coupling.provider import as_lanes
 from coupling.spikes import SpikeDetector
+
+
+def _keep(new: np.ndarray, old: np.ndarray, lanes: np.ndarray) -> np.ndarray:
+    """``new`` (an array of this step, changed in place) with ``old`` on ``lanes`` (indices)."""
+    new[lanes] = old[lanes]
+    return new
 
 
 class IntegrationError(RuntimeError):
@@ -146,6 +154,9 @@ class CircuitIntegrator:
                              f"(Circuit.with_lanes)")
         self._count = [float(b.count) for b in circuit.branches]
         self._battery = [b.battery for b in circuit.branches]
+        # Newton tries after the first may leave out dI/dV (see _newton)
+        self._values_only = all(getattr(bank, "optional_conductance", False)
+                                for bank in self.banks)
         self.t = np.full(n, float(t0))
         self.u = np.broadcast_to(np.asarray(circuit.initial_voltage, dtype=float), (n,)).copy()
         self.u_prev = self.u.copy()
@@ -196,12 +207,18 @@ class CircuitIntegrator:
         c = self.circuit
         return c.stimulus.current(t) - branch_total - c.leak_conductance * (u - c.leak_reversal)
 
-    def _try_all(self, dt, u):
-        """One try of every branch at membrane voltage u: (currents, conductances or None)."""
+    def _try_all(self, dt, u, conductance: bool = True):
+        """One try of every branch at membrane voltage u: (currents, conductances or None).
+        ``conductance=False`` (only when every provider has ``optional_conductance``): the
+        currents alone."""
         currents, conductances = [], []
         for bank, battery in zip(self.banks, self._battery):
-            currents.append(bank.try_step(dt, u - battery))
-            conductances.append(bank.differential_conductance)
+            if conductance:
+                currents.append(bank.try_step(dt, u - battery))
+                conductances.append(bank.differential_conductance)
+            else:
+                currents.append(bank.try_step(dt, u - battery, conductance=False))
+                conductances.append(None)
         return currents, conductances
 
     def _reject_all(self, mask=None):
@@ -271,7 +288,11 @@ class CircuitIntegrator:
         return self
 
     def _step(self, active: np.ndarray, plan: _Plan) -> np.ndarray:
-        """One attempt on every active lane; returns the mask of accepted lanes."""
+        """One attempt on every active lane; returns the mask of accepted lanes.
+
+        Runs once per attempt on arrays over all lanes, so it is written for few array
+        operations: in-place arithmetic on arrays made here, and lanes that keep their old
+        values (rejected, inactive) restored by index rather than selected lane by lane."""
         opt = self.options
         circuit = self.circuit
         cap = circuit.capacitance
@@ -286,9 +307,12 @@ class CircuitIntegrator:
             nominal[:] = opt.step
         else:
             nominal = self.dt_next
-        index = np.searchsorted(plan.milestones, t + plan.eps, side="right")
-        np.minimum(index, plan.milestones.size - 1, out=index)
-        target = plan.milestones[index]
+        if plan.milestones.size == 1:  # only the end (e.g. a constant stimulus)
+            index, target = 0, plan.milestones[0]
+        else:
+            index = np.searchsorted(plan.milestones, t + plan.eps, side="right")
+            np.minimum(index, plan.milestones.size - 1, out=index)
+            target = plan.milestones[index]
         remaining = target - t
         near = remaining < 2.0 * nominal
         if near.any():
@@ -306,22 +330,35 @@ class CircuitIntegrator:
         k = bdf.StepConstants(opt.scheme, self.levels, h, h1)
         bdf.publish(k)
         history = k.b1 * u
-        predictor = u + h * f
+        predictor = h * f
+        predictor += u
         if k.curvature_weight is not None:
             history += k.b2 * self.u_prev
-            predictor += (self.u_prev - u + f * h1) * k.curvature_weight
+            curvature = self.u_prev - u
+            curvature += f * h1
+            curvature *= k.curvature_weight
+            predictor += curvature
         i_stim = stim.current(t_new)
         abs_u = np.abs(u)
         if fixed:
             tol = opt.newton_tol
-        else:
-            scale_u = opt.atol + opt.rtol * np.maximum(abs_u, np.abs(predictor))
-            tol = np.maximum(opt.newton_tol, opt.newton_fraction * scale_u)
+        else:  # max(newton_tol, newton_fraction (atol + rtol max(|U^n|, |predictor|)))
+            tol = np.abs(predictor)
+            np.maximum(abs_u, tol, out=tol)
+            tol *= opt.rtol
+            tol += opt.atol
+            tol *= opt.newton_fraction
+            np.maximum(tol, opt.newton_tol, out=tol)
         v, total, failed, error = self._newton(h, k.b0, history, i_stim, predictor, active, tol)
         # local error (in units of the tolerance) and acceptance
-        dv = np.abs(v - u)
-        scale = opt.atol + opt.rtol * np.maximum(np.abs(v), abs_u)
-        err = np.abs(v - predictor) * k.error_factor / scale
+        scale = np.abs(v)
+        np.maximum(scale, abs_u, out=scale)
+        scale *= opt.rtol
+        scale += opt.atol
+        err = v - predictor
+        np.abs(err, out=err)
+        err *= k.error_factor
+        err /= scale
         if opt.control_states:
             for bank in self.banks:
                 local_error = getattr(bank, "local_error", None)
@@ -329,63 +366,74 @@ class CircuitIntegrator:
                 if state_err is not None:
                     np.maximum(err, state_err, out=err)
         any_failed = bool(failed.any())
-        ok = (~failed if any_failed else active) if all_active else active & ~failed
+        ok = None if all_active and not any_failed else active & ~failed
         at_min = h <= opt.min_step * (1.0 + 1e-9)
+        dv = np.abs(v - u) if opt.max_voltage_change < math.inf else None
         if fixed:
-            accept = ok
+            accept = active.copy() if ok is None else ok
         else:
-            good = err <= 1.0
-            if opt.max_voltage_change < math.inf:
-                good &= dv <= opt.max_voltage_change
-            accept = ok & (good | at_min)
+            accept = err <= 1.0
+            if dv is not None:
+                accept &= dv <= opt.max_voltage_change
+            accept |= at_min
+            if ok is not None:
+                accept &= ok
         all_accepted = bool(accept.all())
+        kept = None if all_accepted else (~accept).nonzero()[0]  # lanes that stay
         # commit
         if all_accepted:
             for bank in self.banks:
                 bank.accept()
-        elif accept.any():
+        elif kept.size < accept.size:
             for bank in self.banks:
                 bank.accept(accept)
         elif error is None:
             self._reject_all()
-        f_new = (i_stim - total - g_leak * (v - e_leak)) / cap
+        f_new = i_stim - total
+        if not (np.ndim(g_leak) == 0 and g_leak == 0.0):
+            f_new -= g_leak * (v - e_leak)
+        f_new /= cap
         self.spikes.update(t, u, f, t_new, v, f_new, None if all_accepted else accept)
         if all_accepted:
             self.u_prev, self.u, self.t, self.dt_prev, self.slope = u, v, t_new, h, f_new
             if k.curvature_weight is None or not k.uniform:
                 self.levels = np.minimum(self.levels + 1, 2)
         else:
-            self.u_prev = np.where(accept, u, self.u_prev)
-            self.u = np.where(accept, v, u)
-            self.t = np.where(accept, t_new, t)
-            self.dt_prev = np.where(accept, h, h1)
-            self.levels = np.where(accept, np.minimum(self.levels + 1, 2), self.levels)
-            self.slope = np.where(accept, f_new, f)
+            self.u_prev = _keep(u.copy(), self.u_prev, kept)
+            self.u = _keep(v, u, kept)
+            self.t = _keep(t_new.copy(), t, kept)
+            self.dt_prev = _keep(h.copy(), h1, kept)
+            self.levels = _keep(np.minimum(self.levels + 1, 2), self.levels, kept)
+            self.slope = _keep(f_new, f, kept)
         stats = self.stats
         stats["accepted"] += accept
         if not all_accepted:
-            stats["rejected"] += active & ~accept & ~failed
-            stats["failed"] += failed
+            lost = kept if all_active else kept[active[kept]]
+            if any_failed:
+                stats["failed"] += failed
+                lost = lost[~failed[lost]]
+            stats["rejected"][lost] += 1
         # next step size
         if fixed:
             proposal = nominal
         else:
-            inv_err = 1.0 / np.maximum(err, 1e-12)
+            grow = np.maximum(err, 1e-12)
+            np.divide(1.0, grow, out=grow)
             if k.second_all:
-                grow = np.cbrt(inv_err)
+                np.cbrt(grow, out=grow)
             elif k.uniform:
-                grow = np.sqrt(inv_err)
+                np.sqrt(grow, out=grow)
             else:
-                grow = np.where(k.second, np.cbrt(inv_err), np.sqrt(inv_err))
+                grow = np.where(k.second, np.cbrt(grow), np.sqrt(grow))
             grow *= opt.safety
             np.minimum(grow, opt.max_growth, out=grow)
             np.maximum(grow, opt.max_shrink, out=grow)
-            if opt.max_voltage_change < math.inf:
+            if dv is not None:
                 with np.errstate(divide="ignore"):
                     limit = opt.safety * opt.max_voltage_change / dv
                 grow = np.minimum(grow, np.maximum(limit, opt.max_shrink))
             if not all_accepted:  # a retry must be shorter even after the landing stretch
-                grow = np.where(accept, grow, np.minimum(grow, 0.7))
+                grow[kept] = np.minimum(grow[kept], 0.7)
             proposal = h * grow
             if lands is not None:
                 short = lands & (h < nominal)
@@ -402,7 +450,9 @@ class CircuitIntegrator:
             self.failures = np.where(accept, 0, self.failures)
         self._any_failures = bool(self.failures.any()) if (any_failed or self._any_failures) \
             else False
-        proposal = np.minimum(np.maximum(proposal, opt.min_step), opt.max_step)
+        proposal = np.maximum(proposal, opt.min_step)
+        if opt.max_step < math.inf:
+            np.minimum(proposal, opt.max_step, out=proposal)
         self.dt_next = proposal if all_active else np.where(active, proposal, self.dt_next)
         # restarts after stimulus jumps
         if lands is not None:
@@ -439,7 +489,14 @@ class CircuitIntegrator:
     def _newton(self, h, b0, history, i_stim, predictor, active, tol):
         """Solve R(U) = 0 per lane from ``predictor``: (U, branch total current, failed mask,
         provider exception or None). Converged lanes are frozen (re-tried at the same voltage,
-        which a provider reproduces exactly), so a lane's result does not depend on others."""
+        which a provider reproduces exactly), so a lane's result does not depend on others.
+
+        When every provider can leave out dI/dV (``optional_conductance``), the tries after the
+        first give the currents only, and the update -R/R' that decides convergence there takes
+        R' from the try before: it changes by a fraction of order |dU| / (the voltage scale of
+        the conductances) from one try to the next, far too little to matter to the test. A
+        lane that has not converged is tried again at the same voltage with dI/dV before it
+        moves, so every update that moves U is a full Newton update."""
         opt = self.options
         circuit = self.circuit
         cap = circuit.capacitance
@@ -456,9 +513,11 @@ class CircuitIntegrator:
         last_i = [None] * len(self.banks)
         tries = self.stats["tries"]
         total = 0.0
+        exact = True  # this try gives dI/dV (else R' is the previous try's)
+        jac = diagonal
         for _ in range(opt.max_newton):
             try:
-                currents, conductances = self._try_all(h, v)
+                currents, conductances = self._try_all(h, v, exact)
             except RuntimeError as error:  # a provider could not solve: cut the step
                 self._reject_all()
                 return predictor, np.zeros_like(v), active.copy(), error
@@ -466,11 +525,14 @@ class CircuitIntegrator:
                 tries += ~frozen
             else:
                 tries += 1
-            total = counts[0] * currents[0] if currents else 0.0
-            for k in range(1, len(currents)):
-                total = total + counts[k] * currents[k]
-            jac = diagonal
+            total = 0.0
+            if exact:
+                jac = diagonal
             for k, (current, g) in enumerate(zip(currents, conductances)):
+                term = current if counts[k] == 1.0 else counts[k] * current
+                total = term if k == 0 else total + term
+                if not exact:
+                    continue
                 if g is None:  # secants between tries, kept for later steps
                     if last_v[k] is not None:
                         dv = v - last_v[k]
@@ -482,23 +544,29 @@ class CircuitIntegrator:
                                                       self.secant[k])
                     last_v[k], last_i[k] = v, current
                     g = self.secant[k]
-                jac = jac + counts[k] * g
-            update = (diagonal * v + constant + total) / jac
-            np.negative(update, out=update)
-            bad = ~np.isfinite(update)
-            if bad.any():
-                bad &= ~frozen
+                jac = jac + (g if counts[k] == 1.0 else counts[k] * g)
+            # the Newton step -R / R' is v - step (step capped at max_newton_update)
+            step = diagonal * v
+            step += constant
+            step += total
+            step /= jac
+            if not np.isfinite(step).all():
+                bad = ~np.isfinite(step) & ~frozen
                 failed = bad if failed is None else failed | bad
                 frozen = frozen | bad
-                update[bad] = 0.0
-            np.minimum(update, cap_update, out=update)
-            np.maximum(update, -cap_update, out=update)
-            done = np.abs(update) <= tol
-            frozen = frozen | done
+                step[~np.isfinite(step)] = 0.0
+            np.minimum(step, cap_update, out=step)
+            np.maximum(step, -cap_update, out=step)
+            frozen = frozen | (np.abs(step) <= tol)
             if frozen.all():
                 break
             any_frozen = True
-            v = np.where(frozen, v, v + update)
+            if not exact:  # not converged: this voltage again, with dI/dV, before moving
+                exact = True
+                continue
+            step[frozen] = 0.0
+            v = v - step
+            exact = not self._values_only
         else:
             failed = ~frozen if failed is None else failed | ~frozen  # too many tries
         if failed is None:

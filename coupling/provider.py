@@ -30,7 +30,10 @@ amplitude of an f-I curve), ``time``, ``dt``, ``voltage`` and the returned curre
 shape ``(lanes,)``, and ``accept``, ``reject`` and ``restart_history`` take a boolean lane mask.
 ``with_lanes(n)`` returns a fresh copy whose present state is broadcast to ``n`` lanes;
 ``local_error(rtol)`` (optional) estimates the local error of the hidden states of the last try
-for the integrator's step control. A scalar provider is wrapped by ``as_lanes`` (one lane).
+for the integrator's step control; ``optional_conductance = True`` (optional) says that
+``try_step(dt, voltage, conductance=False)`` computes the current alone (no dI/dV, which the
+integrator does not need on tries that only confirm convergence). A scalar provider is wrapped
+by ``as_lanes`` (one lane).
 
 Caveat: ``dt`` arrays passed to a lane provider must not be modified until the step is accepted
 or rejected (the tries of one step are recognised by the identity of the ``dt`` array).

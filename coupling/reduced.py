@@ -243,38 +243,64 @@ class ReducedMemristor(GatedProvider):
         if g_initial is None:
             g_initial = model.g_inf(0.0)
         super().__init__(g_initial, lanes, scheme)
+        self._step_key = self._step_terms = None  # per-step terms of a constant tau (_solve)
         # conductances below 1 % of the table's largest are measured absolutely
         self.state_scale = max(1e-2 * float(np.max(model.g_inf_S)), 1e-300)
 
     def _rates(self, v):
         (g_inf, tau), (dg_inf, dtau) = self.table.evaluate(v)
         rate = 1.0 / tau
-        a = (g_inf * rate)[:, None]
-        b = rate[:, None]
-        da = ((dg_inf - g_inf * dtau * rate) * rate)[:, None]
-        db = (-dtau * rate * rate)[:, None]
+        a = (g_inf * rate)[None]
+        b = rate[None]
+        da = ((dg_inf - g_inf * dtau * rate) * rate)[None]
+        db = (-dtau * rate * rate)[None]
         return a, b, da, db
 
-    def _solve(self, v, b0, hist):
+    def _solve(self, v, b0, hist, derivative: bool = True):
         """b0 g + hist = (g_inf - g) / tau  =>  g = (g_inf - tau hist) / (1 + b0 tau);
-        dg/dV = (g_inf' - tau' (hist + b0 g)) / (1 + b0 tau); dg/dt = (g_inf - g) / tau."""
-        b0, hist = b0[:, 0], hist[:, 0]
+        dg/dV = (g_inf' - tau' (hist + b0 g)) / (1 + b0 tau); dg/dt = (g_inf - g) / tau.
+        Arrays (1, lanes) (``hist``; ``b0`` per lane). With a constant tau, 1 / (1 + b0 tau)
+        and tau hist are the same for every try of a step."""
         if self._tau_constant is not None:
-            (g_inf,), (dg_inf,) = self._g_table.evaluate(v)
             tau = self._tau_constant
-            den = b0 * tau + 1.0
-            g = (g_inf - tau * hist) / den
-            dg = dg_inf / den
-        else:
-            (g_inf, tau), (dg_inf, dtau) = self.table.evaluate(v)
-            den = b0 * tau + 1.0
-            g = (g_inf - tau * hist) / den
-            dg = (dg_inf - dtau * (hist + b0 * g)) / den
-        return g[:, None], dg[:, None], ((g_inf - g) / tau)[:, None]
+            if self._step_key is not hist:  # a new step
+                inv_den = b0 * tau
+                inv_den += 1.0
+                np.divide(1.0, inv_den, out=inv_den)
+                self._step_key, self._step_terms = hist, (inv_den, tau * hist)
+            inv_den, tau_hist = self._step_terms
+            (g_inf,), slopes = self._g_table.evaluate(v, derivative)
+            g = g_inf - tau_hist
+            g *= inv_den
+            dg = slopes * inv_den if derivative else None  # (1, lanes)
+            slope = g_inf - g
+            slope *= 1.0 / tau
+            return g, dg, slope
+        (g_inf, tau), slopes = self.table.evaluate(v, derivative)
+        den = b0 * tau
+        den += 1.0
+        g = tau * hist
+        np.subtract(g_inf, g, out=g)
+        g /= den
+        slope = g_inf - g
+        slope /= tau
+        if not derivative:
+            return g, None, slope
+        dg_inf, dtau = slopes
+        dg = b0 * g
+        dg += hist
+        dg *= dtau
+        np.subtract(dg_inf, dg, out=dg)
+        dg /= den
+        return g, dg, slope
 
     def _current(self, v, x, dx):
-        g = x[:, 0]
-        return g * v, g + v * dx[:, 0]
+        g = x[0]
+        if dx is None:
+            return g * v, None
+        conductance = v * dx[0]
+        conductance += g
+        return g * v, conductance
 
     def g_inf(self, voltage):
         """Steady conductance (S) at ``voltage`` (V): ``model.g_inf``."""
@@ -287,4 +313,4 @@ class ReducedMemristor(GatedProvider):
     @property
     def conductance(self) -> np.ndarray:
         """Accepted conductance g (S) per lane."""
-        return self._x[:, 0].copy()
+        return self._x[0].copy()

@@ -10,6 +10,11 @@ count twice. A detector starts armed if U starts below the threshold.
 The peak of a spike is the maximum of U between its crossing and the re-arm (including the
 interior maximum of the Hermite cubic of a step whose slope changes sign).
 
+The crossing times and the interior maxima are found in batches: the steps concerned are kept
+and solved together once a few hundred have gathered, or when spikes are asked for (on many
+lanes a few lanes cross or peak on every step; one vectorised solve for all of them costs what
+one for a handful does).
+
 Rates: ``rate(lane, t_from, t_to)`` is the mean-ISI rate (n - 1) / (t_last - t_first) of the
 spikes in [t_from, t_to] (0 with fewer than two): for tonic firing after a transient it is the
 exact frequency of a periodic train, free of the window-edge quantisation of a spike count.
@@ -77,6 +82,8 @@ def _hermite_max(h, u0, f0, u1, f1):
 class SpikeDetector:
     """Threshold crossings with re-arm, per lane (see the module docstring)."""
 
+    BATCH = 512  # steps kept before their crossing times and maxima are computed
+
     def __init__(self, lanes: int, threshold: float, rearm: float | None = None,
                  interpolation: str = "hermite"):
         if interpolation not in ("hermite", "linear"):
@@ -92,6 +99,9 @@ class SpikeDetector:
         self.peak = np.full(self.lanes, -np.inf)  # running maximum of the present spike
         self._times: list[list[float]] = [[] for _ in range(self.lanes)]
         self._peaks: list[list[float]] = [[] for _ in range(self.lanes)]
+        self._crossed: list[tuple] = []  # steps that crossed, times not located yet
+        self._peaked: list[tuple] = []  # steps with an interior maximum, not evaluated yet
+        self._kept = 0  # steps in both lists
 
     def start(self, voltage) -> None:
         """Arm the lanes whose voltage is below the threshold."""
@@ -100,54 +110,79 @@ class SpikeDetector:
 
     def update(self, t0, u0, f0, t1, u1, f1, mask=None) -> None:
         """One accepted step per lane in ``mask``: from (t0, u0, dU/dt f0) to (t1, u1, f1)."""
-        armed = self.armed
-        up = armed & (u1 >= self.threshold)
+        up = u1 >= self.threshold
+        up &= self.armed
         if mask is not None:
             up &= mask
         if up.any():
-            i = np.flatnonzero(up)
-            h = t1[i] - t0[i]
-            if self.interpolation == "hermite":
-                s = _hermite_crossing(h, u0[i], f0[i], u1[i], f1[i], self.threshold)
-            else:
-                s = h * (self.threshold - u0[i]) / (u1[i] - u0[i])
-            crossing = t0[i] + s
-            for lane, tc in zip(i.tolist(), crossing.tolist()):
-                self._times[lane].append(tc)
+            i = up.nonzero()[0]
+            self._crossed.append((i, t0[i], t1[i] - t0[i], u0[i], f0[i], u1[i], f1[i]))
+            self._kept += i.size
             self.armed[i] = False
             self.peak[i] = self.threshold
         tracking = ~self.armed
         if mask is not None:
             tracking &= mask
-        if tracking.any():
-            top = np.maximum(self.peak, u1)
-            inner = tracking & (f0 > 0) & (f1 < 0)
-            if inner.any() and self.interpolation == "hermite":
-                j = np.flatnonzero(inner)
-                top[j] = np.maximum(top[j], _hermite_max(t1[j] - t0[j], u0[j], f0[j], u1[j],
-                                                         f1[j]))
-            self.peak = np.where(tracking, top, self.peak)
-            down = tracking & (u1 < self.rearm)
+        j = tracking.nonzero()[0]  # the lanes inside a spike: few, so work on them only
+        if j.size:
+            u1j = u1[j]
+            self.peak[j] = np.maximum(self.peak[j], u1j)
+            if self.interpolation == "hermite":
+                inner = (f0[j] > 0) & (f1[j] < 0)
+                if inner.any():  # the maximum inside the step, for spike number len(peaks)
+                    k = j[inner]
+                    spike = np.array([len(self._peaks[lane]) for lane in k.tolist()])
+                    self._peaked.append((k, spike, t1[k] - t0[k], u0[k], f0[k], u1[k], f1[k]))
+                    self._kept += k.size
+            down = u1j < self.rearm
             if down.any():
-                for lane in np.flatnonzero(down).tolist():
+                ended = j[down]
+                for lane in ended.tolist():
                     self._peaks[lane].append(float(self.peak[lane]))
-                self.armed = self.armed | down
-                self.peak = np.where(down, -np.inf, self.peak)
+                self.armed[ended] = True
+                self.peak[ended] = -np.inf
+        if self._kept >= self.BATCH:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Crossing times and interior maxima of the steps kept by ``update``: the times are
+        appended to each lane's spikes, the maxima raise the peaks of their spikes."""
+        if self._crossed:
+            lanes, t0, h, u0, f0, u1, f1 = (np.concatenate(p) for p in zip(*self._crossed))
+            if self.interpolation == "hermite":
+                s = _hermite_crossing(h, u0, f0, u1, f1, self.threshold)
+            else:
+                s = h * (self.threshold - u0) / (u1 - u0)
+            for lane, tc in zip(lanes.tolist(), (t0 + s).tolist()):
+                self._times[lane].append(tc)
+        if self._peaked:
+            lanes, spikes, h, u0, f0, u1, f1 = (np.concatenate(p) for p in zip(*self._peaked))
+            top = _hermite_max(h, u0, f0, u1, f1)
+            for lane, spike, value in zip(lanes.tolist(), spikes.tolist(), top.tolist()):
+                done = self._peaks[lane]
+                if spike < len(done):
+                    done[spike] = max(done[spike], value)
+                else:  # the spike has not re-armed yet
+                    self.peak[lane] = max(self.peak[lane], value)
+        self._crossed, self._peaked, self._kept = [], [], 0
 
     # -- results -------------------------------------------------------------------------------
     def times(self, lane: int = 0) -> np.ndarray:
         """Spike times (s) of ``lane``."""
+        self._settle()
         return np.array(self._times[lane])
 
     def peaks(self, lane: int = 0) -> np.ndarray:
         """Peak voltage (V) of each spike of ``lane`` (the last one's running maximum if it has
         not re-armed yet)."""
+        self._settle()
         out = list(self._peaks[lane])
         if len(out) < len(self._times[lane]):
             out.append(float(self.peak[lane]))
         return np.array(out)
 
     def counts(self) -> np.ndarray:
+        self._settle()
         return np.array([len(t) for t in self._times])
 
     def intervals(self, lane: int = 0) -> np.ndarray:
@@ -169,6 +204,7 @@ class SpikeDetector:
 
     # -- checkpoints ---------------------------------------------------------------------------
     def state(self) -> dict:
+        self._settle()
         return {"threshold": self.threshold, "rearm": self.rearm,
                 "interpolation": self.interpolation, "armed": self.armed.copy(),
                 "peak": self.peak.copy(), "times": [list(t) for t in self._times],
@@ -182,3 +218,4 @@ class SpikeDetector:
         self.lanes = self.armed.size
         self._times = [list(t) for t in state["times"]]
         self._peaks = [list(p) for p in state["peaks"]]
+        self._crossed, self._peaked, self._kept = [], [], 0

@@ -70,70 +70,90 @@ class MonotoneTable:
         if x.size > 1 and not np.all(np.diff(x) > 0):
             raise ValueError("table abscissae must be strictly increasing")
         self.x = x
-        self.ncol = len(cols)
-        if x.size == 1:  # a constant
-            self.coefficients = np.zeros((7 * self.ncol, 1))
-            self.coefficients[:self.ncol, 0] = [c[0] for c in cols]
-            self._uniform = None
-            self.x_lo = self.x_hi = x[0]
-            return
-        h = np.diff(x)
+        self.ncol = k = len(cols)
         n = x.size
         # Pieces: 0 = constant left of x_0, i = 1..n-1 the cubic on [x_{i-1}, x_i], n = constant
         # right of x_last. In local coordinates u = (v - x_{i-1}) / h_i in [0, 1]:
-        # y = c0 + u (c1 + u (c2 + u c3)), dy/dv = (d1 + u (d2 + u d3)) / h_i.
-        coeff = np.zeros((n + 1, 7, self.ncol))  # transposed to (7, ncol, n + 1) below
-        inv_h = 1.0 / h
+        # y = c0 + u (c1 + u (c2 + u c3)), dy/dv = (c1 + u (2 c2 + 3 c3 u)) / h_i. Rows: c0..c3
+        # of every column ((4, ncol) layout), then 1/h_i (0 on the constant ends); one column
+        # per piece, so one gather of the rows (4 ncol of them on a uniform grid, whose 1/h is
+        # one number) evaluates every column.
+        self.coefficients = np.zeros((4 * k + 1, n + 1))
+        rows = self.coefficients[:4 * k].reshape(4, k, n + 1)
+        for j, y in enumerate(cols):
+            rows[0, j, 0], rows[0, j, n] = y[0], y[-1]
+        self.x_lo = x[0]
+        self.x_hi = x[-1]
+        self._uniform = None
+        self._cubic = self.coefficients[:4 * k]  # the rows needed on a uniform grid
+        self._buffer: np.ndarray | None = None  # see _gather
+        if n == 1:  # a constant
+            return
+        h = np.diff(x)
         for j, y in enumerate(cols):
             slopes = pchip_slopes(x, y)
             left, right = slopes[:-1] * h, slopes[1:] * h  # end slopes in local units
             rise = np.diff(y)
-            c2 = 3.0 * rise - 2.0 * left - right
-            c3 = left + right - 2.0 * rise
-            coeff[1:n, :, j] = np.stack([y[:-1], left, c2, c3, left * inv_h,
-                                         2.0 * c2 * inv_h, 3.0 * c3 * inv_h], axis=1)
-            coeff[0, 0, j] = y[0]
-            coeff[n, 0, j] = y[-1]
-        self.coefficients = np.ascontiguousarray(coeff.transpose(1, 2, 0)).reshape(
-            7 * self.ncol, n + 1)
-        self.x_lo, self.x_hi = x[0], x[-1]
+            rows[:, j, 1:n] = [y[:-1], left, 3.0 * rise - 2.0 * left - right,
+                               left + right - 2.0 * rise]
+        self.coefficients[4 * k, 1:n] = 1.0 / h
         spacing = (x[-1] - x[0]) / (n - 1)
-        uniform = np.allclose(h, spacing, rtol=1e-9, atol=0.0)
-        self._uniform = (x[0], 1.0 / spacing) if uniform else None
+        if np.allclose(h, spacing, rtol=1e-9, atol=0.0):
+            self._uniform = (x[0], 1.0 / spacing)
 
     def _locate(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Piece index (0 and n: the constant ends) and local coordinate u (in [0, 1) on the
-        cubic pieces; any finite value on the constant ends, whose higher coefficients are 0).
-        """
+        """Piece index (0 and n: the constant ends; below 0 or above n on a uniform grid, where
+        ``_gather`` clips it) and local coordinate u (in [0, 1) on the cubic pieces; any finite
+        value on the constant ends, whose higher coefficients are 0)."""
         n = self.x.size
         if n == 1:
             return np.zeros(v.shape, dtype=np.intp), np.zeros(v.shape)
         if self._uniform is not None:
             x0, inv = self._uniform
             shifted = v * inv - (x0 * inv - 1.0)  # 1 + (v - x0) / spacing
-            index = np.minimum(np.maximum(shifted, 0.0), float(n)).astype(np.intp)
-            return index, shifted - index
+            shifted = np.minimum(shifted, float(n))  # (a huge value would overflow the index)
+            floor = np.floor(shifted)
+            shifted -= floor
+            return floor.astype(np.intp), shifted
         index = np.searchsorted(self.x, v, side="right")
         inner = np.minimum(np.maximum(index, 1), n - 1)
         left = self.x[inner - 1]
         u = (v - left) / (self.x[inner] - left)
         return index, np.minimum(np.maximum(u, 0.0), 1.0)
 
-    def evaluate(self, v) -> tuple[np.ndarray, np.ndarray]:
-        """Values and derivatives d/dv at ``v`` (any shape): arrays ``(ncol,) + v.shape``."""
+    def _gather(self, index: np.ndarray) -> np.ndarray:
+        """The coefficient rows of the pieces ``index``: (rows,) + index.shape, in a buffer
+        reused from call to call (a fresh array of this size, > 128 kB for a few thousand
+        lanes, would come from mmap and fault in its pages every time)."""
+        rows = self._cubic if self._uniform is not None else self.coefficients
+        c = self._buffer
+        if c is None or c.shape[1:] != index.shape:
+            c = self._buffer = np.empty((rows.shape[0],) + index.shape)
+        return rows.take(index, axis=1, out=c, mode="clip")
+
+    def evaluate(self, v, derivatives: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Values and derivatives d/dv at ``v`` (any shape): arrays ``(ncol,) + v.shape``
+        (derivatives None unless asked for)."""
         v = np.asarray(v, dtype=float)
         index, u = self._locate(v)
-        c = self.coefficients.take(index, axis=1)  # (7 ncol,) + v.shape: contiguous rows
         k = self.ncol
-        if k > 1:
-            c = c.reshape((7, k) + v.shape)
-            value = c[0] + u * (c[1] + u * (c[2] + u * c[3]))
-            slope = c[4] + u * (c[5] + u * c[6])
-            return value, slope
-        value = c[0] + u * (c[1] + u * (c[2] + u * c[3]))
-        slope = c[4] + u * (c[5] + u * c[6])
-        return value[None], slope[None]
+        c = self._gather(index)  # (4 ncol [+ 1],) + v.shape
+        c0, c1, c2, c3 = c[:4 * k].reshape((4, k) + v.shape)
+        cubic = c3 * u
+        inner = cubic + c2  # c2 + c3 u
+        value = inner * u
+        value += c1
+        value *= u
+        value += c0
+        if not derivatives:
+            return value, None
+        inner += inner
+        inner += cubic  # 2 c2 + 3 c3 u
+        inner *= u
+        inner += c1
+        inner *= self._uniform[1] if self._uniform is not None else c[4 * k]
+        return value, inner
 
     def __call__(self, v) -> np.ndarray:
         """Values only, shape ``(ncol,) + v.shape``."""
-        return self.evaluate(v)[0]
+        return self.evaluate(v, derivatives=False)[0]

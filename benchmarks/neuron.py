@@ -1,0 +1,393 @@
+"""Neuron benchmark (issue 5): simulated spikes per wall second of the reduced neuron, wall time
+per simulated spike of the live neuron on 1 and 2 ranks.
+
+    python benchmarks/neuron.py                      # both parts, one JSON document on stdout
+    python benchmarks/neuron.py --quick              # shorter runs, fewer lanes, live on 2 ranks
+    python benchmarks/neuron.py --skip-live          # the reduced neuron only
+    python benchmarks/neuron.py --baseline HEAD~1    # reduced runs side by side with the
+                                                     # coupling package of a git revision
+
+Targets: at least 1e4 simulated spikes per wall second for the reduced neuron; at most 10 s wall
+per spike for the live neuron on 2 ranks.
+
+Reduced neuron. The circuit of ``--reduced-case`` (default cases/neuron_reduced.toml), built as
+``ionslit run`` builds it (``ionslit.case.load_case`` + ``ionslit.neuron_study.build_circuit``:
+its branches at rest) and integrated with the case's [analysis] settings (BDF2, adaptive,
+the case's rtol, spike threshold and re-arm level). If the case file does not exist, the
+idealised two-slit neuron of tests/coupling/test_coupling_reduced_neuron.py (repeated here) at
+rtol 1e-4, and ``source`` says so. Scenarios:
+
+- ``reduced_single``: one neuron (one lane) driven by the case's own stimulus for the case's
+  duration (the idealised neuron: 1 nA for 100 ms): the per-step cost of one circuit, as a live
+  neuron's circuit runs;
+- ``reduced_lanes_N``: N neurons advanced together as the lanes of one integrator, each under a
+  constant stimulus, spread evenly over 0.2-3 nA (an f-I ensemble: 55-190 Hz), switched on at
+  rest, at each tolerance of ``--rtol`` (default: the case's, and 1e-4).
+
+Reported per run: spikes, wall and CPU seconds, spikes per wall (and CPU) second, lanes,
+accepted steps per spike, provider tries per attempt, the load other processes put on the
+machine meanwhile (``foreign_cpu_load``: their CPU seconds per wall second per core; above 0.1
+the timings are unreliable, and ``timings_reliable`` says so). Each measurement runs in a fresh
+process with one BLAS thread; with ``--baseline REV`` every scenario also runs with the
+``coupling`` package of git revision REV (extracted to a temporary directory), alternating with
+the present code, and ``speedup`` is the ratio of their wall (and CPU) times.
+
+Live neuron. ``ionslit run cases/neuron_live.toml --output TMP --overwrite`` (``--live-case``)
+under the virtual environment's ``mpirun`` on 1 and on 2 ranks (``--live-ranks``); spikes from
+spikes.csv, the wall time from manifest.json (``wall_time_s``: the whole run, set-up and the
+case's [analysis] runs included, which ``analyses`` lists); ``wall_s_per_spike`` is their ratio.
+``--live-set KEY=VALUE`` passes ``--set`` overrides (e.g. a shorter ``circuit.duration``).
+Skipped with ``--skip-live``, or if the case file does not exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REDUCED_CASE = ROOT / "cases" / "neuron_reduced.toml"
+LIVE_CASE = ROOT / "cases" / "neuron_live.toml"
+STIMULI_A = (0.2e-9, 3e-9)  # the reduced lanes' constant stimuli, evenly spread
+TARGET_SPIKES_PER_WALL_SECOND = 1e4
+TARGET_WALL_S_PER_SPIKE = 10.0
+
+
+# ---------------------------------------------------------------------------- reduced neuron
+def idealised_neuron():
+    """C = 10 pF; 5 fast 'sodium-like' slits (+0.15 V), 1 slow 'potassium-like' slit
+    (-0.10 V), at rest: the neuron of tests/coupling/test_coupling_reduced_neuron.py (see there
+    for the reasoning; benchmarks do not import tests)."""
+    import numpy as np
+
+    from coupling import Branch, Circuit, ReducedMemristor
+
+    voltage = np.round(np.linspace(-0.5, 0.5, 501), 12)  # V
+    a = np.abs(voltage)
+
+    def sigmoid(x):
+        return 1.0 / (1.0 + np.exp(-x))
+
+    def model(g_inf, tau):
+        return {"kind": "ionslit.reduced_memristor", "version": 1,
+                "voltage_V": voltage.tolist(), "g_inf_S": g_inf.tolist(), "tau_s": tau.tolist()}
+
+    sodium = model(0.06e-9 + 30e-9 * sigmoid((voltage + 0.17) / 0.005),
+                   np.full(voltage.size, 0.1e-3))
+    potassium = model(2e-9 + 750e-9 * sigmoid((a - 0.08) / 0.005),
+                      1e-3 + 3e-3 / np.cosh((a - 0.08) / 0.03))
+    circuit = Circuit(10e-12, [Branch(ReducedMemristor(sodium), 0.15, 5, "sodium_like"),
+                               Branch(ReducedMemristor(potassium), -0.10, 1, "potassium_like")])
+    circuit.equilibrate(circuit.resting_potential(bracket=(-0.1 + 1e-6, 0.15 - 1e-6))[0])
+    return circuit
+
+
+def reduced_setup(case: Path):
+    """(circuit at rest, integrator options, duration of the case (s), source)."""
+    from coupling import ConstantCurrent, IntegratorOptions
+
+    if case.exists():
+        from ionslit.case import load_case
+        from ionslit.neuron_study import build_circuit, integrator_options
+
+        loaded = load_case(case)
+        section = loaded.case.circuit
+        return (build_circuit(section), integrator_options(loaded.case.analysis),
+                section.duration, _relative(case))
+    circuit = idealised_neuron().with_stimulus(ConstantCurrent(1e-9))
+    return (circuit, IntegratorOptions(rtol=1e-4), 0.1,
+            f"the idealised two-slit neuron of benchmarks/neuron.py ({_relative(case)} not "
+            f"found)")
+
+
+def reduced_worker(spec: dict) -> dict:
+    """One timed integration (in its own process): ``spec`` from ``reduced_runs``."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    import coupling
+    from coupling import CircuitIntegrator, ConstantCurrent
+
+    case = Path(spec["case"])
+    circuit, options, case_duration, source = reduced_setup(case)
+    options = replace(options, rtol=spec["rtol"])
+    lanes = spec["lanes"]
+    if spec["scenario"] == "reduced_single":
+        duration = min(case_duration, spec["duration"] or case_duration)
+        run = circuit.with_lanes(1) if circuit.vectorised else circuit
+        stimulus = "the case's [circuit.stimulus]" if case.exists() else "1 nA constant"
+    else:
+        duration = spec["duration"]
+        stimuli = np.linspace(*STIMULI_A, lanes)
+        run = circuit.with_lanes(lanes, ConstantCurrent(stimuli))
+        stimulus = [float(stimuli[0]), float(stimuli[-1])]
+    integrator = CircuitIntegrator(run, options)
+    start, cpu = time.perf_counter(), time.process_time()
+    integrator.run(duration)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    stats = integrator.statistics
+    spikes = int(integrator.spikes.counts().sum())
+    attempts = int((stats["accepted"] + stats["rejected"] + stats["failed"]).sum())
+    return {
+        "scenario": spec["scenario"], "code": spec["code"], "lanes": lanes,
+        "rtol": options.rtol, "atol_V": options.atol, "simulated_time_s": duration,
+        "stimulus_A": stimulus, "spikes": spikes, "wall_s": round(wall, 4),
+        "cpu_s": round(cpu, 4),
+        "spikes_per_wall_second": round(spikes / wall, 1),
+        "spikes_per_cpu_second": round(spikes / cpu, 1) if cpu > 0 else None,
+        "accepted_steps_per_spike": round(float(stats["accepted"].sum()) / max(spikes, 1), 1),
+        "rejected_steps": int(stats["rejected"].sum()),
+        "tries_per_attempt": round(float(stats["tries"].sum()) / max(attempts, 1), 3),
+        "source": source, "coupling": str(Path(coupling.__file__).parent),
+    }
+
+
+def _busy_cpu_seconds() -> float | None:
+    """CPU time (s) all processes spent busy since boot, from /proc/stat (Linux)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(v) for v in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(command: list[str], env: dict) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run ``command``; also how busy *other* processes kept the machine meanwhile."""
+    busy0, children0 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    busy1, children1 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    extra = {"process_wall_s": round(wall, 3)}
+    if busy0 is not None and busy1 is not None:
+        ours = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime
+                                                             + children0.ru_stime)
+        extra["foreign_cpu_load"] = round(
+            max(0.0, (busy1 - busy0) - ours) / (wall * (os.cpu_count() or 1)), 3)
+    return done, extra
+
+
+def _environment(pythonpath: str | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PMI_", "MPI_", "HYDRA_"))}  # a fresh MPI job per run
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    if pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [pythonpath,
+                                                          env.get("PYTHONPATH")]))
+    return env
+
+
+def run_reduced(spec: dict, pythonpath: str | None) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), "--reduced-worker",
+               json.dumps(spec)]
+    done, extra = measured(command, _environment(pythonpath))
+    if done.returncode != 0:
+        return {**spec, "error": done.stderr.strip().splitlines()[-10:], **extra}
+    return {**json.loads(done.stdout), **extra}
+
+
+def extract_coupling(revision: str, directory: Path) -> Path:
+    """The ``coupling`` package of git ``revision``, unpacked into ``directory``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "coupling"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
+    return directory
+
+
+def reduced_runs(case: Path, lanes: list[int], rtols: list[float] | None, duration: float,
+                 single_duration: float | None, baseline: str | None,
+                 repeats: int) -> dict:
+    from ionslit.case import load_case
+
+    exists = case.exists()
+    case_rtol = load_case(case).case.analysis.rtol if exists else 1e-4
+    tolerances = list(dict.fromkeys(rtols or [case_rtol, 1e-4]))
+    specs = [{"scenario": "reduced_single", "lanes": 1, "rtol": case_rtol,
+              "duration": single_duration}]
+    specs += [{"scenario": f"reduced_lanes_{n}", "lanes": n, "rtol": rtol, "duration": duration}
+              for rtol in tolerances for n in lanes]
+    runs, speedups = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        codes = [("current", None)]
+        if baseline:
+            codes.append((f"baseline {baseline}", str(extract_coupling(baseline, Path(tmp)))))
+        for spec in specs:
+            best = {}
+            for _ in range(repeats):  # alternating: the codes see the same machine
+                for code, path in codes:
+                    print(f"reduced: {spec['scenario']} rtol {spec['rtol']:g} ({code}) ...",
+                          file=sys.stderr)
+                    result = run_reduced({**spec, "case": str(case), "code": code}, path)
+                    if code not in best or result.get("wall_s", math.inf) < best[code].get(
+                            "wall_s", math.inf):
+                        best[code] = result
+            runs += best.values()
+            if baseline and all("wall_s" in r for r in best.values()):
+                now, before = best["current"], best[codes[1][0]]
+                speedups.append({"scenario": spec["scenario"], "rtol": spec["rtol"],
+                                 "wall": round(before["wall_s"] / now["wall_s"], 3),
+                                 "cpu": round(before["cpu_s"] / now["cpu_s"], 3)})
+    current = [r for r in runs if r.get("code") == "current" and "spikes_per_wall_second" in r]
+    best = max(current, key=lambda r: r["spikes_per_wall_second"], default=None)
+    at_case = [r for r in current if r["rtol"] == case_rtol and r["lanes"] > 1]
+    best_at_case = max(at_case, key=lambda r: r["spikes_per_wall_second"], default=None)
+    out = {
+        "source": current[0]["source"] if current else str(case),
+        "case_rtol": case_rtol, "scheme": "bdf2", "repeats": repeats,
+        "runs": runs,
+        "best": _summary(best), "best_at_case_rtol": _summary(best_at_case),
+    }
+    if baseline:
+        out["baseline"] = baseline
+        out["speedup"] = speedups
+    return out
+
+
+def _summary(run: dict | None) -> dict | None:
+    if run is None:
+        return None
+    return {k: run[k] for k in ("scenario", "lanes", "rtol", "spikes_per_wall_second",
+                                "spikes_per_cpu_second")}
+
+
+# ------------------------------------------------------------------------------- live neuron
+def live_runs(case: Path, ranks: list[int], overrides: list[str]) -> dict:
+    if not case.exists():
+        return {"skipped": f"{_relative(case)} not found"}
+    from ionslit.case import load_case
+
+    analysis = load_case(case, overrides).case.analysis
+    analyses = [name for name in ("fi_curve", "pulse_threshold")
+                if getattr(analysis, name, None) is not None]
+    mpirun = Path(sys.executable).parent / "mpirun"
+    results = []
+    for n in ranks:
+        print(f"live: {_relative(case)} on {n} rank(s) ...", file=sys.stderr)
+        with tempfile.TemporaryDirectory() as tmp:
+            output = Path(tmp) / "run"
+            command = [str(mpirun), "-n", str(n), sys.executable, "-m", "ionslit", "run",
+                       str(case), "--output", str(output), "--overwrite"]
+            for item in overrides:
+                command += ["--set", item]
+            done, extra = measured(command, _environment())
+            results.append({"ranks": n, "returncode": done.returncode,
+                            **_live_result(output, done), **extra})
+    two = next((r for r in results if r["ranks"] == 2 and "wall_s_per_spike" in r), None)
+    return {"case": _relative(case), "overrides": overrides, "analyses": analyses,
+            "runs": results,
+            "wall_s_per_spike_2_ranks": two["wall_s_per_spike"] if two else None}
+
+
+def _live_result(output: Path, done: subprocess.CompletedProcess) -> dict:
+    out = {}
+    try:
+        manifest = json.loads((output / "manifest.json").read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    out["status"] = manifest.get("status", "no manifest")
+    if manifest.get("reason"):
+        out["reason"] = manifest["reason"]
+    duration = (manifest.get("parameters_si", {}).get("circuit") or {}).get("duration")
+    if duration is not None:
+        out["simulated_time_s"] = duration
+    try:
+        with open(output / "spikes.csv", newline="", encoding="utf-8") as stream:
+            spikes = sum(1 for _ in csv.DictReader(stream))
+    except OSError:
+        spikes = None
+    out["spikes"] = spikes
+    wall = manifest.get("wall_time_s")
+    if wall is not None:
+        out["wall_s"] = round(wall, 3)
+        if spikes:
+            out["wall_s_per_spike"] = round(wall / spikes, 3)
+    if done.returncode != 0:
+        out["stderr_tail"] = done.stderr.strip().splitlines()[-10:]
+    return out
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+# -------------------------------------------------------------------------------------- main
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="shorter runs, 1024 lanes only, the live neuron on 2 ranks only")
+    parser.add_argument("--reduced-case", type=Path, default=REDUCED_CASE)
+    parser.add_argument("--lanes", type=int, nargs="+", default=None,
+                        help="lane counts of the ensemble scenarios (default 1024 4096)")
+    parser.add_argument("--rtol", type=float, nargs="+", default=None,
+                        help="tolerances of the ensemble scenarios (default: the case's, 1e-4)")
+    parser.add_argument("--duration", type=float, default=None,
+                        help="simulated time of the ensemble scenarios, s (default 0.05)")
+    parser.add_argument("--baseline", metavar="REV", default=None,
+                        help="also run the reduced scenarios with coupling/ of git REV")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="runs per reduced scenario (and code); the fastest is kept")
+    parser.add_argument("--skip-live", action="store_true")
+    parser.add_argument("--live-case", type=Path, default=LIVE_CASE)
+    parser.add_argument("--live-ranks", type=int, nargs="+", default=None,
+                        help="rank counts of the live runs (default 1 2; --quick: 2)")
+    parser.add_argument("--live-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="--set override for the live runs (repeatable)")
+    parser.add_argument("--reduced-worker", metavar="SPEC", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.reduced_worker:
+        print(json.dumps(reduced_worker(json.loads(args.reduced_worker))))
+        return
+    lanes = args.lanes or ([1024] if args.quick else [1024, 4096])
+    duration = args.duration or (0.02 if args.quick else 0.05)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    reduced = reduced_runs(args.reduced_case, lanes, args.rtol, duration,
+                           0.03 if args.quick else None, args.baseline, args.repeats)
+    if args.skip_live:
+        live = {"skipped": "--skip-live"}
+    else:
+        live = live_runs(args.live_case, args.live_ranks or ([2] if args.quick else [1, 2]),
+                         args.live_set)
+    best = reduced["best"]
+    per_spike = live.get("wall_s_per_spike_2_ranks")
+    targets = {
+        "reduced_spikes_per_wall_second": {
+            "value": best["spikes_per_wall_second"] if best else None,
+            "scenario": best, "target": f">= {TARGET_SPIKES_PER_WALL_SECOND:g}",
+            "met": bool(best and best["spikes_per_wall_second"]
+                        >= TARGET_SPIKES_PER_WALL_SECOND)},
+        "live_wall_s_per_spike_2_ranks": {
+            "value": per_spike, "target": f"<= {TARGET_WALL_S_PER_SPIKE:g}",
+            "met": None if per_spike is None else per_spike <= TARGET_WALL_S_PER_SPIKE},
+    }
+    foreign = [r.get("foreign_cpu_load", 0.0) for r in reduced["runs"] + live.get("runs", [])]
+    import numpy as np
+
+    print(json.dumps({
+        "benchmark": "neuron",
+        "versions": {"python": platform.python_version(), "numpy": np.__version__,
+                     "cpus": os.cpu_count()},
+        "load_average_1min": load,
+        "targets": targets,
+        "timings_reliable": all(f < 0.1 for f in foreign),
+        "max_foreign_cpu_load": max(foreign, default=0.0),
+        "reduced": reduced, "live": live}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
