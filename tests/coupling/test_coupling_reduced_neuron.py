@@ -31,10 +31,12 @@ Measured (this test file's settings): rest -67.11 mV; 0.5 ms pulse threshold 0.3
 (refractory) and evokes a spike from 15 ms on.
 """
 
+import json
 import pickle
 
 import numpy as np
 import pytest
+from cli_helpers import CASES
 from coupling_reference import ReducedReference, crossings
 from scipy.integrate import solve_ivp
 
@@ -50,33 +52,20 @@ from coupling import (
     pulse_threshold,
 )
 
-VOLTAGE = np.round(np.linspace(-0.5, 0.5, 501), 12)  # V
 CAPACITANCE = 10e-12  # F
 E_NA, E_K = 0.15, -0.10  # V
 N_NA, N_K = 5, 1
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+MODELS = CASES / "neuron"  # the models of cases/neuron_reduced.toml
 
 
 def sodium_like_model() -> dict:
-    """reduced_model.json of one fast, rectifying 'sodium-like' slit."""
-    return {"kind": "ionslit.reduced_memristor", "version": 1,
-            "voltage_V": VOLTAGE.tolist(),
-            "g_inf_S": (0.06e-9 + 30e-9 * _sigmoid((VOLTAGE + 0.17) / 0.005)).tolist(),
-            "tau_s": np.full(VOLTAGE.size, 0.1e-3).tolist(),
-            "source": {"note": "illustrative two-slit neuron, tests/coupling"}}
+    """reduced_model.json of one fast, rectifying 'sodium-like' slit (tables every 2 mV)."""
+    return json.loads((MODELS / "sodium_like_reduced_model.json").read_text())
 
 
 def potassium_like_model() -> dict:
     """reduced_model.json of the slow, symmetric (Wien-like) 'potassium-like' slit."""
-    a = np.abs(VOLTAGE)
-    return {"kind": "ionslit.reduced_memristor", "version": 1,
-            "voltage_V": VOLTAGE.tolist(),
-            "g_inf_S": (2e-9 + 750e-9 * _sigmoid((a - 0.08) / 0.005)).tolist(),
-            "tau_s": (1e-3 + 3e-3 / np.cosh((a - 0.08) / 0.03)).tolist(),
-            "source": {"note": "illustrative two-slit neuron, tests/coupling"}}
+    return json.loads((MODELS / "potassium_like_reduced_model.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +191,18 @@ def test_lanes_give_the_same_spikes_as_separate_runs(neuron):
         # identical step sequences; vectorised exp/div may round differently by an ulp, which
         # the error control does not amplify here (checked to 1e-9 relative)
         np.testing.assert_allclose(batch.spikes.times(lane), alone.spikes.times(0), rtol=1e-9)
+
+
+def test_the_case_file_is_this_neuron():
+    """cases/neuron_reduced.toml describes the circuit verified here (same C, batteries,
+    counts and model files), so these validations are the case's."""
+    from ionslit.case import load_case
+
+    circuit = load_case(CASES / "neuron_reduced.toml").case.circuit
+    assert circuit.capacitance == pytest.approx(CAPACITANCE, rel=1e-12)
+    assert circuit.leak is None
+    branches = {b.name: b for b in circuit.branches}
+    for name, battery, count in (("sodium_like", E_NA, N_NA), ("potassium_like", E_K, N_K)):
+        assert branches[name].battery == pytest.approx(battery, rel=1e-12)
+        assert branches[name].count == count
+        assert branches[name].reduced == MODELS / f"{name}_reduced_model.json"
