@@ -11,17 +11,21 @@ while writing leaves the previous checkpoint intact. Its ``meta`` entry is UTF-8
 - ``slits``: per slit name, the model's state (solvers.checkpoint.capture_model): scalars in the
   JSON, fields as arrays ``slit/<name>/<field>`` of shape (input nodes, components) ordered by
   the mesh's input node index, so a restart may use another number of ranks;
-- ``state``: any nested structure of dicts/lists/numbers/arrays (arrays as ``state/<n>``): for a
-  slit run the integrator state, the series rows so far and the field files written so far; for
-  a circuit, e.g. ``CircuitIntegrator.state()``.
+- ``state``: any nested structure of dicts/lists/numbers/arrays (arrays as ``state/<n>``): the
+  series rows so far and, for a slit run (meta ``run`` "slit"), the integrator state and the
+  field files written so far; for a neuron run (``run`` "neuron", ``CircuitCheckpointer``) the
+  phase, ``CircuitIntegrator.state()`` (voltage, time, step size and history, providers, spike
+  detector) and the finished analyses, its live slits under ``slits`` by branch name (meta
+  ``meshes``: their fingerprints).
 
 ``DIR/checkpoint/checkpoint.json`` repeats the ``meta`` part for people and scripts; only the
 ``.npz`` is read on restart. ``save_checkpoint``/``load_checkpoint`` are the generic API. Both
 files are removed when the run finishes ok (a finished run cannot be continued).
 
 Schedule (case ``[output]``): ``checkpoint`` (default true) turns checkpoints of transient slit
-runs on; one is written every ``checkpoint_interval`` of wall time (default 15 min) and, when
-given, every ``checkpoint_steps`` accepted steps, and always on SIGTERM. The default follows
+runs and of neuron runs on; one is written every ``checkpoint_interval`` of wall time (default
+15 min) and, when given, every ``checkpoint_steps`` accepted steps, and always on SIGTERM (a
+neuron run also writes one before each analysis, see ionslit.neuron_study). The default follows
 Young's optimum sqrt(2 C M) for a checkpoint costing C ~ seconds and a mean time to a hard kill
 (node failure, out of memory, SIGKILL after the scheduler's grace time) M ~ a day; a time limit
 itself costs nothing, as SIGTERM writes its own checkpoint. A checkpoint does not change the run
@@ -56,7 +60,7 @@ import signal
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -235,7 +239,8 @@ def load_checkpoint(path: Path, comm: MPI.Comm = MPI.COMM_WORLD) -> Checkpoint:
 # ----------------------------------------------------------------------------------------------
 # identity of a case
 def comparable_parameters(loaded: LoadedCase) -> dict:
-    """The resolved SI parameters without the keys a restart may change."""
+    """The resolved SI parameters without the keys a restart may change; for a circuit also
+    what its files hold (``referenced_inputs``)."""
     data = copy.deepcopy(loaded.case.model_dump(mode="json"))
     for key in RESTART_FREE_KEYS:
         container = data
@@ -243,7 +248,41 @@ def comparable_parameters(loaded: LoadedCase) -> dict:
             container = container.get(part) or {}
         if isinstance(container, dict):
             container.pop(key[-1], None)
+    inputs = referenced_inputs(loaded)
+    if inputs:
+        data["referenced_inputs"] = inputs
     return data
+
+
+def _file_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as error:
+        return f"unreadable: {error}"
+
+
+def referenced_inputs(loaded: LoadedCase) -> dict:
+    """What the files a circuit case names hold, so that a restart with another reduced model
+    or stimulus table, or an edited live-slit case, is refused: per branch the SHA-256 of its
+    reduced_model.json or the comparable parameters of its slit case; the stimulus table's
+    SHA-256. Empty for slit cases (their case file says everything)."""
+    circuit = loaded.case.circuit
+    if circuit is None:
+        return {}
+    from ionslit.case import CaseError, load_case
+
+    inputs: dict[str, Any] = {}
+    for branch in circuit.branches:
+        if branch.reduced is not None:
+            inputs[f"branch {branch.name}"] = _file_sha256(branch.reduced)
+        elif branch.slit is not None:
+            try:
+                inputs[f"branch {branch.name}"] = comparable_parameters(load_case(branch.slit))
+            except (CaseError, OSError) as error:
+                inputs[f"branch {branch.name}"] = f"unreadable: {error}"
+    if circuit.stimulus.file is not None:
+        inputs["stimulus"] = _file_sha256(circuit.stimulus.file)
+    return inputs
 
 
 def case_identity(loaded: LoadedCase, petsc_command_line: str) -> dict:
@@ -418,9 +457,10 @@ def open_restart(directory: Path, loaded: LoadedCase, petsc_command_line: str,
         raise RestartRefused(str(error)) from None
     problems = identity_differences(checkpoint.meta["case"],
                                     case_identity(loaded, petsc_command_line))
-    if "slit" not in checkpoint.slits:
-        problems.append("the checkpoint holds no slit run (circuit checkpoints are not "
-                        "restartable yet)")
+    kind = "neuron" if loaded.case.circuit is not None else "slit"
+    stored = checkpoint.meta.get("run", "slit")
+    if stored != kind or (kind == "slit" and "slit" not in checkpoint.slits):
+        problems.append(f"the checkpoint is of a {stored} run, the case is a {kind} run")
     if problems:
         raise RestartRefused("; ".join(problems))
     return checkpoint, comm.bcast(manifest, root=0)
@@ -583,27 +623,101 @@ def xdmf_times(path: Path) -> dict[str, list[float]]:
 
 
 # ----------------------------------------------------------------------------------------------
-# a slit run's checkpoints
-@dataclass
-class SlitCheckpointer:
-    """Writes and restores the checkpoints of one transient slit run (collective methods)."""
+# the checkpoints of a run
+class RunCheckpointer:
+    """What the checkpoints of every kind of run share (collective methods): the file, the case
+    identity, the series rows written so far (so a restarted series.csv equals the uninterrupted
+    one: rows the lost interval had already flushed are replaced), the manifest record.
+    ``SlitCheckpointer`` and ``CircuitCheckpointer`` add their run's own state."""
 
-    directory: Path
-    loaded: LoadedCase
-    petsc_command_line: str
-    comm: MPI.Comm
-    model: Any  # solvers.model.PNPModel
-    series: Any  # results.SeriesWriter
-    fields: SegmentedFieldWriter | None
-    manifest: Any  # manifest.Manifest
-    segment: int = 0
-    count: int = 0
-    mesh: dict | None = field(default=None)
-    _warned: set = field(default_factory=set)
+    kind = "slit"  # meta["run"]: which study a checkpoint belongs to
 
-    def __post_init__(self):
+    def __init__(self, directory: Path, loaded: LoadedCase, petsc_command_line: str,
+                 comm: MPI.Comm, series: Any, manifest: Any, segment: int = 0):
+        self.directory, self.loaded = Path(directory), loaded
+        self.petsc_command_line, self.comm = petsc_command_line, comm
+        self.series = series  # results.SeriesWriter
+        self.manifest = manifest  # manifest.Manifest
+        self.segment = segment
+        self.count = 0
+        self._identity: dict | None = None
+
+    @property
+    def path(self) -> Path:
+        return checkpoint_path(self.directory)
+
+    @property
+    def identity(self) -> dict:
+        """``case_identity`` of the run (computed once)."""
+        if self._identity is None:
+            self._identity = case_identity(self.loaded, self.petsc_command_line)
+        return self._identity
+
+    def save(self, time_s: float, steps: int, reason: str, slits: Mapping | None, state: dict,
+             meta: Mapping | None = None) -> str:
+        """Write a checkpoint at simulated time ``time_s`` after ``steps`` accepted steps: the
+        ``slits`` (name -> (meta, arrays), arrays on rank 0) and the run's ``state`` (rank 0's
+        is written), plus the series rows so far and ``meta`` (e.g. mesh fingerprints). Returns
+        '' or, if rank 0 could not write it, the problem (the same on every rank)."""
+        problem = None
+        if self.comm.rank == 0:
+            self.series.flush()
+            names = list(self.series.rows[0]) if self.series.rows else []
+            rows = np.array([[row.get(n, np.nan) for n in names] for row in self.series.rows],
+                            dtype=float).reshape(len(self.series.rows), len(names))
+            record = {"written": _now(), "reason": reason, "time_s": time_s, "step": steps,
+                      "segment": self.segment, "ranks": self.comm.size, "run": self.kind,
+                      "case": self.identity, **(meta or {}), "ionslit": _version()}
+            try:
+                save_checkpoint(self.path, record, slits,
+                                {**state, "series_columns": names, "series_rows": rows})
+            except (OSError, ValueError, TypeError) as error:
+                problem = f"{type(error).__name__}: {error}"
+        problem = self.comm.bcast(problem, root=0)
+        if problem:
+            log.error("checkpoint at t = %.6g s failed: %s", time_s, problem)
+            return problem
+        self.count += 1
+        self.manifest.extra["checkpoint"] = {
+            "path": f"{CHECKPOINT_DIRECTORY}/{STATE_FILE}", "time_s": time_s, "step": steps,
+            "reason": reason, "written": _now(), "count_this_segment": self.count}
+        segments = self.manifest.extra.get("segments")
+        if segments:
+            segments[-1]["end_time_s"] = time_s
+        if self.comm.rank == 0:
+            self.manifest.write()
+        log.debug("checkpoint (%s) at t = %.6g s, step %d", reason, time_s, steps)
+        return ""
+
+    def restore_series(self, checkpoint: Checkpoint) -> None:
+        """The series rows the checkpoint recorded (rank 0 keeps them)."""
+        if self.comm.rank == 0:
+            names = checkpoint.state["series_columns"]
+            self.series.rows = [dict(zip(names, map(float, row)))
+                                for row in np.asarray(checkpoint.state["series_rows"])]
+
+    def shared_state(self, checkpoint: Checkpoint) -> dict:
+        """The checkpoint's run state without the series, with its arrays on every rank (the
+        file's arrays are read on rank 0 only). Collective."""
+        state = None
+        if self.comm.rank == 0:
+            state = {k: v for k, v in checkpoint.state.items() if not k.startswith("series_")}
+        return self.comm.bcast(state, root=0)
+
+
+class SlitCheckpointer(RunCheckpointer):
+    """Writes and restores the checkpoints of one transient slit run (collective methods):
+    ``model`` (solvers.model.PNPModel) as the slit ``slit``, the time integrator's state, the
+    field files written so far (``fields``, a SegmentedFieldWriter or None)."""
+
+    def __init__(self, directory: Path, loaded: LoadedCase, petsc_command_line: str,
+                 comm: MPI.Comm, model: Any, series: Any, fields: SegmentedFieldWriter | None,
+                 manifest: Any, segment: int = 0):
         from solvers.checkpoint import mesh_fingerprint
 
+        super().__init__(directory, loaded, petsc_command_line, comm, series, manifest, segment)
+        self.model, self.fields = model, fields
+        self._warned: set[str] = set()
         self.mesh = self.comm.bcast(mesh_fingerprint(self.model.mesh), root=0)
         self.track()
 
@@ -619,19 +733,11 @@ class SlitCheckpointer:
             log.warning("checkpoints: the %s solver's lagged Jacobian is not recorded (%s): a "
                         "restart will match this run to the Newton tolerance only", name, problem)
 
-    @property
-    def path(self) -> Path:
-        return checkpoint_path(self.directory)
-
     def check_mesh(self, checkpoint: Checkpoint) -> None:
         """RestartRefused unless the mesh is the checkpoint's (same nodes in input order)."""
-        stored = checkpoint.meta["mesh"]
-        if stored != self.mesh:
-            raise RestartRefused(
-                f"the mesh differs from the checkpoint's ({stored['nodes']} nodes, "
-                f"{stored['cells']} cells, coordinates {stored['coordinates_sha256'][:12]} vs "
-                f"{self.mesh['nodes']}, {self.mesh['cells']}, "
-                f"{self.mesh['coordinates_sha256'][:12]}): another gmsh or mesh builder?")
+        problem = mesh_difference(checkpoint.meta["mesh"], self.mesh)
+        if problem:
+            raise RestartRefused(problem)
 
     def write(self, state, reason: str) -> str:
         """Write a checkpoint at the integrator state ``state`` (IntegratorState); returns ''
@@ -640,40 +746,11 @@ class SlitCheckpointer:
 
         if self.fields is not None:
             self.fields.rotate()
-        slit_meta, slit_arrays = capture_model(self.model)
-        problem = None
-        if self.comm.rank == 0:
-            self.series.flush()
-            names = list(self.series.rows[0]) if self.series.rows else []
-            rows = np.array([[row.get(n, np.nan) for n in names] for row in self.series.rows],
-                            dtype=float).reshape(len(self.series.rows), len(names))
-            meta = {"written": _now(), "reason": reason, "time_s": state.time,
-                    "step": state.steps, "segment": self.segment, "ranks": self.comm.size,
-                    "case": case_identity(self.loaded, self.petsc_command_line),
-                    "mesh": self.mesh, "ionslit": _version()}
-            run_state = {"integrator": state.to_dict(), "series_columns": names,
-                         "series_rows": rows,
-                         "fields": None if self.fields is None else self.fields.state()}
-            try:
-                save_checkpoint(self.path, meta, {"slit": (slit_meta, slit_arrays)}, run_state)
-            except (OSError, ValueError, TypeError) as error:
-                problem = f"{type(error).__name__}: {error}"
-        problem = self.comm.bcast(problem, root=0)
-        if problem:
-            log.error("checkpoint at t = %.6g s failed: %s", state.time, problem)
-            return problem
-        self.count += 1
-        self.manifest.extra["checkpoint"] = {
-            "path": f"{CHECKPOINT_DIRECTORY}/{STATE_FILE}", "time_s": state.time,
-            "step": state.steps, "reason": reason, "written": _now(),
-            "count_this_segment": self.count}
-        segments = self.manifest.extra.get("segments")
-        if segments:
-            segments[-1]["end_time_s"] = state.time
-        if self.comm.rank == 0:
-            self.manifest.write()
-        log.debug("checkpoint (%s) at t = %.6g s, step %d", reason, state.time, state.steps)
-        return ""
+        slit = capture_model(self.model)
+        run_state = {"integrator": state.to_dict(),
+                     "fields": None if self.fields is None else self.fields.state()}
+        return self.save(state.time, state.steps, reason, {"slit": slit}, run_state,
+                         {"mesh": self.mesh})
 
     def restore(self, checkpoint: Checkpoint):
         """Put the model and the series where the checkpoint left them (call ``check_mesh``
@@ -684,12 +761,102 @@ class SlitCheckpointer:
 
         slit_meta, slit_arrays = checkpoint.slits["slit"]
         restore_model(self.model, slit_meta, slit_arrays)
-        run_state = checkpoint.state
+        self.restore_series(checkpoint)
+        return IntegratorState.from_dict(checkpoint.state["integrator"])
+
+
+def mesh_difference(stored: dict | None, mesh: dict | None, what: str = "the mesh") -> str:
+    """'' if two ``mesh_fingerprint`` records match, else why a restart is refused."""
+    if stored == mesh:
+        return ""
+    if not stored or not mesh:
+        return f"{what} is not the checkpoint's"
+    return (f"{what} differs from the checkpoint's ({stored['nodes']} nodes, "
+            f"{stored['cells']} cells, coordinates {stored['coordinates_sha256'][:12]} vs "
+            f"{mesh['nodes']}, {mesh['cells']}, {mesh['coordinates_sha256'][:12]}): another "
+            "gmsh or mesh builder?")
+
+
+class CircuitCheckpointer(RunCheckpointer):
+    """Writes and restores the checkpoints of a neuron (circuit) run (collective methods).
+
+    The run state: ``phase`` ("integration", or "analyses" once the main simulation is done),
+    the membrane's initial voltage, ``CircuitIntegrator.state()`` (membrane voltage, time, step
+    size and BDF history, slopes, secants, counters, every provider's state, the spike detector
+    with its armed flags and spikes so far) and the analysis ``results`` finished so far. The
+    live slits of the circuit (``live``: an ionslit.live_slits.LiveSlits, or None) are stored as
+    slits named after their branches, fields keyed by the mesh input indices like a slit run's
+    (meta ``meshes``: their fingerprints), so a restart may use another number of ranks; their
+    entries in the integrator's provider states (rank-local snapshots) are left out."""
+
+    kind = "neuron"
+
+    def __init__(self, directory: Path, loaded: LoadedCase, petsc_command_line: str,
+                 comm: MPI.Comm, series: Any, manifest: Any, segment: int = 0,
+                 live: Any = None):
+        super().__init__(directory, loaded, petsc_command_line, comm, series, manifest, segment)
+        self.live = live
+        self.names = list(live.names) if live is not None else []
+        self.meshes = live.fingerprints() if live is not None else {}  # rank 0
+
+    def check_meshes(self, checkpoint: Checkpoint) -> None:
+        """RestartRefused (on every rank) unless the live slits and their meshes are the
+        checkpoint's. Collective."""
+        problem = None
         if self.comm.rank == 0:
-            names = run_state["series_columns"]
-            self.series.rows = [dict(zip(names, map(float, row)))
-                                for row in np.asarray(run_state["series_rows"])]
-        return IntegratorState.from_dict(run_state["integrator"])
+            stored = checkpoint.meta.get("meshes") or {}
+            if sorted(stored) != sorted(self.meshes):
+                problem = (f"the circuit's live slits {sorted(self.meshes)} are not the "
+                           f"checkpoint's {sorted(stored)}")
+            else:
+                problem = "; ".join(filter(None, (
+                    mesh_difference(stored[name], self.meshes[name], f"the mesh of live slit "
+                                    f"'{name}'") for name in sorted(stored)))) or None
+        problem = self.comm.bcast(problem, root=0)
+        if problem:
+            raise RestartRefused(problem)
+
+    def write(self, integrator: Any, reason: str, phase: str, initial_voltage: float,
+              results: dict) -> str:
+        """Write a checkpoint of the circuit run at the integrator's present (accepted) state;
+        returns '' or the problem (the same on every rank)."""
+        slits = self.live.capture() if self.live is not None else {}
+        state = integrator.state()
+        live = self.live_branches(integrator)
+        state["providers"] = [None if k in live else snapshot
+                              for k, snapshot in enumerate(state["providers"])]
+        run_state = {"phase": phase, "initial_voltage_V": initial_voltage,
+                     "integrator": state, "results": results,
+                     "live_slit_time_s": None if self.live is None else self.live.time}
+        return self.save(float(integrator.time[0]), int(integrator.stats["accepted"][0]),
+                         reason, slits, run_state, {"meshes": self.meshes})
+
+    def live_branches(self, integrator: Any) -> set[int]:
+        """Indices of the circuit's branches whose element is a live slit."""
+        if self.live is None:
+            return set()
+        return {k for k, branch in enumerate(integrator.circuit.branches)
+                if getattr(branch.provider, "group", None) is self.live}
+
+    def restore(self, checkpoint: Checkpoint, integrator: Any, state: dict | None = None) -> dict:
+        """Put the integrator (with its providers and spike detector), the live slits and the
+        series where the checkpoint left them (call ``check_meshes`` first); returns the run
+        state (phase, initial voltage, results; ``state`` if given: ``shared_state``'s) on every
+        rank. Collective."""
+        from coupling.provider import provider_snapshot
+
+        state = self.shared_state(checkpoint) if state is None else state
+        saved = dict(state["integrator"])
+        live = self.live_branches(integrator)
+        branches = integrator.circuit.branches
+        # live slits: their own snapshot now (restored from the fields below)
+        saved["providers"] = [provider_snapshot(branches[k].provider) if k in live else snap
+                              for k, snap in enumerate(saved["providers"])]
+        integrator.restore(saved)
+        if self.live is not None:
+            self.live.restore(checkpoint.slits, state["live_slit_time_s"])
+        self.restore_series(checkpoint)
+        return state
 
 
 def _version() -> str:

@@ -11,6 +11,12 @@ identical decisions (the circuit integrator has no rank-dependent branches).
 The circuit integrator calls its providers one branch after the other with the voltage U - E_k
 of that branch; the first call of a batch solves every slit (each at its own U - E_k), later
 calls return the results of that batch.
+
+Checkpoints (ionslit.checkpoint.CircuitCheckpointer): ``capture`` gathers every slit's state
+(solvers.checkpoint: fields keyed by the mesh's input nodes, the lagged Jacobians its chord
+iterations reuse) on rank 0, ``restore`` deals it back to the slits' owners on any number of
+ranks; the solvers' Jacobians are recorded from the start (``track_linearizations``) so a
+restart continues to round-off.
 """
 
 from __future__ import annotations
@@ -38,12 +44,14 @@ class LiveSlits:
     """The live slits of a neuron case (``slits``: (battery V, slit case) per branch)."""
 
     def __init__(self, slits: list[tuple[float, LoadedCase]], petsc_command_line: str,
-                 comm: MPI.Comm = MPI.COMM_WORLD):
+                 comm: MPI.Comm = MPI.COMM_WORLD, names: list[str] | None = None):
         from ionslit.slit_study import build_model
+        from solvers.checkpoint import track_linearizations
 
         self.comm = comm
         self.batteries = [battery for battery, _ in slits]
         count = len(slits)
+        self.names = list(names) if names is not None else [f"slit{k}" for k in range(count)]
         if comm.size >= count:
             self.owned = [comm.rank % count]
             self.local_comm = comm.Split(self.owned[0], comm.rank)
@@ -53,6 +61,7 @@ class LiveSlits:
         self.models: dict[int, PNPModel] = {}
         for k in self.owned:
             self.models[k], _ = build_model(slits[k][1], petsc_command_line, self.local_comm)
+            track_linearizations(self.models[k])  # before the first solve (checkpoints)
         self._batch: _Batch | None = None
         self._settled = -1  # generation of the last accept/reject
         self._generation = 0
@@ -113,6 +122,56 @@ class LiveSlits:
     def restart_history(self) -> None:
         for model in self.models.values():
             model.restart_history()
+
+    # -- checkpoints (collective) -----------------------------------------------------------
+    def _on_rank0(self, local: dict[int, object]) -> dict[str, object] | None:
+        """Name -> value of every slit on rank 0 (None elsewhere), from the values its owners'
+        first rank holds."""
+        mine = local if self.local_comm.rank == 0 else {}
+        parts = self.comm.gather(mine, root=0)
+        if parts is None:
+            return None
+        merged = {}
+        for part in parts:
+            merged.update(part)
+        return {self.names[k]: merged[k] for k in sorted(merged)}
+
+    def fingerprints(self) -> dict[str, dict] | None:
+        """Name -> mesh fingerprint (solvers.checkpoint.mesh_fingerprint) on rank 0."""
+        from solvers.checkpoint import mesh_fingerprint
+
+        return self._on_rank0({k: mesh_fingerprint(m.mesh) for k, m in self.models.items()})
+
+    def capture(self) -> dict[str, tuple[dict, dict]] | None:
+        """Name -> (meta, arrays) of every slit (solvers.checkpoint.capture_model) on rank 0,
+        between steps."""
+        from solvers.checkpoint import capture_model
+
+        return self._on_rank0({k: capture_model(m) for k, m in self.models.items()})
+
+    def restore(self, slits: dict[str, tuple[dict, dict]], time: float) -> None:
+        """Put every slit in the state ``capture`` recorded (``slits``: name -> (meta, arrays),
+        the meta on every rank, the arrays on rank 0, e.g. a loaded checkpoint's), on any number
+        of ranks. Raises ionslit.checkpoint.RestartRefused on every rank if one does not fit."""
+        from ionslit.checkpoint import RestartRefused
+        from solvers.checkpoint import CheckpointError, restore_model
+
+        roots = self.comm.allgather(list(self.models) if self.local_comm.rank == 0 else [])
+        payload = None
+        if self.comm.rank == 0:  # each slit's arrays to the first rank of its owners
+            payload = [{k: slits[self.names[k]][1] for k in owned} for owned in roots]
+        arrays = self.comm.scatter(payload, root=0)
+        failure = None
+        for k, model in self.models.items():
+            try:
+                restore_model(model, slits[self.names[k]][0], arrays.get(k, {}))
+            except CheckpointError as error:
+                failure = f"live slit '{self.names[k]}': {error}"
+        failures = [f for f in self.comm.allgather(failure) if f]
+        if failures:
+            raise RestartRefused(failures[0])
+        self.time = float(time)
+        self._batch, self._settled, self._generation = None, -1, 0
 
 
 class LiveSlitProvider:

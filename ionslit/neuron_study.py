@@ -3,6 +3,12 @@
 Outputs (rank 0): series.csv (time_s, membrane_voltage_V, stimulus_current_A), spikes.csv
 (time_s, peak_voltage_V), spike_metrics.json (count, inter-spike intervals, rate, resting
 potential, pulse threshold), fi_curve.csv (stimulus_A, rate_Hz) when asked for.
+
+Checkpoints (ionslit.checkpoint.CircuitCheckpointer, case ``[output]`` schedule as for slit
+runs): after accepted steps of the main simulation, and before each analysis (whose own runs
+are not interrupted: a SIGTERM that arrives during one is honoured when it ends). A restart
+(``--restart DIR``) continues the main simulation from the integrator's state to round-off
+(series.csv and spikes.csv equal the uninterrupted run's), or skips what is finished.
 """
 
 from __future__ import annotations
@@ -30,6 +36,14 @@ from coupling import (
 )
 from ionslit.case import LoadedCase, load_case
 from ionslit.case.schema import AnalysisSection, CircuitSection, StimulusSection
+from ionslit.checkpoint import (
+    Checkpoint,
+    CircuitCheckpointer,
+    RunControl,
+    RunInterrupted,
+    interrupted_reason,
+    restart_command,
+)
 from ionslit.live_slits import LiveSlits
 from ionslit.logs import get_logger
 from ionslit.manifest import Manifest
@@ -41,6 +55,9 @@ log = get_logger("run")
 
 # Search interval (V) for the resting potential when [circuit] initial_voltage is not given.
 RESTING_BRACKET = (-1.0, 1.0)
+# The step after a stimulus jump, as a fraction of the run's duration (CircuitIntegrator's
+# default first step, 1e-4 of the span; see ``integrator_options``).
+RESTART_STEP_FRACTION = 1e-4
 
 
 def stimulus(section: StimulusSection):
@@ -72,9 +89,11 @@ def element(branch, section: CircuitSection, scheme: str, live_slits: dict):
 
 
 def build_circuit(section: CircuitSection, scheme: str = "bdf2",
-                  live_slits: dict | None = None) -> Circuit:
+                  live_slits: dict | None = None,
+                  initial_voltage: float | None = None) -> Circuit:
     """The circuit of ``[circuit]``, its providers at steady state for the initial voltage
-    (``initial_voltage``, or the resting potential where the steady current vanishes)."""
+    (``initial_voltage``, else ``[circuit] initial_voltage``, else the resting potential where
+    the steady current vanishes)."""
     branches = [Branch(element(b, section, scheme, live_slits or {}), b.battery, b.count, b.name)
                 for b in section.branches]
     leak = section.leak
@@ -82,17 +101,25 @@ def build_circuit(section: CircuitSection, scheme: str = "bdf2",
                       stimulus=stimulus(section.stimulus),
                       leak_conductance=leak.conductance if leak else 0.0,
                       leak_reversal=leak.reversal if leak else 0.0)
-    start = section.initial_voltage
+    start = initial_voltage if initial_voltage is not None else section.initial_voltage
     if start is None:
         start = float(circuit.resting_potential(RESTING_BRACKET)[0])
     circuit.equilibrate(start)
     return circuit
 
 
-def integrator_options(analysis: AnalysisSection, scheme: str = "bdf2") -> IntegratorOptions:
-    return IntegratorOptions(scheme=scheme, rtol=analysis.rtol,
-                             spike_threshold=analysis.spike_threshold,
-                             spike_rearm=analysis.spike_rearm)
+def integrator_options(analysis: AnalysisSection, scheme: str = "bdf2",
+                       duration: float | None = None) -> IntegratorOptions:
+    """The integrator settings of ``[analysis]``. With the ``duration`` of a run, the step after
+    a stimulus jump is fixed to the one a run over the whole duration takes by default
+    (CircuitIntegrator: 1e-4 of the run's span), so that a run continued from a checkpoint,
+    whose own span is shorter, takes the same steps."""
+    options = IntegratorOptions(scheme=scheme, rtol=analysis.rtol,
+                                spike_threshold=analysis.spike_threshold,
+                                spike_rearm=analysis.spike_rearm)
+    if duration is not None:
+        options.restart_step = min(RESTART_STEP_FRACTION * duration, options.max_step)
+    return options
 
 
 def spike_metrics(integrator: CircuitIntegrator, duration: float) -> dict:
@@ -109,63 +136,193 @@ def spike_metrics(integrator: CircuitIntegrator, duration: float) -> dict:
     }
 
 
-def live_slit_providers(section: CircuitSection, petsc_command_line: str,
-                        comm: MPI.Comm) -> dict:
-    """Branch name -> provider for the branches whose element is a live PNP slit."""
+def live_slit_group(section: CircuitSection, petsc_command_line: str,
+                    comm: MPI.Comm) -> LiveSlits | None:
+    """The live PNP slits of the circuit's branches (None if there are none)."""
     live = [b for b in section.branches if b.slit is not None]
     if not live:
+        return None
+    return LiveSlits([(b.battery, load_case(b.slit)) for b in live], petsc_command_line, comm,
+                     names=[b.name for b in live])
+
+
+def live_slit_providers(group: LiveSlits | None, section: CircuitSection) -> dict:
+    """Branch name -> provider for the branches whose element is a live PNP slit."""
+    if group is None:
         return {}
-    group = LiveSlits([(b.battery, load_case(b.slit)) for b in live], petsc_command_line, comm)
+    live = [b for b in section.branches if b.slit is not None]
     return {b.name: group.provider(k) for k, b in enumerate(live)}
 
 
+class _CircuitRun:
+    """The state of one neuron run between its phases: the main simulation ("integration"),
+    then the analyses ("analyses"); checkpoints and the SIGTERM stop (see ionslit.checkpoint)."""
+
+    def __init__(self, loaded: LoadedCase, directory: Path, petsc_command_line: str,
+                 control: RunControl | None, checkpointer: CircuitCheckpointer | None):
+        self.loaded, self.directory = loaded, directory
+        self.control, self.checkpointer = control, checkpointer
+        self.command = restart_command(loaded, directory, petsc_command_line)
+        self.integrator: CircuitIntegrator | None = None
+        self.initial_voltage = 0.0
+        self.results: dict = {}  # finished analyses
+
+    def checkpoint(self, reason: str, phase: str) -> str:
+        """Write a checkpoint now; '' or the problem."""
+        problem = self.checkpointer.write(self.integrator, reason, phase, self.initial_voltage,
+                                          self.results)
+        self.control.wrote()
+        return problem
+
+    def stop(self, written: bool, problem: str = "") -> RunInterrupted:
+        run = self.integrator
+        return RunInterrupted(interrupted_reason(float(run.time[0]), int(run.stats["accepted"][0]),
+                                                 written, self.command, problem))
+
+    def poll_step(self, final: bool) -> None:
+        """After an accepted step: a checkpoint as the schedule says; at SIGTERM also stop
+        (RunInterrupted). Collective."""
+        if self.control is None:
+            return
+        write, stopping = self.control.poll(int(self.integrator.stats["accepted"][0]), final)
+        problem = ""
+        if write and self.checkpointer is not None:
+            problem = self.checkpoint("SIGTERM" if stopping else "periodic", "integration")
+        if stopping:
+            raise self.stop(write and not problem, problem)
+
+    def phase_boundary(self) -> None:
+        """Before an analysis (which may be long: it polls nothing): a checkpoint of the
+        finished parts when checkpoints are on; stop if SIGTERM came meanwhile. Collective."""
+        if self.control is None:
+            return
+        stopping = self.control.any_signalled()
+        written, problem = False, ""
+        if self.checkpointer is not None and self.control.settings.enabled:
+            problem = self.checkpoint("SIGTERM" if stopping else "phase", "analyses")
+            written = not problem
+        if stopping:
+            raise self.stop(written, problem)
+
+
 def run_neuron(loaded: LoadedCase, directory: Path, petsc_command_line: str, manifest: Manifest,
-               comm: MPI.Comm) -> None:
-    """Simulate the circuit for ``duration``, then run the analyses of ``[analysis]``."""
+               comm: MPI.Comm, control: RunControl | None = None,
+               restart: Checkpoint | None = None) -> None:
+    """Simulate the circuit for ``duration``, then run the analyses of ``[analysis]``.
+
+    Writes checkpoints and stops at SIGTERM as ``control`` says (RunInterrupted); ``restart``
+    continues a run from its checkpoint in the same directory (the manifest is then first
+    written here, once the live slits' meshes are known to be the checkpoint's)."""
     case = loaded.case
     section, analysis = case.circuit, case.analysis
-    live_slits = live_slit_providers(section, petsc_command_line, comm)
-    circuit = build_circuit(section, live_slits=live_slits)
-    options = integrator_options(analysis)
-    manifest.extra["initial_voltage_V"] = float(np.asarray(circuit.initial_voltage).ravel()[0])
-
+    group = live_slit_group(section, petsc_command_line, comm)
+    live_slits = live_slit_providers(group, section)
+    if control is not None:
+        control.install()  # again: gmsh (live slits' meshes) resets the SIGTERM handler
     series = SeriesWriter(directory / "series.csv", comm)
-    progress = Progress(0.0, section.duration, comm)
+    checkpointer = None
+    if restart is not None or (control is not None and control.settings.enabled):
+        segments = manifest.extra.get("segments") or [{"index": 0}]
+        checkpointer = CircuitCheckpointer(directory, loaded, petsc_command_line, comm, series,
+                                           manifest, segments[-1]["index"], live=group)
+        if restart is not None:
+            checkpointer.check_meshes(restart)  # RestartRefused before anything is written
+    state = None if checkpointer is None or restart is None else \
+        checkpointer.shared_state(restart)
+    circuit = build_circuit(section, live_slits=live_slits,
+                            initial_voltage=None if state is None else state["initial_voltage_V"])
+    options = integrator_options(analysis, duration=section.duration)
+    run = _CircuitRun(loaded, directory, petsc_command_line, control, checkpointer)
+    run.initial_voltage = float(np.asarray(circuit.initial_voltage).ravel()[0])
+    manifest.extra["initial_voltage_V"] = run.initial_voltage
+    if comm.rank == 0:
+        if restart is not None:
+            manifest.start()  # the restart's first record (case.toml, segment list)
+        else:
+            manifest.write()
 
-    def on_step(run: CircuitIntegrator, accepted) -> None:
-        t, u = float(run.time[0]), float(run.voltage[0])
-        series.append({"time_s": t, "membrane_voltage_V": u,
-                       "stimulus_current_A": float(circuit.stimulus.current(t))})
-        progress.update(t, float(run.dt_next[0]), 0, int(run.spikes.counts()[0]))
+    integrator = run.integrator = CircuitIntegrator(circuit, options)
+    phase = "integration"
+    if restart is None:
+        series.append({"time_s": 0.0, "membrane_voltage_V": run.initial_voltage,
+                       "stimulus_current_A": float(circuit.stimulus.current(0.0))})
+        if control is not None and control.any_signalled():
+            raise RunInterrupted(interrupted_reason(None, None, False))
+    else:
+        state = checkpointer.restore(restart, integrator, state)
+        phase, run.results = state["phase"], dict(state["results"])
+        log.info("continuing from the checkpoint at t = %.6g s (%s, step %d, written on %d "
+                 "rank(s))", restart.meta["time_s"], phase, restart.meta["step"],
+                 restart.meta["ranks"])
+        if control is not None and control.any_signalled():  # the checkpoint is still valid
+            raise run.stop(True)
+    if control is not None:
+        control.install()
 
-    integrator = CircuitIntegrator(circuit, options)
-    series.append({"time_s": 0.0, "membrane_voltage_V": manifest.extra["initial_voltage_V"],
-                   "stimulus_current_A": float(circuit.stimulus.current(0.0))})
-    integrator.run(section.duration, on_step=on_step)
-    progress.close()
-    series.flush()
+    if phase == "integration":
+        integrate(run, circuit, series, section.duration, comm)
+    segments = manifest.extra.get("segments")
+    if segments:
+        segments[-1]["end_time_s"] = section.duration
     metrics = spike_metrics(integrator, section.duration)
-    metrics["initial_voltage_V"] = manifest.extra["initial_voltage_V"]
+    metrics["initial_voltage_V"] = run.initial_voltage
     metrics["integrator"] = integrator.statistics
     log.info("%d spike(s) in %.4g s", metrics["count"], section.duration)
 
     if analysis.pulse_threshold is not None:
-        p = analysis.pulse_threshold
-        rest = build_circuit(section, live_slits=live_slits)
-        result = pulse_threshold(rest, width=p.width, duration=p.duration,
-                                 bracket=(p.lower, p.upper), start=p.start, options=options)
-        metrics["pulse_threshold_A"] = float(result.threshold)
-        metrics["pulse_threshold_bracket_A"] = [float(result.lower), float(result.upper)]
-        log.info("pulse threshold (%.3g s pulse): %.6g A", p.width, result.threshold)
+        if "pulse_threshold" not in run.results:
+            run.phase_boundary()
+            p = analysis.pulse_threshold
+            rest = build_circuit(section, live_slits=live_slits)
+            result = pulse_threshold(rest, width=p.width, duration=p.duration,
+                                     bracket=(p.lower, p.upper), start=p.start,
+                                     options=integrator_options(analysis))
+            run.results["pulse_threshold"] = {
+                "threshold_A": float(result.threshold),
+                "bracket_A": [float(result.lower), float(result.upper)]}
+            log.info("pulse threshold (%.3g s pulse): %.6g A", p.width, result.threshold)
+        found = run.results["pulse_threshold"]
+        metrics["pulse_threshold_A"] = found["threshold_A"]
+        metrics["pulse_threshold_bracket_A"] = list(found["bracket_A"])
     if analysis.fi_curve is not None:
-        f = analysis.fi_curve
-        rest = build_circuit(section, live_slits=live_slits)
-        curve = fi_curve(rest, f.stimuli, duration=f.duration, transient=f.transient,
-                         options=options)
+        if "fi_curve" not in run.results:
+            run.phase_boundary()
+            f = analysis.fi_curve
+            rest = build_circuit(section, live_slits=live_slits)
+            curve = fi_curve(rest, f.stimuli, duration=f.duration, transient=f.transient,
+                             options=integrator_options(analysis))
+            run.results["fi_curve"] = {"stimulus_A": [float(a) for a in curve.stimulus_A],
+                                       "rate_Hz": [float(r) for r in curve.rate_Hz]}
         if comm.rank == 0:
             atomic_write_csv(directory / "fi_curve.csv",
-                             {"stimulus_A": curve.stimulus_A, "rate_Hz": curve.rate_Hz})
+                             {k: np.asarray(v, dtype=float)
+                              for k, v in run.results["fi_curve"].items()})
     if comm.rank == 0:
         atomic_write_csv(directory / "spikes.csv", {"time_s": integrator.spikes.times(0),
                                                      "peak_voltage_V": integrator.spikes.peaks(0)})
         atomic_write_json(directory / "spike_metrics.json", metrics)
+
+
+def integrate(run: _CircuitRun, circuit: Circuit, series: SeriesWriter, duration: float,
+              comm: MPI.Comm) -> None:
+    """The main simulation from the integrator's present state to ``duration`` (s): a series
+    row per accepted step, checkpoints as scheduled, the SIGTERM stop (RunInterrupted)."""
+    integrator = run.integrator
+    progress = Progress(float(integrator.time[0]), duration, comm)
+    end = duration - 1e-12 * duration  # the integrator's own end test
+
+    def on_step(state: CircuitIntegrator, accepted) -> None:
+        t, u = float(state.time[0]), float(state.voltage[0])
+        series.append({"time_s": t, "membrane_voltage_V": u,
+                       "stimulus_current_A": float(circuit.stimulus.current(t))})
+        progress.update(t, float(state.dt_next[0]), 0, int(state.spikes.counts()[0]))
+        run.poll_step(final=t >= end)
+
+    try:
+        integrator.run(duration, on_step=on_step)
+    except RunInterrupted:
+        series.flush()
+        raise
+    finally:
+        progress.close()
+    series.flush()

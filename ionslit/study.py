@@ -83,10 +83,8 @@ def run_study(
                      "start_time_s": start_time})
     manifest.extra["segments"] = segments
     agreement = FailureAgreement(comm)
-    control = None
-    if loaded.case.circuit is None:  # slit runs checkpoint and stop cleanly at SIGTERM
-        control = RunControl(comm, CheckpointSettings.from_case(loaded))
-        control.install()
+    control = RunControl(comm, CheckpointSettings.from_case(loaded))  # checkpoints, SIGTERM
+    control.install()
     if comm.rank == 0 and not restart:  # a restart writes its manifest once the mesh is checked
         manifest.start()
     log.info("%s '%s' on %d rank(s) into %s", "continuing" if restart else "running",
@@ -108,8 +106,7 @@ def run_study(
         _record_failure(manifest, agreement, "failed", reason)
         raise StudyFailed(reason) from error
     finally:
-        if control is not None:
-            control.uninstall()
+        control.uninstall()
     if comm.rank == 0:
         if "checkpoint" in manifest.extra:  # a finished run cannot be continued: free the space
             manifest.extra["checkpoint"]["removed_at_end"] = True
@@ -144,7 +141,7 @@ def execute(
     if loaded.case.circuit is not None:
         from ionslit.neuron_study import run_neuron
 
-        run_neuron(loaded, directory, petsc_command_line, manifest, comm)
+        run_neuron(loaded, directory, petsc_command_line, manifest, comm, control, checkpoint)
     elif memristor_study(loaded.case):  # sweeps, steps + reduced model, [calibration]
         from ionslit.memristor_study import run_memristor
 

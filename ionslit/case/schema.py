@@ -604,7 +604,7 @@ class ProfileSection(Section):
 
 class OutputSection(Section):
     """What ``run`` writes besides the manifest: series sampling, fields, profiles, and the
-    checkpoints of transient runs (``checkpoint``: on by default; one every
+    checkpoints of transient and neuron runs (``checkpoint``: on by default; one every
     ``checkpoint_interval`` of *wall* time, also every ``checkpoint_steps`` accepted steps if
     given, and always at SIGTERM; see ionslit.checkpoint)."""
 
