@@ -9,6 +9,16 @@ runs): after accepted steps of the main simulation, and before each analysis (wh
 are not interrupted: a SIGTERM that arrives during one is honoured when it ends). A restart
 (``--restart DIR``) continues the main simulation from the integrator's state to round-off
 (series.csv and spikes.csv equal the uninterrupted run's), or skips what is finished.
+
+MPI ranks. Every rank builds the circuit and runs the main simulation (one neuron: the same
+steps on every rank; a live slit's solves are shared by the ranks). The analyses of a circuit
+of reduced memristors or HH channels (vectorised) split their runs over the ranks
+(``coupling.analysis``, ``comm``): the f-I curve's stimuli in contiguous blocks, one per rank,
+each rank integrating its block as the lanes of one integrator, the rates gathered to every
+rank; the pulse threshold's multisection likewise splits the amplitudes of each round (8 per
+round on any number of ranks). The lanes are independent, so fi_curve.csv and the threshold are
+the same bit for bit on any number of ranks; rank 0 writes them. With a live slit the analyses'
+runs go one after the other on all ranks together.
 """
 
 from __future__ import annotations
@@ -276,7 +286,7 @@ def run_neuron(loaded: LoadedCase, directory: Path, petsc_command_line: str, man
             rest = build_circuit(section, live_slits=live_slits)
             result = pulse_threshold(rest, width=p.width, duration=p.duration,
                                      bracket=(p.lower, p.upper), start=p.start,
-                                     options=integrator_options(analysis))
+                                     options=integrator_options(analysis), comm=comm)
             run.results["pulse_threshold"] = {
                 "threshold_A": float(result.threshold),
                 "bracket_A": [float(result.lower), float(result.upper)]}
@@ -290,7 +300,7 @@ def run_neuron(loaded: LoadedCase, directory: Path, petsc_command_line: str, man
             f = analysis.fi_curve
             rest = build_circuit(section, live_slits=live_slits)
             curve = fi_curve(rest, f.stimuli, duration=f.duration, transient=f.transient,
-                             options=integrator_options(analysis))
+                             options=integrator_options(analysis), comm=comm)
             run.results["fi_curve"] = {"stimulus_A": [float(a) for a in curve.stimulus_A],
                                        "rate_Hz": [float(r) for r in curve.rate_Hz]}
         if comm.rank == 0:
