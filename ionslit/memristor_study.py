@@ -69,7 +69,7 @@ def run_memristor(loaded: LoadedCase, directory: Path, petsc_command_line: str,
                          f"the step responses), not '{case.protocol.kind}'")
     run_slit(loaded, directory, petsc_command_line, manifest, comm, control, restart)
     if case.analysis.reduced_model is not None:
-        run_reduced_model(loaded, directory, petsc_command_line, comm)
+        run_reduced_model(loaded, directory, petsc_command_line, comm, control)
 
 
 # -- common ------------------------------------------------------------------------------------
@@ -194,9 +194,10 @@ def sweep_metrics(rows: list[dict], summaries: list[dict], full: dict, case: Cas
 
 # -- steps and the reduced model ---------------------------------------------------------------
 def run_reduced_model(loaded: LoadedCase, directory: Path, petsc_command_line: str,
-                      comm: MPI.Comm) -> dict | None:
+                      comm: MPI.Comm, control: RunControl | None = None) -> dict | None:
     """After a step run: g_inf from steady solves, tau from the step fits, the reduced model
-    and its files (module docstring). Returns the loop_metrics.json content (rank 0)."""
+    and its files (module docstring). Returns the loop_metrics.json content (rank 0). A SIGTERM
+    stops it between two steady solves (status interrupted; the step series is complete)."""
     from ionslit.output import read_csv
     from ionslit.slit_study import build_model
 
@@ -207,6 +208,10 @@ def run_reduced_model(loaded: LoadedCase, directory: Path, petsc_command_line: s
     v_max = max(abs(v) for v in voltages)
     g_inf = []
     for v in voltages:
+        if control is not None and control.any_signalled():
+            raise RunInterrupted(f"SIGTERM (time limit?) during the reduced-model analysis, "
+                                 f"before the steady solve at {v:g} V: series.csv is complete; "
+                                 "run the case again for reduced_model.json")
         probe = v if v != 0.0 else 1e-4 * v_max  # G at V = 0: its small-voltage limit
         result = model.solve_steady(probe)
         g_inf.append(result.current / probe)

@@ -307,3 +307,22 @@ def test_killed_live_slit_neuron_continues_exactly(work):
     assert info["step"] == 10 and sorted(info["meshes"]) == ["pore"]
     assert run_here("run", str(case), "--restart", str(out)) == 0
     assert_same_run(ref, out, f"live slit neuron from step {info['step']}")
+
+
+def test_sigterm_stops_the_reduced_model_analysis_between_solves(tmp_path):
+    """After a step run the reduced-model analysis (one steady solve per voltage) polls the
+    SIGTERM flag before each solve: a signalled run stops there, as interrupted."""
+    from mpi4py import MPI
+
+    from ionslit.case import load_case
+    from ionslit.checkpoint import RunInterrupted
+    from ionslit.memristor_study import run_reduced_model
+
+    class Signalled:  # a RunControl whose SIGTERM arrived
+        def any_signalled(self) -> bool:
+            return True
+
+    loaded = load_case(CASES / "memristor_steps.toml")
+    with pytest.raises(RunInterrupted, match="reduced-model analysis"):
+        run_reduced_model(loaded, tmp_path, "", MPI.COMM_WORLD, Signalled())
+    assert list(tmp_path.iterdir()) == []  # nothing written
