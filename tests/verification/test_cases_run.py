@@ -38,7 +38,7 @@ from ionslit.output import read_csv
 SLOW_CASES = {
     "conical_pore": "sine drive, ~200 adaptive steps on 11k vertices: 35-100 s",
     "slit3d": "3D, 12k vertices, one steady solve: 15-31 s",
-    "memristor_sweep": "frequency sweep, ~4000 steps (its file says ~1 min)",
+    "memristor_sweep": "frequency sweep, ~4000 steps: ~30 s",
     "hh_squid": "circuit with f-I curve and pulse-threshold analyses: ~18 s under load",
 }
 # Protocols that are one run from t = 0 to a known end (series.csv time_s goes 0 -> end).
