@@ -17,6 +17,12 @@ from solvers.constants import (
 Side = Literal["left", "right"]
 
 
+def region_names(region) -> tuple[str, ...]:
+    """The cell groups a ``region`` value names: one name, several, or none (None)."""
+    if region is None:
+        return ()
+    return (region,) if isinstance(region, str) else tuple(region)
+
 @dataclass(frozen=True)
 class Species:
     """One dissolved species.
@@ -53,7 +59,7 @@ class Species:
                 raise ValueError(f"species {self.name}: concentration_{side} = {value} mol/m^3 "
                                  "must be finite and >= 0")
         if self.region is not None:
-            regions = (self.region,) if isinstance(self.region, str) else tuple(self.region)
+            regions = region_names(self.region)
             if not regions or not all(isinstance(r, str) and r for r in regions):
                 raise ValueError(f"species {self.name}: region {self.region!r} must name one or "
                                  "more cell groups")
@@ -65,9 +71,7 @@ class Species:
     @property
     def regions(self) -> tuple[str, ...]:
         """The cell groups the species is restricted to (empty: everywhere)."""
-        if self.region is None:
-            return ()
-        return (self.region,) if isinstance(self.region, str) else tuple(self.region)
+        return region_names(self.region)
 
     @property
     def in_reservoirs(self) -> bool:

@@ -25,7 +25,7 @@ import ufl
 
 from meshes.slit_mesh import SlitMesh
 from solvers.boundary import Boundary
-from solvers.electrolyte import Electrolyte
+from solvers.electrolyte import Electrolyte, region_names
 from solvers.formulations import formulation as get_formulation
 from solvers.kinetics.conservation import steady_constraints
 from solvers.kinetics.equilibrium import steady_guess
@@ -237,7 +237,7 @@ class PNPModel:
         """DG0 indicator of a region (None for None/())."""
         if not region:
             return None
-        return self.region_map.indicator((region,) if isinstance(region, str) else region)
+        return self.region_map.indicator(region_names(region))
 
     def region_tests(self, tests) -> list:
         """The mixed test functions with those of region species multiplied by their region's

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from solvers.electrolyte import region_names
 from solvers.kinetics.equation import (
     ReactionEquation,
     check_balance,
@@ -110,7 +111,7 @@ class MassActionReaction:
         if not hasattr(self.law, "factor") or not hasattr(self.law, "f"):
             raise ReactionError(text, f"law {self.law!r} is not a dissociation law")
         if self.region is not None:
-            regions = (self.region,) if isinstance(self.region, str) else tuple(self.region)
+            regions = region_names(self.region)
             if not regions or not all(isinstance(r, str) and r for r in regions):
                 raise ReactionError(text, f"region {self.region!r} must name one or more cell "
                                           "groups")
@@ -119,9 +120,7 @@ class MassActionReaction:
     @property
     def regions(self) -> tuple[str, ...]:
         """The cell groups the reaction is restricted to (empty: the whole fluid)."""
-        if self.region is None:
-            return ()
-        return (self.region,) if isinstance(self.region, str) else tuple(self.region)
+        return region_names(self.region)
 
     # -- structure --------------------------------------------------------------------------
     @property
