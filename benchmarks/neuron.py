@@ -66,12 +66,13 @@ import json
 import math
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine_load import busy_cpu_seconds, foreign_cpu_load, run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 REDUCED_CASE = ROOT / "cases" / "neuron_reduced.toml"
@@ -179,7 +180,7 @@ def reduced_worker(spec: dict, comm=None) -> dict | None:
     integrator = CircuitIntegrator(run, options)
     if comm is not None:
         comm.Barrier()
-    busy = _busy_cpu_seconds() if rank == 0 else None
+    busy = busy_cpu_seconds() if rank == 0 else None
     start, cpu = time.perf_counter(), time.process_time()
     integrator.run(duration)
     wall, cpu_run = time.perf_counter() - start, time.process_time() - cpu
@@ -187,7 +188,7 @@ def reduced_worker(spec: dict, comm=None) -> dict | None:
         comm.Barrier()
     held_wall, held_cpu = time.perf_counter() - start, time.process_time() - cpu
     if rank == 0 and busy is not None:
-        after = _busy_cpu_seconds()
+        after = busy_cpu_seconds()
         busy = None if after is None else after - busy
     stats = integrator.statistics
     attempts = stats["accepted"] + stats["rejected"] + stats["failed"]
@@ -219,8 +220,7 @@ def reduced_worker(spec: dict, comm=None) -> dict | None:
     }
     if busy is not None:  # other processes' load while the ranks ran (barrier to barrier)
         ours = sum(r["held_cpu_s"] for r in ranks)
-        out["foreign_cpu_load_during_run"] = round(
-            max(0.0, busy - ours) / (held_wall * (os.cpu_count() or 1)), 3)
+        out["foreign_cpu_load_during_run"] = foreign_cpu_load(busy, ours, held_wall)
     if spec["scenario"] != "reduced_single":
         out["per_rank"] = [{
             "rank": r["rank"], "lanes": r["lanes"], "spikes": r["spikes"],
@@ -229,33 +229,6 @@ def reduced_worker(spec: dict, comm=None) -> dict | None:
             "us_per_iteration": round(1e6 * r["wall_s"] / max(r["iterations"], 1), 1)}
             for r in ranks]
     return out
-
-
-def _busy_cpu_seconds() -> float | None:
-    """CPU time (s) all processes spent busy since boot, from /proc/stat (Linux)."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return None
-    ticks = [int(v) for v in fields]
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
-    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def measured(command: list[str], env: dict) -> tuple[subprocess.CompletedProcess, dict]:
-    """Run ``command``; also how busy *other* processes kept the machine meanwhile."""
-    busy0, children0 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    busy1, children1 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    extra = {"process_wall_s": round(wall, 3)}
-    if busy0 is not None and busy1 is not None:
-        ours = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime
-                                                             + children0.ru_stime)
-        extra["foreign_cpu_load"] = round(
-            max(0.0, (busy1 - busy0) - ours) / (wall * (os.cpu_count() or 1)), 3)
-    return done, extra
 
 
 def _environment(pythonpath: str | None = None) -> dict:
@@ -275,7 +248,8 @@ def run_reduced(spec: dict, pythonpath: str | None) -> dict:
     if spec.get("ranks", 1) > 1:
         command = [str(Path(sys.executable).parent / "mpirun"), "-n", str(spec["ranks"]),
                    *command]
-    done, extra = measured(command, _environment(pythonpath))
+    done, extra = run_measured(command, env=_environment(pythonpath), capture_output=True,
+                               text=True)
     if done.returncode != 0:
         return {**spec, "error": done.stderr.strip().splitlines()[-10:], **extra}
     return {**json.loads(done.stdout), **extra}
@@ -402,7 +376,8 @@ def live_runs(case: Path, ranks: list[int], overrides: list[str]) -> dict:
                        str(case), "--output", str(output), "--overwrite"]
             for item in overrides:
                 command += ["--set", item]
-            done, extra = measured(command, _environment())
+            done, extra = run_measured(command, env=_environment(), capture_output=True,
+                                         text=True)
             results.append({"ranks": n, "returncode": done.returncode,
                             **_live_result(output, done), **extra})
     two = next((r for r in results if r["ranks"] == 2 and "wall_s_per_spike" in r), None)

@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine_load import run_measured
+
 #: mesh scale factor for each nominal size (the DOF count is measured and reported)
 SIZES = {"20k": 0.77, "70k": 2.2, "270k": 5.2}
 PERIOD = 1e-5  # s
@@ -120,34 +122,9 @@ def worker(size: str, reuse: str, steps: int, warmup: int, output: Path) -> None
     output.write_text(json.dumps(result))
 
 
-def _busy_cpu_seconds() -> float | None:
-    """CPU time (s) all processes spent busy since boot, from /proc/stat (Linux)."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return None
-    ticks = [int(v) for v in fields]
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
-    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
 def run_worker(size: str, ranks: int, reuse: str, steps: int, warmup: int) -> dict:
     """One ``mpirun``; also measures how busy *other* processes kept the machine meanwhile
     (``foreign_cpu_load``: their CPU seconds per wall second per core; > 0.1 spoils timings)."""
-    busy0, children0 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    result = _run_worker(size, ranks, reuse, steps, warmup)
-    wall = time.perf_counter() - start
-    busy1, children1 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    if busy0 is not None and busy1 is not None:
-        ours = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime
-                                                             + children0.ru_stime)
-        foreign = max(0.0, (busy1 - busy0) - ours) / (wall * (os.cpu_count() or 1))
-        result["foreign_cpu_load"] = round(foreign, 3)
-    return result
-
-
-def _run_worker(size: str, ranks: int, reuse: str, steps: int, warmup: int) -> dict:
     mpirun = Path(sys.executable).parent / "mpirun"
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PMI_", "MPI_", "HYDRA_"))}  # a fresh MPI job per run
@@ -157,8 +134,11 @@ def _run_worker(size: str, ranks: int, reuse: str, steps: int, warmup: int) -> d
         cmd = [str(mpirun), "-n", str(ranks), sys.executable, str(Path(__file__).resolve()),
                "--worker", "--size", size, "--reuse", reuse, "--steps", str(steps),
                "--warmup", str(warmup), "--output", str(out)]
-        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-        return json.loads(out.read_text())
+        _, load = run_measured(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+        result = json.loads(out.read_text())
+    if "foreign_cpu_load" in load:
+        result["foreign_cpu_load"] = load["foreign_cpu_load"]
+    return result
 
 
 def clean_run(size: str, ranks: int, reuse: str, steps: int, warmup: int,
