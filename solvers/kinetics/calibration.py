@@ -35,7 +35,7 @@ from solvers.kinetics.equilibrium import (
     pair_free_fraction,
     pair_zero_field_concentrations,
 )
-from solvers.kinetics.laws import PowerLaw, TableLaw, read_two_columns
+from solvers.kinetics.laws import PowerLaw, TableLaw, read_two_columns, saturated_field
 from solvers.kinetics.mass_action import MassActionReaction
 
 
@@ -172,7 +172,7 @@ class _PowerFit:
         if self.saturation is None:
             return self.E
         e_sat = np.exp(min(p[2], 700.0)) if self.saturation == "fit" else self.saturation
-        return self.E / (1.0 + (self.E / e_sat) ** self.m) ** (1.0 / self.m)
+        return saturated_field(self.E, e_sat, self.m)
 
     def residuals(self, ln_kappa0: float, p) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

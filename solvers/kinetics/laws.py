@@ -83,9 +83,24 @@ def onsager_parameter_per_field(valence_product: float, temperature: float,
         8 * math.pi * VACUUM_PERMITTIVITY * relative_permittivity * kT**2)
 
 
-def _saturate(E, saturation, exponent):
+def saturated_field(E, saturation, exponent):
     """Smooth min(E, E_sat): E / (1 + (E / E_sat)^m)^(1/m) (same code for arrays and UFL)."""
     return E / (1.0 + (E / saturation) ** exponent) ** (1.0 / exponent)
+
+
+def _saturation_parameters(law) -> dict[str, float]:
+    """The optional saturation of a law (``saturation``, ``saturation_exponent``) as
+    parameters: empty without one."""
+    if law.saturation is None:
+        return {}
+    return {"saturation": law.saturation, "saturation_exponent": law.saturation_exponent}
+
+
+def _effective_field(E, p: Mapping[str, Any]):
+    """|E| seen by a law with parameters ``p``: saturated if ``p`` has a saturation."""
+    if "saturation" in p:
+        return saturated_field(E, p["saturation"], p["saturation_exponent"])
+    return E
 
 
 # -- the laws ---------------------------------------------------------------------------------
@@ -191,15 +206,10 @@ class PowerLaw(_Law):
         _check_saturation("power", self.saturation, self.saturation_exponent)
 
     def parameters(self):
-        p = {"field": self.field, "exponent": self.exponent}
-        if self.saturation is not None:
-            p.update(saturation=self.saturation, saturation_exponent=self.saturation_exponent)
-        return p
+        return {"field": self.field, "exponent": self.exponent, **_saturation_parameters(self)}
 
     def factor(self, E, ops, p):
-        if "saturation" in p:
-            E = _saturate(E, p["saturation"], p["saturation_exponent"])
-        return 1.0 + (E / p["field"]) ** p["exponent"]
+        return 1.0 + (_effective_field(E, p) / p["field"]) ** p["exponent"]
 
     @property
     def maximum(self) -> float:
@@ -255,15 +265,10 @@ class OnsagerLaw(_Law):
                                            self.relative_permittivity)
 
     def parameters(self):
-        p = {"b_per_field": self.parameter_per_field}
-        if self.saturation is not None:
-            p.update(saturation=self.saturation, saturation_exponent=self.saturation_exponent)
-        return p
+        return {"b_per_field": self.parameter_per_field, **_saturation_parameters(self)}
 
     def factor(self, E, ops, p):
-        if "saturation" in p:
-            E = _saturate(E, p["saturation"], p["saturation_exponent"])
-        return onsager_function(p["b_per_field"] * E, ops)
+        return onsager_function(p["b_per_field"] * _effective_field(E, p), ops)
 
 
 def monotone_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
