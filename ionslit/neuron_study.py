@@ -124,7 +124,7 @@ def integrator_options(analysis: AnalysisSection, scheme: str = "bdf2",
     a stimulus jump is fixed to the one a run over the whole duration takes by default
     (CircuitIntegrator: 1e-4 of the run's span), so that a run continued from a checkpoint,
     whose own span is shorter, takes the same steps."""
-    options = IntegratorOptions(scheme=scheme, rtol=analysis.rtol,
+    options = IntegratorOptions(scheme=scheme, rtol=analysis.rtol, atol=analysis.atol,
                                 spike_threshold=analysis.spike_threshold,
                                 spike_rearm=analysis.spike_rearm)
     if duration is not None:

@@ -132,7 +132,9 @@ def reactions(case: Case) -> tuple[MassActionReaction, ...]:
         out.append(reaction_from_si(section.equation, k_a, K_d, k_d, law_kind=law.kind,
                                     field=law.field, exponent=law.exponent,
                                     saturation=law.saturation, file=law.file,
-                                    region=_reaction_region(section)))
+                                    region=_reaction_region(section),
+                                    field_length=case.geometry.length if section.lumped_field
+                                    else None))
     return tuple(out)
 
 

@@ -189,7 +189,9 @@ class PNPResiduals:
                             for s, c in zip(self.species, self.concentrations)},
             potential=scales.potential * self.potential,
             field_magnitude=scales.field * self.field_magnitude,
-            x=domain.x, time=parameters.time)
+            x=domain.x, time=parameters.time,
+            voltage_magnitude=scales.potential * ufl.sqrt(electrode_potential**2
+                                                          + field_smoothing**2))
         self.species_sources = {s.name: 0 for s in self.species}
         self.extra_charge = 0
         for source in sources:

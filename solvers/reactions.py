@@ -42,7 +42,8 @@ class SourceContext:
     """What a source term may depend on, all UFL in SI units.
 
     ``concentrations``: name -> c (mol/m^3); ``potential``: phi (V); ``field_magnitude``: smooth
-    |E| (V/m); ``x``: spatial coordinate (m); ``time``: the time (s) of the new time level.
+    |E| (V/m); ``voltage_magnitude``: smooth |V| (V) of the applied voltage; ``x``: spatial
+    coordinate (m); ``time``: the time (s) of the new time level.
     """
 
     concentrations: Mapping[str, Any]
@@ -50,6 +51,7 @@ class SourceContext:
     field_magnitude: Any
     x: Any
     time: Any
+    voltage_magnitude: Any = None
 
 
 @runtime_checkable
@@ -70,7 +72,8 @@ class ReactionSources:
     or None) the rates are evaluated with them; ``create`` builds them. ``indicators`` (one
     entry per reaction: None, or a UFL function equal to 1 on the cells of the reaction's
     region and 0 elsewhere, see solvers.kinetics.regions) restrict reactions to a region: the
-    rate used is indicator * R."""
+    rate used is indicator * R. A reaction with a ``field_length`` L sees the lumped field
+    |V| / L instead of the local |E|."""
 
     reactions: tuple[Reaction, ...]
     constants: tuple | None = None
@@ -109,10 +112,13 @@ class ReactionSources:
         rates = []
         for k, reaction in enumerate(self.reactions):
             constants = None if self.constants is None else self.constants[k]
+            length = getattr(reaction, "field_length", None)
+            field = context.field_magnitude if length is None \
+                else context.voltage_magnitude / length
             if constants is None:
-                rate = reaction.rate(context.concentrations, context.field_magnitude)
+                rate = reaction.rate(context.concentrations, field)
             else:
-                rate = reaction.rate(context.concentrations, context.field_magnitude, constants)
+                rate = reaction.rate(context.concentrations, field, constants)
             indicator = None if self.indicators is None else self.indicators[k]
             rates.append(rate if indicator is None else indicator * rate)
         return rates

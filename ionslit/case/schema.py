@@ -236,7 +236,9 @@ class ReactionSection(Section):
     Rate constants are quantities whose unit follows the reaction's orders (checked against the
     equation): k_a in (mol/m^3)^(1 - n_reactants)/s (m^3/(mol s) for A + B), K_d in
     (mol/m^3)^(n_reactants - n_products) (mol/m^3 for A + B <-> P), k_d0 in
-    (mol/m^3)^(1 - n_products)/s.
+    (mol/m^3)^(1 - n_products)/s. ``lumped_field = true``: the law sees the slit's mean field
+    |V| / L (applied voltage over the geometry's length, the seed paper's E = V / L) instead of
+    the local |E| (needed for a law that falls with the field: see MassActionReaction).
     """
 
     equation: str
@@ -245,6 +247,7 @@ class ReactionSection(Section):
     dissociation_rate: AnyQuantity | None = None
     law: DissociationLawSection = DissociationLawSection()
     region: RegionNames | None = None  # cell group(s) the reaction runs in (None: everywhere)
+    lumped_field: bool = False
 
     @model_validator(mode="after")
     def _one_dissociation_parameter(self) -> ReactionSection:
@@ -545,11 +548,13 @@ class AnalysisSection(Section):
     """Spike detection and the neuron analyses to run after the main simulation; for slits,
     the memristor analyses: ``reduced_model`` (steps) and ``memory_time_shape`` (sweeps: the
     g_inf shape that fixes k in tau = k / (2 pi f_peak): "even" (k = 1/2, symmetric slits) or
-    "odd_linear" (k = 1))."""
+    "odd_linear" (k = 1)). ``rtol`` and ``atol`` bound the circuit integrator's local error in
+    U per step: atol + rtol |U| (atol in volts; lower it for circuits that swing millivolts)."""
 
     spike_threshold: Voltage = 0.0
     spike_rearm: Voltage | None = None
     rtol: float = Field(1e-4, gt=0, lt=1)
+    atol: Annotated[Voltage, Field(gt=0)] = 1e-6
     fi_curve: FICurveSection | None = None
     pulse_threshold: PulseThresholdSection | None = None
     reduced_model: ReducedModelSection | None = None

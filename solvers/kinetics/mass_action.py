@@ -66,6 +66,10 @@ class MassActionReaction:
     k_d (f(0) = 1); ``region``: a cell group name (or several) the reaction is restricted to
     (None: the whole fluid); the model multiplies R by the region's indicator
     (``solvers.kinetics.regions``), so that e.g. no pairing happens in the reservoirs.
+    ``field_length`` (m): when given, the law sees the lumped field |V| / field_length (V the
+    applied voltage, e.g. over the slit's length: the seed paper's E = V / L) instead of the
+    local |E|; a law that falls with the field (field-driven clustering) would otherwise split
+    the slit into high- and low-field domains.
     Raises ReactionError (naming the equation) for a malformed equation, rates that are not
     positive and finite, or an unusable law.
     """
@@ -76,6 +80,7 @@ class MassActionReaction:
     dissociation_rate: float | None = None
     law: DissociationLaw = field(default_factory=ConstantLaw)
     region: str | tuple[str, ...] | None = None
+    field_length: float | None = None  # m: lumped field |V| / field_length (None: local |E|)
 
     def __post_init__(self):
         parsed = parse_reaction(self.equation)
@@ -116,6 +121,10 @@ class MassActionReaction:
                 raise ReactionError(text, f"region {self.region!r} must name one or more cell "
                                           "groups")
             object.__setattr__(self, "region", regions[0] if len(regions) == 1 else regions)
+        if self.field_length is not None and not (math.isfinite(self.field_length)
+                                                  and self.field_length > 0):
+            raise ReactionError(text, "the length of the lumped field must be a positive "
+                                      f"finite number (got {self.field_length!r})")
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -232,17 +241,18 @@ def reaction_from_si(equation: str, association_rate: float,
                      dissociation_rate: float | None = None, law_kind: str = "constant",
                      field: float | None = None, exponent: float | None = None,
                      saturation: float | None = None, table: tuple | None = None,
-                     file=None, region=None, **law_options) -> MassActionReaction:
+                     file=None, region=None, field_length=None,
+                     **law_options) -> MassActionReaction:
     """A reaction from a case file's [[reactions]] entry in SI units (what the case translation
     calls): every problem is a ReactionError naming the equation. ``region``: the cell group(s)
-    it is restricted to (None: everywhere)."""
+    it is restricted to (None: everywhere); ``field_length``: see MassActionReaction."""
     try:
         law = make_law(law_kind, field=field, exponent=exponent, saturation=saturation,
                        table=table, file=file, **law_options)
     except (ValueError, OSError) as error:
         raise ReactionError(equation, f"dissociation law: {error}") from None
     return MassActionReaction(equation, association_rate, dissociation_constant,
-                              dissociation_rate, law, region)
+                              dissociation_rate, law, region, field_length)
 
 
 def bind_reactions(reactions, valences: Mapping[str, float], temperature: float,

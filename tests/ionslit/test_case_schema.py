@@ -157,3 +157,26 @@ def test_wall_group_must_exist(tmp_path):
 def test_reservoirs_must_be_electroneutral(tmp_path):
     (problem,) = problems(tmp_path, BASE, ("electrolyte.species.K.concentration_right=2mM",))
     assert problem.startswith("electrolyte") and "right reservoir is not electroneutral" in problem
+
+
+def test_lumped_field_reaction_uses_the_slit_length(tmp_path):
+    """``lumped_field = true`` gives the reaction the geometry's length (the law then sees
+    |V| / L); the default is the local field (no length)."""
+    from ionslit import translate
+
+    reaction = """
+[[electrolyte.species]]
+name = "KCl"
+valence = 0
+diffusivity = "1e-9 m^2/s"
+concentration = "equilibrium"
+
+[[reactions]]
+equation = "K + Cl <-> KCl"
+association_rate = "1e3 m^3/(mol*s)"
+dissociation_constant = "5 mol/m^3"
+"""
+    local = load_case(write(tmp_path, BASE + reaction)).case
+    lumped = load_case(write(tmp_path, BASE + reaction + "lumped_field = true\n")).case
+    assert translate.reactions(local)[0].field_length is None
+    assert translate.reactions(lumped)[0].field_length == pytest.approx(100e-9)

@@ -192,6 +192,27 @@ def test_steady_free_fraction_follows_the_field_law(comm, kind):
 
 
 @pytest.mark.mpi
+def test_lumped_field_law_sees_the_voltage_over_its_length(comm):
+    """A falling (clustering) table law with ``field_length`` = 2 L: in the closed box at V the
+    steady free fraction is the quasi-static one at |V| / (2 L) (to Newton accuracy, as above),
+    not at the local |E| = V / L, for either sign of V; the free fraction falls with |V|."""
+    law = TableLaw((5e6, 1e7, 2e7, 4e7), (0.8, 0.3, 0.05, 0.01))
+    reaction = MassActionReaction("A + B <-> P", 1e3, dissociation_constant=0.2, law=law,
+                                  field_length=2 * BOX_LENGTH)
+    model = closed_box(comm, [reaction], {"A": 1.0, "B": 1.0, "P": 5.0}, VALENCES)
+    bound = model.reactions[0].law
+    fractions = []
+    for voltage in (0.2, -0.4, 0.6):
+        model.solve_steady(voltage)
+        lumped = float(pair_free_fraction(abs(voltage) / (2 * BOX_LENGTH), 6.0, 0.2, bound))
+        local = float(pair_free_fraction(abs(voltage) / BOX_LENGTH, 6.0, 0.2, bound))
+        assert np.allclose(nodal(model, "A") / 6.0, lumped, rtol=1e-9)
+        assert abs(local / lumped - 1) > 0.1  # the two fields give different answers
+        fractions.append(lumped)
+    assert fractions[0] > 1.5 * fractions[1] > 2 * fractions[2]
+
+
+@pytest.mark.mpi
 def test_onsager_weak_field_limit(comm):
     """Weakly dissociated pairs (K_d = 1e-6 c_tot) at small b: the free fraction grows like
     sqrt(f) = 1 + b/2 + b^2/24 + ..., b = |z_A z_B| e^3 E / (8 pi eps0 eps_r k_B^2 T^2)
