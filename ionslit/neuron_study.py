@@ -156,12 +156,12 @@ def live_slit_group(section: CircuitSection, petsc_command_line: str,
                      names=[b.name for b in live])
 
 
-def live_slit_providers(group: LiveSlits | None, section: CircuitSection) -> dict:
-    """Branch name -> provider for the branches whose element is a live PNP slit."""
+def live_slit_providers(group: LiveSlits | None) -> dict:
+    """Branch name -> provider for the branches whose element is a live PNP slit (the group's
+    slits are named after their branches)."""
     if group is None:
         return {}
-    live = [b for b in section.branches if b.slit is not None]
-    return {b.name: group.provider(k) for k, b in enumerate(live)}
+    return {name: group.provider(k) for k, name in enumerate(group.names)}
 
 
 class _CircuitRun:
@@ -226,7 +226,7 @@ def run_neuron(loaded: LoadedCase, directory: Path, petsc_command_line: str, man
     case = loaded.case
     section, analysis = case.circuit, case.analysis
     group = live_slit_group(section, petsc_command_line, comm)
-    live_slits = live_slit_providers(group, section)
+    live_slits = live_slit_providers(group)
     if control is not None:
         control.install()  # again: gmsh (live slits' meshes) resets the SIGTERM handler
     series = SeriesWriter(directory / "series.csv", comm)

@@ -113,12 +113,12 @@ def test_live_pairing_memristors_follow_their_reduced_model(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     model = steps / "reduced_model.json"
 
-    live = run_case(tmp_path / "live", MEMRISTOR_CIRCUIT.format(
-        kind="live", element="slit", path=CASES / "memristor_steps.toml"))
+    live_case = MEMRISTOR_CIRCUIT.format(kind="live", element="slit",
+                                         path=CASES / "memristor_steps.toml")
+    live = run_case(tmp_path / "live", live_case)
     reduced = run_case(tmp_path / "reduced", MEMRISTOR_CIRCUIT.format(
         kind="reduced", element="reduced", path=model))
-    live_two = run_case(tmp_path / "live_two_ranks", MEMRISTOR_CIRCUIT.format(
-        kind="live", element="slit", path=CASES / "memristor_steps.toml"), ranks=2)
+    live_two = run_case(tmp_path / "live_two_ranks", live_case, ranks=2)
 
     t, u = live["time_s"], live["membrane_voltage_V"]
     u_reduced = np.interp(t, reduced["time_s"], reduced["membrane_voltage_V"])
