@@ -17,13 +17,10 @@ per spike for the live neuron on 2 ranks.
 Reduced neuron. The circuit of ``--reduced-case`` (default cases/neuron_reduced.toml), built as
 ``ionslit run`` builds it (``ionslit.case.load_case`` + ``ionslit.neuron_study.build_circuit``:
 its branches at rest) and integrated with the case's [analysis] settings (BDF2, adaptive,
-the case's rtol, spike threshold and re-arm level). If the case file does not exist, the
-idealised two-slit neuron of tests/coupling/test_coupling_reduced_neuron.py (repeated here) at
-rtol 1e-4, and ``source`` says so. Scenarios:
+the case's rtol, spike threshold and re-arm level). Scenarios:
 
 - ``reduced_single``: one neuron (one lane) driven by the case's own stimulus for the case's
-  duration (the idealised neuron: 1 nA for 100 ms): the per-step cost of one circuit, as a live
-  neuron's circuit runs;
+  duration: the per-step cost of one circuit, as a live neuron's circuit runs;
 - ``reduced_lanes_N``: N neurons advanced together as the lanes of one integrator, each under a
   constant stimulus, spread evenly over 0.2-3 nA (an f-I ensemble: 55-190 Hz), switched on at
   rest, at each tolerance of ``--rtol`` (default: the case's, and 1e-4), on each rank count of
@@ -83,50 +80,15 @@ TARGET_WALL_S_PER_SPIKE = 10.0
 
 
 # ---------------------------------------------------------------------------- reduced neuron
-def idealised_neuron():
-    """C = 10 pF; 5 fast 'sodium-like' slits (+0.15 V), 1 slow 'potassium-like' slit
-    (-0.10 V), at rest: the neuron of tests/coupling/test_coupling_reduced_neuron.py (see there
-    for the reasoning; benchmarks do not import tests)."""
-    import numpy as np
-
-    from coupling import Branch, Circuit, ReducedMemristor
-
-    voltage = np.round(np.linspace(-0.5, 0.5, 501), 12)  # V
-    a = np.abs(voltage)
-
-    def sigmoid(x):
-        return 1.0 / (1.0 + np.exp(-x))
-
-    def model(g_inf, tau):
-        return {"kind": "ionslit.reduced_memristor", "version": 1,
-                "voltage_V": voltage.tolist(), "g_inf_S": g_inf.tolist(), "tau_s": tau.tolist()}
-
-    sodium = model(0.06e-9 + 30e-9 * sigmoid((voltage + 0.17) / 0.005),
-                   np.full(voltage.size, 0.1e-3))
-    potassium = model(2e-9 + 750e-9 * sigmoid((a - 0.08) / 0.005),
-                      1e-3 + 3e-3 / np.cosh((a - 0.08) / 0.03))
-    circuit = Circuit(10e-12, [Branch(ReducedMemristor(sodium), 0.15, 5, "sodium_like"),
-                               Branch(ReducedMemristor(potassium), -0.10, 1, "potassium_like")])
-    circuit.equilibrate(circuit.resting_potential(bracket=(-0.1 + 1e-6, 0.15 - 1e-6))[0])
-    return circuit
-
-
 def reduced_setup(case: Path):
     """(circuit at rest, integrator options, duration of the case (s), source)."""
-    from coupling import ConstantCurrent, IntegratorOptions
+    from ionslit.case import load_case
+    from ionslit.neuron_study import build_circuit, integrator_options
 
-    if case.exists():
-        from ionslit.case import load_case
-        from ionslit.neuron_study import build_circuit, integrator_options
-
-        loaded = load_case(case)
-        section = loaded.case.circuit
-        return (build_circuit(section), integrator_options(loaded.case.analysis),
-                section.duration, _relative(case))
-    circuit = idealised_neuron().with_stimulus(ConstantCurrent(1e-9))
-    return (circuit, IntegratorOptions(rtol=1e-4), 0.1,
-            f"the idealised two-slit neuron of benchmarks/neuron.py ({_relative(case)} not "
-            f"found)")
+    loaded = load_case(case)
+    section = loaded.case.circuit
+    return (build_circuit(section), integrator_options(loaded.case.analysis),
+            section.duration, _relative(case))
 
 
 def _world():
@@ -454,6 +416,8 @@ def main(argv=None) -> None:
         if result is not None:
             print(json.dumps(result))
         return
+    if not args.reduced_case.exists():
+        parser.error(f"--reduced-case {args.reduced_case}: no such case file")
     in_process = world is not None and world.size > 1
     if in_process:
         if args.baseline:
