@@ -70,7 +70,7 @@ RUN if [ -z "${PIP_CERT}" ]; then unset PIP_CERT; fi \
  && ionslit version
 
 # The main demo: a case file path, run by the default command (scripts/demo.sh runs the same one).
-ENV IONSLIT_DEMO_CASE=/opt/ionslit/src/cases/memristor_sine.toml \
+ENV IONSLIT_DEMO_CASE=/opt/ionslit/src/cases/neuron_live.toml \
     IONSLIT_RANKS=2
 
 # Warm the caches (FFCx forms in $XDG_CACHE_HOME/fenics, meshes in $IONSLIT_CACHE_DIR, matplotlib's

@@ -115,18 +115,23 @@ def _rate_value(section, key: str, expected_unit: str, what: str) -> float | Non
     return quantity.value
 
 
+def _concentration_power(exponent: int) -> str:
+    """The unit (mol/m^3)^exponent as pint reads it ("dimensionless" for exponent 0: a
+    first-order step such as A <-> B)."""
+    return "dimensionless" if exponent == 0 else f"(mol/m^3)**{exponent}"
+
+
 def reactions(case: Case) -> tuple[MassActionReaction, ...]:
     """The reactions of ``[[reactions]]`` in SI; ReactionError names a bad one."""
     out = []
     for section in case.reactions:
         equation = parse_reaction(section.equation)
         n_r, n_p = equation.reactant_order, equation.product_order
-        concentration = "mol/m^3"
-        k_a = _rate_value(section, "association_rate", f"({concentration})**{1 - n_r}/s",
+        k_a = _rate_value(section, "association_rate", f"{_concentration_power(1 - n_r)}/s",
                           f"an association of order {n_r}")
-        k_d = _rate_value(section, "dissociation_rate", f"({concentration})**{1 - n_p}/s",
+        k_d = _rate_value(section, "dissociation_rate", f"{_concentration_power(1 - n_p)}/s",
                           f"a dissociation of order {n_p}")
-        K_d = _rate_value(section, "dissociation_constant", f"({concentration})**{n_r - n_p}",
+        K_d = _rate_value(section, "dissociation_constant", _concentration_power(n_r - n_p),
                           f"orders {n_r} (reactants) and {n_p} (products)")
         law = section.law
         out.append(reaction_from_si(section.equation, k_a, K_d, k_d, law_kind=law.kind,

@@ -5,5 +5,5 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/bootstrap.sh"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1  # one thread per MPI rank
-case_file=${1:-"$root/cases/memristor_sine.toml"}
+case_file=${1:-"$root/cases/neuron_live.toml"}
 exec "$root/.venv/bin/mpirun" -n "${IONSLIT_RANKS:-2}" "$root/.venv/bin/ionslit" run "$case_file" --overwrite

@@ -159,6 +159,34 @@ def test_reservoirs_must_be_electroneutral(tmp_path):
     assert problem.startswith("electrolyte") and "right reservoir is not electroneutral" in problem
 
 
+def test_first_order_reaction_takes_a_rate_in_1_per_s_and_a_dimensionless_constant(tmp_path):
+    """A <-> B (trapping of a mobile ion, say): k_a in 1/s and K_d dimensionless (the unit
+    (mol/m^3)^0, which pint could not parse); a K_d with a concentration unit is an error naming
+    the unit it needs."""
+    from ionslit import translate
+
+    reaction = """
+[[electrolyte.species]]
+name = "K_bound"
+valence = 1
+diffusivity = "0 m^2/s"
+concentration = "equilibrium"
+region = "slit"
+
+[[reactions]]
+equation = "K <-> K_bound"
+association_rate = "50 1/s"
+dissociation_constant = "{}"
+region = "slit"
+"""
+    case = load_case(write(tmp_path, BASE + reaction.format("0.04"))).case
+    (first_order,) = translate.reactions(case)
+    assert first_order.association_rate == pytest.approx(50.0)
+    assert first_order.dissociation_constant == pytest.approx(0.04)
+    with pytest.raises(CaseError, match="dissociation_constant .* needs a unit of dimensionless"):
+        load_case(write(tmp_path, BASE + reaction.format("0.04 mol/m^3")))
+
+
 def test_lumped_field_reaction_uses_the_slit_length(tmp_path):
     """``lumped_field = true`` gives the reaction the geometry's length (the law then sees
     |V| / L); the default is the local field (no length)."""

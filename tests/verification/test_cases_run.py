@@ -40,6 +40,7 @@ SLOW_CASES = {
     "slit3d": "3D, 12k vertices, one steady solve: 15-31 s",
     "memristor_sweep": "frequency sweep, ~4000 steps: ~30 s",
     "hh_squid": "circuit with f-I curve and pulse-threshold analyses: ~18 s under load",
+    "neuron_live": "two live PNP slits, ~1700 circuit steps: ~35 s",
 }
 # Protocols that are one run from t = 0 to a known end (series.csv time_s goes 0 -> end).
 SINGLE_RUN_TRANSIENTS = ("step", "sine", "triangle", "pulse_train", "piecewise_linear",
