@@ -113,10 +113,26 @@ class Circuit:
             total = total + b.count * b.provider.steady_current(u - b.battery)
         return total
 
-    def resting_potential(self, bracket=(-0.2, 0.2), current: float = 0.0,
+    def reversal_range(self) -> tuple[float, float]:
+        """Search interval (V) for the resting potential: the batteries' (and the leak's) range,
+        widened by 1 % of it. Passive elements carry no current at zero voltage and current of
+        the voltage's sign, so the steady membrane current is <= 0 at the lowest reversal
+        potential and >= 0 at the highest: the rest lies between them (mV for the squid axon,
+        tens of volts for the slit neuron)."""
+        reversals = [b.battery for b in self.branches]
+        if np.any(np.asarray(self.leak_conductance) != 0.0):
+            reversals.append(self.leak_reversal)
+        lo, hi = min(reversals), max(reversals)
+        margin = 0.01 * (hi - lo) if hi > lo else 1.0
+        return lo - margin, hi + margin
+
+    def resting_potential(self, bracket=None, current: float = 0.0,
                           tolerance: float = 1e-13) -> np.ndarray:
         """Membrane voltage (V) where the steady current equals ``current`` (A), by bisection
-        in ``bracket`` (V; the steady current must change sign there). Per lane."""
+        in ``bracket`` (V; default ``reversal_range``; the steady current must change sign
+        there). Per lane."""
+        if bracket is None:
+            bracket = self.reversal_range()
         lo = np.full(self.lanes, float(bracket[0]))
         hi = np.full(self.lanes, float(bracket[1]))
         f_lo = self.steady_current(lo) - current

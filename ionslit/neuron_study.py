@@ -111,23 +111,9 @@ def build_circuit(section: CircuitSection, scheme: str = "bdf2",
                       leak_reversal=leak.reversal if leak else 0.0)
     start = initial_voltage if initial_voltage is not None else section.initial_voltage
     if start is None:
-        start = float(circuit.resting_potential(resting_bracket(circuit))[0])
+        start = float(circuit.resting_potential()[0])
     circuit.equilibrate(start)
     return circuit
-
-
-def resting_bracket(circuit: Circuit) -> tuple[float, float]:
-    """Search interval (V) for the resting potential: the batteries' (and the leak's) range,
-    widened by 1 % of it. Passive elements carry no current at zero voltage and current of the
-    voltage's sign, so the steady membrane current is <= 0 at the lowest reversal potential
-    and >= 0 at the highest: the rest lies between them (mV for the squid axon, tens of volts
-    for the slit neuron)."""
-    reversals = [b.battery for b in circuit.branches]
-    if circuit.leak_conductance != 0.0:
-        reversals.append(circuit.leak_reversal)
-    lo, hi = min(reversals), max(reversals)
-    margin = 0.01 * (hi - lo) if hi > lo else 1.0
-    return lo - margin, hi + margin
 
 
 def integrator_options(analysis: AnalysisSection, scheme: str = "bdf2",

@@ -32,6 +32,8 @@ def test_resting_potential():
     root = brentq(hh_steady_current, -70.0, -60.0, xtol=1e-13)
     assert root == pytest.approx(-65.0, abs=0.01)
     circuit = hodgkin_huxley_circuit()  # gates at rest for -65 mV ...
+    # the circuit's own search, between its lowest and highest reversal potential (E_K, E_Na)
+    assert circuit.resting_potential()[0] == pytest.approx(root * 1e-3, abs=1e-9)
     circuit.initial_voltage = -0.070  # ... and the membrane 5 mV below: a damped return
     options = IntegratorOptions(rtol=1e-6, atol=1e-9)
     integrator = CircuitIntegrator(circuit, options).run(0.5)
