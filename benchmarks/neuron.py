@@ -22,7 +22,7 @@ the case's rtol, spike threshold and re-arm level). Scenarios:
 - ``reduced_single``: one neuron (one lane) driven by the case's own stimulus for the case's
   duration: the per-step cost of one circuit, as a live neuron's circuit runs;
 - ``reduced_lanes_N``: N neurons advanced together as the lanes of one integrator, each under a
-  constant stimulus, spread evenly over 0.2-3 nA (an f-I ensemble: 55-190 Hz), switched on at
+  constant stimulus, spread evenly over 0.2-2 nA (an f-I ensemble: 32-82 Hz), switched on at
   rest, at each tolerance of ``--rtol`` (default: the case's, and 1e-4), on each rank count of
   ``--ranks`` (default 1 and 2).
 
@@ -74,7 +74,7 @@ from machine_load import busy_cpu_seconds, foreign_cpu_load, run_measured
 ROOT = Path(__file__).resolve().parent.parent
 REDUCED_CASE = ROOT / "cases" / "neuron_reduced.toml"
 LIVE_CASE = ROOT / "cases" / "neuron_live.toml"
-STIMULI_A = (0.2e-9, 3e-9)  # the reduced lanes' constant stimuli, evenly spread
+STIMULI_A = (0.2e-9, 2e-9)  # the reduced lanes' constant stimuli, evenly spread
 TARGET_SPIKES_PER_WALL_SECOND = 1e4
 TARGET_WALL_S_PER_SPIKE = 10.0
 

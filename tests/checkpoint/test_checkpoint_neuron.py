@@ -36,28 +36,29 @@ from ionslit.output import read_csv
 EXIT_INTERRUPTED, EXIT_KILLED = 143, -signal.SIGKILL
 DRIVER = Path(__file__).with_name("neuron_run_driver.py")
 
-# The reduced-memristor neuron of cases/neuron_reduced.toml over 25 ms (2 spikes, ~1800 steps),
-# without its analyses; a checkpoint every 500 steps.
+# The reduced-memristor neuron of cases/neuron_reduced.toml over 40 ms under 1 nA (3 spikes,
+# ~1400 steps), without its analyses; a checkpoint every 500 steps.
 REDUCED = f"""
 name = "reduced_neuron"
 [circuit]
-capacitance = "10 pF"
-duration = "25 ms"
-stimulus = {{ kind = "step", current = "0.1 nA", start = "5 ms" }}
+capacitance = "0.445 fF"
+duration = "40 ms"
+stimulus = {{ kind = "step", current = "1 nA", start = "5 ms" }}
 [[circuit.branches]]
 name = "sodium_like"
-battery = "0.15 V"
+battery = "48.1 V"
 count = 5
-reduced = "{CASES / 'neuron' / 'sodium_like_reduced_model.json'}"
+reduced = "{CASES / 'neuron' / 'sodium_slit_reduced_model.json'}"
 [[circuit.branches]]
 name = "potassium_like"
-battery = "-0.10 V"
-count = 1
-reduced = "{CASES / 'neuron' / 'potassium_like_reduced_model.json'}"
+battery = "-104.2 V"
+count = 322
+reduced = "{CASES / 'neuron' / 'potassium_slit_reduced_model.json'}"
 [analysis]
 spike_threshold = "0 V"
-spike_rearm = "-30 mV"
+spike_rearm = "-30 V"
 rtol = 1e-5
+atol = "1 mV"
 [output]
 checkpoint_steps = 500
 """
@@ -250,7 +251,7 @@ def refusal(directory: Path, text: str, work: Path) -> str:
 def test_neuron_restarts_that_cannot_be_right_are_refused(reduced_killed, work):
     """Another reduced model file under the same key, another value, or a slit case."""
     source = reduced_killed[0].with_name(f"{reduced_killed[0].name}.before_restart")
-    path = CASES / "neuron" / "sodium_like_reduced_model.json"
+    path = CASES / "neuron" / "sodium_slit_reduced_model.json"
     model = json.loads(path.read_text())
     model["tau_s"] = [2 * t for t in model["tau_s"]] if isinstance(model["tau_s"], list) \
         else 2 * model["tau_s"]

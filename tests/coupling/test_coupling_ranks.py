@@ -5,7 +5,6 @@ test runs on the ranks of ``mpirun``."""
 
 from __future__ import annotations
 
-import json
 import pickle
 
 import numpy as np
@@ -30,17 +29,12 @@ STIMULI = np.array([0.02e-9, 0.05e-9, 0.1e-9, 0.3e-9, 0.6e-9, 1e-9, 3e-9])  # A
 
 @pytest.fixture(scope="module")
 def neuron():
-    """The two-memristor neuron of cases/neuron_reduced.toml, at rest."""
-    from coupling import ReducedMemristor
+    """The two-memristor neuron of cases/neuron_reduced.toml, at rest (built as ``ionslit
+    run`` builds it)."""
+    from ionslit.case import load_case
+    from ionslit.neuron_study import build_circuit
 
-    def model(name):
-        return json.loads((CASES / "neuron" / f"{name}_reduced_model.json").read_text())
-
-    circuit = Circuit(10e-12, [
-        Branch(ReducedMemristor(model("sodium_like")), 0.15, 5, "sodium_like"),
-        Branch(ReducedMemristor(model("potassium_like")), -0.10, 1, "potassium_like")])
-    circuit.equilibrate(circuit.resting_potential(bracket=(-0.1 + 1e-6, 0.15 - 1e-6))[0])
-    return circuit
+    return build_circuit(load_case(CASES / "neuron_reduced.toml").case.circuit)
 
 
 class OneRank:

@@ -1,34 +1,33 @@
-"""A two-slit memristive neuron (reduced models): excitability, all-or-none spikes, tonic
-firing, refractoriness, and agreement with an independent scipy solution of the same ODEs.
+"""The two-slit memristive neuron of cases/neuron_reduced.toml (reduced models fitted to the
+slits of cases/neuron_live.toml): excitability, all-or-none spikes, tonic firing,
+refractoriness, and agreement with an independent scipy solution of the same ODEs.
 
 The parameters (SI) and why they spike
 --------------------------------------
-C dU/dt = I_stim - 5 g_Na (U - E_Na) - g_K (U - E_K), tau_k(V) dg_k/dt = g_inf,k(V) - g_k, with
-V = U - E_k the voltage across each slit. C = 10 pF, E_Na = +0.15 V, E_K = -0.10 V, no leak.
+C dU/dt = I_stim - 5 g_Na (U - E_Na) - 322 g_K (U - E_K), tau_k(V) dg_k/dt = g_inf,k(V) - g_k,
+with V = U - E_k the voltage across each slit. C = 0.445 fF, E_Na = +48.1 V, E_K = -104.2 V, no
+leak. The tables are the reduced_model.json of cases/sodium_slit.toml and
+cases/potassium_slit.toml (steady PNP solves for g_inf, exponential fits of the step responses
+for tau; symmetric in V).
 
-- "sodium-like" branch: 5 identical fast slits (tau = 0.1 ms), each with
-  g_inf(V) = 0.06 nS + 30 nS / (1 + exp(-(V + 0.17 V) / 5 mV)): a steep, rectifying (bipolar,
-  asymmetric slit) conductance that opens as V = U - E_Na rises through -0.17 V (U = -20 mV).
-  Opening pulls U towards E_Na faster than the membrane can respond (C / 150 nS = 67 us): the
-  positive feedback of the upstroke. With a battery E_Na > 0 the slit works at V < 0, so its
-  conductance must grow with V itself: a symmetric Wien-type law g_inf(|V|) would *close* the
-  slit as U rises (for the steady branch, dI/dU = g + |V| g' > 0, never regenerative).
-- "potassium-like" branch: one slow slit, tau(V) = 1 ms + 3 ms / cosh((|V| - 0.08 V) / 30 mV)
-  (slowest, 4 ms, in the middle of its activation range), g_inf(V) = 2 nS +
-  750 nS / (1 + exp(-(|V| - 0.08 V) / 5 mV)): symmetric in V like the confined Wien effect, it
-  opens at the same membrane voltage (|V| = 0.08 V at U = -20 mV) but 10-40 times more slowly,
-  and 5 times more strongly than the sodium branch, so the steady-state I(U) is monotone (a
-  single, stable resting state at -67.1 mV) while on the time of an upstroke the sodium branch
-  wins. Once it has opened, it drives U towards E_K (the repolarisation and an undershoot to
-  -99.6 mV) and, while it closes again over several ms, holds the neuron refractory.
-- The tables run over V in [-0.5, 0.5] V every 2 mV (501 points): PCHIP resolves the 5 mV
-  sigmoids, and constant extrapolation is never reached (|V| < 0.25 V in use).
+- "sodium-like" branch: 5 fast slits (tau 12 us open, ~0.1 ms closed) whose conductance *falls*
+  with |V| (2.7e-11 S at 0 V, 1.5e-11 S at 60 V, 2.7e-12 S at 100 V): at rest, V = U - E_Na is
+  about -100 V and they are nearly closed; a depolarisation lowers |V|, opens them and pulls U
+  towards E_Na faster than the membrane responds: the upstroke. A symmetric law g_inf(|V|) that
+  *rose* with |V| (the Wien effect) would close the slit as U rises (dI/dU = g + |V| g' > 0,
+  never regenerative); a falling one gives the steady I-V its negative slope beyond ~50 V.
+- "potassium-like" branch: 322 slow slits (tau 8-14 ms) whose conductance rises with |V|
+  (5.4e-14 S at 0 V, 6.0e-13 S at 150 V): its steady slope exceeds the sodium branch's negative
+  one, so the steady I(U) is monotone (a single, stable resting state at -52.70 V), while its
+  conductance frozen at rest does not (the upstroke runs away). Once it has opened it drives U
+  back towards E_K (repolarisation, after-hyperpolarisation to ~-62 V) and, while it closes over
+  tens of ms, holds the neuron refractory.
 
-Measured (this test file's settings): rest -67.11 mV; 0.5 ms pulse threshold 0.3521 nA; peaks
-+63.3 mV at 1.5x and +65.8 mV at 3x threshold (none below); sustained firing from 33.1 pA
-(>= 2 spikes in the last 50 ms of 100 ms), 55 Hz at 0.05 nA, 74 at 0.1, 104 at 0.3, 142 at 1,
-186 at 3, 211 Hz at 5 nA; a second 1.5x-threshold pulse fails up to 12 ms after the first
-(refractory) and evokes a spike from 15 ms on.
+Measured (this test file's settings): rest -52.704 V; 2 ms pulse threshold 40.36 pA; peaks
+21.24 V at 1.5x and 21.87 V at 3x threshold (none at 0.5x, 0.9x, 0.99x); rates 38.0 Hz at
+0.3 nA, 46.6 at 0.5, 63.3 at 1, 82.0 Hz at 2 nA; a second 1.5x-threshold pulse fails up to
+30 ms after the first (refractory) and evokes a spike from 40 ms on; spike times within 5.2e-4
+relative of LSODA at rtol 1e-10.
 """
 
 import json
@@ -52,20 +51,22 @@ from coupling import (
     pulse_threshold,
 )
 
-CAPACITANCE = 10e-12  # F
-E_NA, E_K = 0.15, -0.10  # V
-N_NA, N_K = 5, 1
+CAPACITANCE = 0.445e-15  # F
+E_NA, E_K = 48.1, -104.2  # V
+N_NA, N_K = 5, 322
 MODELS = CASES / "neuron"  # the models of cases/neuron_reduced.toml
+MODEL_FILES = {"sodium_like": "sodium_slit_reduced_model.json",
+               "potassium_like": "potassium_slit_reduced_model.json"}
 
 
 def sodium_like_model() -> dict:
-    """reduced_model.json of one fast, rectifying 'sodium-like' slit (tables every 2 mV)."""
-    return json.loads((MODELS / "sodium_like_reduced_model.json").read_text())
+    """reduced_model.json of one fast 'sodium-like' slit (cases/sodium_slit.toml)."""
+    return json.loads((MODELS / MODEL_FILES["sodium_like"]).read_text())
 
 
 def potassium_like_model() -> dict:
-    """reduced_model.json of the slow, symmetric (Wien-like) 'potassium-like' slit."""
-    return json.loads((MODELS / "potassium_like_reduced_model.json").read_text())
+    """reduced_model.json of one slow 'potassium-like' slit (cases/potassium_slit.toml)."""
+    return json.loads((MODELS / MODEL_FILES["potassium_like"]).read_text())
 
 
 @pytest.fixture(scope="module")
@@ -74,24 +75,29 @@ def neuron():
     circuit = Circuit(CAPACITANCE, [
         Branch(ReducedMemristor(sodium_like_model()), E_NA, N_NA, "sodium_like"),
         Branch(ReducedMemristor(potassium_like_model()), E_K, N_K, "potassium_like")])
-    rest = circuit.resting_potential(bracket=(E_K + 1e-6, E_NA - 1e-6))[0]
-    circuit.equilibrate(rest)
+    circuit.equilibrate(circuit.resting_potential()[0])
     return circuit
 
 
-# local error tolerance: spike times within ~2e-4 relative of the reference (measured)
-OPTIONS = IntegratorOptions(rtol=1e-5, atol=1e-7)
-PULSE = dict(width=0.5e-3, start=1e-3, duration=30e-3)  # s
+# local error tolerance: spike times within ~5e-4 relative of the reference (measured); atol
+# 1 mV against voltages of tens of volts, so that rtol controls the steps
+OPTIONS = IntegratorOptions(rtol=1e-5, atol=1e-3)
+# 2 ms: long against the membrane's charging (C / g ~ us), so that the neuron, not the pulse,
+# shapes the spike (a 0.5 ms pulse's 3x-threshold peak is 10 % above its 1.5x one)
+PULSE = dict(width=2e-3, start=1e-3, duration=30e-3)  # s
+THRESHOLD = 40.36e-12  # A, that pulse's threshold (measured: test_all_or_none)
 
 
 def test_rest_is_unique_and_stable(neuron):
     u = np.linspace(E_K + 1e-6, E_NA - 1e-6, 20001)
     current = neuron.with_lanes(u.size).steady_current(u)
     assert np.all(np.diff(current) > 0)  # monotone steady I(U): one resting state
-    assert neuron.initial_voltage == pytest.approx(-0.0671, abs=1e-4)
+    assert neuron.initial_voltage == pytest.approx(-52.704, abs=1e-3)
     integrator = CircuitIntegrator(neuron.with_lanes(1), OPTIONS).run(0.05)
     assert integrator.spikes.counts()[0] == 0
-    assert integrator.voltage[0] == pytest.approx(neuron.initial_voltage, abs=1e-9)
+    # at rest the BDF equations are the steady ones: what is left is the Newton tolerance
+    # (1 % of atol + rtol |U| ~ 3e-5 V; measured drift 1.4e-6 V over 50 ms)
+    assert integrator.voltage[0] == pytest.approx(neuron.initial_voltage, abs=3e-5)
 
 
 def reference_spikes(neuron, stimulus, t_end, breaks=()):
@@ -105,75 +111,76 @@ def reference_spikes(neuron, stimulus, t_end, breaks=()):
         sol = solve_ivp(model.rhs(lambda t: float(stimulus.current(t))), (a, b), y,
                         method="LSODA", rtol=1e-10, atol=model.atol(), dense_output=True)
         assert sol.success
-        spikes += list(crossings(sol, 0.0))
+        spikes += list(crossings(sol, 0.0, rearm=-30.0))
         y = sol.y[:, -1]
     return np.array(spikes)
 
 
 def test_spike_times_match_the_reference_ode(neuron):
-    stimuli = np.array([0.2e-9, 1e-9])  # A
+    stimuli = np.array([0.5e-9, 1e-9])  # A
     integrator = CircuitIntegrator(neuron.with_lanes(2, ConstantCurrent(stimuli)), OPTIONS)
-    integrator.run(0.04)
+    integrator.run(0.06)
     for lane, current in enumerate(stimuli):
-        expected = reference_spikes(neuron, ConstantCurrent(current), 0.04)
+        expected = reference_spikes(neuron, ConstantCurrent(current), 0.06)
         got = integrator.spikes.times(lane)
         assert got.size == expected.size >= 3
-        # brief: spike times within 1e-3 relative (measured ~2e-4 at rtol 1e-5)
+        # brief: spike times within 1e-3 relative (measured <= 5.2e-4 at rtol 1e-5)
         np.testing.assert_allclose(got, expected, rtol=1e-3, atol=0)
 
 
 def test_all_or_none(neuron):
-    result = pulse_threshold(neuron, PULSE["width"], PULSE["duration"], bracket=(0.1e-9, 1e-9),
-                             start=PULSE["start"], options=OPTIONS)
+    result = pulse_threshold(neuron, PULSE["width"], PULSE["duration"],
+                             bracket=(10e-12, 1e-9), start=PULSE["start"], options=OPTIONS)
     assert result.upper - result.lower <= 1e-4 * result.upper
-    assert result.threshold == pytest.approx(0.352e-9, rel=0.01)
-    factors = np.array([0.9, 0.99, 1.01, 1.5, 3.0])
+    assert result.threshold == pytest.approx(THRESHOLD, rel=0.01)
+    factors = np.array([0.5, 0.9, 0.99, 1.01, 1.5, 3.0])
     pulses = PulseTrain(factors * result.threshold, PULSE["width"], PULSE["start"])
     integrator = CircuitIntegrator(neuron.with_lanes(factors.size, pulses), OPTIONS)
     integrator.run(PULSE["duration"])
-    assert list(integrator.spikes.counts()) == [0, 0, 1, 1, 1]
-    peak_15, peak_3 = integrator.spikes.peaks(3)[0], integrator.spikes.peaks(4)[0]
+    assert list(integrator.spikes.counts()) == [0, 0, 0, 1, 1, 1]
+    peak_15, peak_3 = integrator.spikes.peaks(4)[0], integrator.spikes.peaks(5)[0]
     # all-or-none: the pulse only decides *whether*; the slits shape the spike (< 10 %)
     assert abs(peak_3 - peak_15) < 0.1 * abs(peak_15 - neuron.initial_voltage)
     assert abs(peak_3 - peak_15) < 0.1 * peak_15
-    # below threshold the response stays far below the spike (>= 50 mV lower)
-    assert np.max(integrator.voltage) < 0.0
+    # below threshold the response stays far below the spike (> 50 V lower)
+    assert np.max(integrator.voltage[:3]) < -30.0
 
 
 def test_tonic_firing_rate_grows_with_the_stimulus(neuron):
-    stimuli = np.array([0.1e-9, 0.3e-9, 1e-9, 3e-9])
+    stimuli = np.array([0.3e-9, 0.5e-9, 1e-9, 2e-9])
     # a qualitative test: rtol 1e-4 moves rates by ~1e-3 relative, far below the 5 Hz steps
-    fi = fi_curve(neuron, stimuli, duration=0.1, transient=0.03,
-                  options=IntegratorOptions(rtol=1e-4, atol=1e-6))
-    assert np.all(fi.rate_Hz > 40.0)
+    fi = fi_curve(neuron, stimuli, duration=0.2, transient=0.05,
+                  options=IntegratorOptions(rtol=1e-4, atol=1e-3))
+    assert np.all(fi.rate_Hz > 30.0)
     assert np.all(np.diff(fi.rate_Hz) > 5.0)
-    # steady firing: the late intervals repeat to 1e-4 (a periodic orbit)
+    # steady firing: the late intervals repeat to 1e-4 (a periodic orbit; measured <= 1.1e-5)
     for times in fi.spike_times:
-        late = np.diff(times[times > 0.05])
+        late = np.diff(times[times > 0.1])
+        assert late.size >= 2
         assert np.ptp(late) < 1e-4 * np.mean(late)
 
 
-@pytest.mark.parametrize("delay, evoked", [(5e-3, 1), (12e-3, 1), (20e-3, 2), (30e-3, 2)])
+@pytest.mark.parametrize("delay, evoked", [(10e-3, 1), (30e-3, 1), (40e-3, 2), (60e-3, 2)])
 def test_refractory_period(neuron, delay, evoked):
     """Two 1.5x-threshold pulses: the second fails shortly after a spike, works later."""
-    pair = PulseTrain(1.5 * 0.352e-9, PULSE["width"], PULSE["start"], period=delay, count=2)
+    pair = PulseTrain(1.5 * THRESHOLD, PULSE["width"], PULSE["start"], period=delay, count=2)
     integrator = CircuitIntegrator(neuron.with_lanes(1, pair), OPTIONS)
-    integrator.run(PULSE["start"] + delay + 20e-3)
+    integrator.run(PULSE["start"] + delay + 25e-3)
     assert integrator.spikes.counts()[0] == evoked
 
 
-COARSE = IntegratorOptions(rtol=1e-4, atol=1e-6)  # where identity, not accuracy, is tested
+COARSE = IntegratorOptions(rtol=1e-4, atol=1e-3)  # where identity, not accuracy, is tested
 
 
 def test_checkpoint_restart_gives_identical_spikes(neuron):
     stimuli = ConstantCurrent(np.array([0.5e-9, 2e-9]))
-    first = CircuitIntegrator(neuron.with_lanes(2, stimuli), COARSE).run(12.3e-3)
+    first = CircuitIntegrator(neuron.with_lanes(2, stimuli), COARSE).run(22.3e-3)
     assert all(first.spikes.counts() >= 1)  # mid-train, history and detector state matter
     saved = pickle.dumps(first.state())
-    first.run(0.03)
+    first.run(0.05)
     second = CircuitIntegrator(neuron.with_lanes(2, stimuli), COARSE)  # fresh providers
     second.restore(pickle.loads(saved))
-    second.run(0.03)
+    second.run(0.05)
     for lane in range(2):
         np.testing.assert_allclose(second.spikes.times(lane), first.spikes.times(lane),
                                    rtol=1e-12, atol=0)
@@ -182,12 +189,12 @@ def test_checkpoint_restart_gives_identical_spikes(neuron):
 
 
 def test_lanes_give_the_same_spikes_as_separate_runs(neuron):
-    stimuli = np.array([0.3e-9, 1.5e-9])
+    stimuli = np.array([0.5e-9, 1.5e-9])
     batch = CircuitIntegrator(neuron.with_lanes(2, ConstantCurrent(stimuli)), COARSE)
-    batch.run(0.02)
+    batch.run(0.04)
     for lane, current in enumerate(stimuli):
         alone = CircuitIntegrator(neuron.with_lanes(1, ConstantCurrent(current)), COARSE)
-        alone.run(0.02)
+        alone.run(0.04)
         # identical step sequences; vectorised exp/div may round differently by an ulp, which
         # the error control does not amplify here (checked to 1e-9 relative)
         np.testing.assert_allclose(batch.spikes.times(lane), alone.spikes.times(0), rtol=1e-9)
@@ -205,4 +212,4 @@ def test_the_case_file_is_this_neuron():
     for name, battery, count in (("sodium_like", E_NA, N_NA), ("potassium_like", E_K, N_K)):
         assert branches[name].battery == pytest.approx(battery, rel=1e-12)
         assert branches[name].count == count
-        assert branches[name].reduced == MODELS / f"{name}_reduced_model.json"
+        assert branches[name].reduced == MODELS / MODEL_FILES[name]

@@ -14,10 +14,10 @@ import pytest
 from cli_helpers import CASES
 
 CASE = CASES / "neuron_reduced.toml"
-# 2 ms of main simulation, the case's six f-I stimuli over 30 ms (rates from 5 ms on), its
-# pulse threshold over 5 ms (the test: ~6 s on one rank, ~9 s on two)
-SHORT = ["circuit.duration=2 ms", "analysis.fi_curve.duration=30 ms",
-         "analysis.fi_curve.transient=5 ms", "analysis.pulse_threshold.duration=5 ms"]
+# 2 ms of main simulation, the case's six f-I stimuli over 60 ms (rates from 5 ms on: >= 2
+# spikes in the window from 0.5 nA up), its pulse threshold over 10 ms
+SHORT = ["circuit.duration=2 ms", "analysis.fi_curve.duration=60 ms",
+         "analysis.fi_curve.transient=5 ms", "analysis.pulse_threshold.duration=10 ms"]
 
 
 @pytest.mark.mpi
