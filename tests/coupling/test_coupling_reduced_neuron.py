@@ -20,7 +20,7 @@ for tau; symmetric in V).
   (5.4e-14 S at 0 V, 6.0e-13 S at 150 V): its steady slope exceeds the sodium branch's negative
   one, so the steady I(U) is monotone (a single, stable resting state at -52.70 V), while its
   conductance frozen at rest does not (the upstroke runs away). Once it has opened it drives U
-  back towards E_K (repolarisation, after-hyperpolarisation to ~-62 V) and, while it closes over
+  back towards E_K (repolarisation, after-hyperpolarisation to -71 V) and, while it closes over
   tens of ms, holds the neuron refractory.
 
 Measured (this test file's settings): rest -52.704 V; 2 ms pulse threshold 40.36 pA; peaks
