@@ -27,7 +27,7 @@ the case's rtol, spike threshold and re-arm level). Scenarios:
   ``--ranks`` (default 1 and 2).
 
 MPI. An ensemble on R ranks splits its N stimuli into contiguous blocks, one per rank
-(``coupling.analysis.lane_block``: as ``ionslit run`` splits an f-I curve), each rank integrates
+(``ionslit.coupling.analysis.lane_block``: as ``ionslit run`` splits an f-I curve), each rank integrates
 its block with its own integrator; barriers before and after the timed run. Reported: the total
 spikes, ``wall_s`` = the longest rank's run (so spikes per wall second is what R ranks deliver
 together), ``cpu_s`` = the ranks' CPU seconds summed, and per rank its lanes, spikes, wall and
@@ -102,7 +102,7 @@ def _world():
 
 
 def _block(count: int, size: int, rank: int) -> slice:
-    """Contiguous block of ``count`` lanes of ``rank`` (as coupling.analysis.lane_block, which a
+    """Contiguous block of ``count`` lanes of ``rank`` (as ionslit.coupling.analysis.lane_block, which a
     --baseline revision may not have)."""
     base, extra = divmod(count, size)
     start = rank * base + min(rank, extra)
@@ -117,8 +117,8 @@ def reduced_worker(spec: dict, comm=None) -> dict | None:
 
     import numpy as np
 
-    import coupling
-    from coupling import CircuitIntegrator, ConstantCurrent
+    import ionslit.coupling
+    from ionslit.coupling import CircuitIntegrator, ConstantCurrent
 
     size, rank = (comm.size, comm.rank) if comm is not None else (1, 0)
     case = Path(spec["case"])
@@ -178,7 +178,7 @@ def reduced_worker(spec: dict, comm=None) -> dict | None:
         "rejected_steps": sum(r["rejected"] for r in ranks),
         "tries_per_attempt": round(sum(r["tries"] for r in ranks)
                                    / max(sum(r["attempts"] for r in ranks), 1), 3),
-        "source": source, "coupling": str(Path(coupling.__file__).parent),
+        "source": source, "coupling": str(Path(ionslit.coupling.__file__).parent),
     }
     if busy is not None:  # other processes' load while the ranks ran (barrier to barrier)
         ours = sum(r["held_cpu_s"] for r in ranks)

@@ -42,9 +42,9 @@ STEPS_PER_PERIOD = 200
 
 
 def build_model(scale: float, reuse: str, comm):
-    import meshes  # noqa: F401  (MPI before dolfinx)
-    from solvers import Boundary, Electrolyte, PNPModel, SolverOptions, Species, SurfaceCharge
-    from meshes import structured
+    import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
+    from ionslit.solvers import Boundary, Electrolyte, PNPModel, SolverOptions, Species, SurfaceCharge
+    from ionslit.meshes import structured
 
     c = 10.0
     electrolyte = Electrolyte((Species("K", 1, 1.957e-9, c, c),
@@ -63,7 +63,7 @@ def build_model(scale: float, reuse: str, comm):
 def worker(size: str, reuse: str, steps: int, warmup: int, output: Path) -> None:
     from mpi4py import MPI
 
-    from solvers import SineVoltage
+    from ionslit.solvers import SineVoltage
 
     comm = MPI.COMM_WORLD
     load = os.getloadavg()[0]
@@ -190,7 +190,7 @@ def driver(sizes, ranks, reuse, steps, warmup, baseline, retries=0) -> dict:
 
 
 def versions() -> dict:
-    import meshes  # noqa: F401
+    import ionslit.meshes  # noqa: F401
     import dolfinx
     from petsc4py import PETSc
 

@@ -4,7 +4,7 @@ Pure Python + numpy (never imports dolfinx, petsc4py, gmsh, ``meshes`` or ``solv
 PNP slit enters only through the provider protocol (``provider.MemristorProvider``).
 
 - providers: ``ReducedMemristor`` (a ``ReducedModel``: the reduced model's tables and its
-  ``reduced_model.json``, as fitted by ``solvers.memristor``), ``HodgkinHuxleyChannel``,
+  ``reduced_model.json``, as fitted by ``ionslit.solvers.memristor``), ``HodgkinHuxleyChannel``,
   ``Resistor``; protocol ``MemristorProvider`` / ``LaneProvider``;
 - circuit: ``Circuit``, ``Branch``; stimuli ``ConstantCurrent``, ``StepCurrent``, ``Pulse``,
   ``PulseTrain``, ``SineCurrent``, ``PiecewiseLinearCurrent``;
@@ -13,7 +13,7 @@ PNP slit enters only through the provider protocol (``provider.MemristorProvider
 - ``hodgkin_huxley_circuit``: the 1952 squid-axon membrane for verification.
 """
 
-from coupling.analysis import (
+from ionslit.coupling.analysis import (
     FICurve,
     ThresholdResult,
     fi_curve,
@@ -21,14 +21,14 @@ from coupling.analysis import (
     repetitive_firing_threshold,
     simulate_lanes,
 )
-from coupling.circuit import Branch, Circuit
-from coupling.elements import Resistor
-from coupling.hodgkin_huxley import HodgkinHuxleyChannel, hodgkin_huxley_circuit
-from coupling.integrator import CircuitIntegrator, IntegrationError, IntegratorOptions
-from coupling.provider import LaneProvider, MemristorProvider, as_lanes
-from coupling.reduced import ReducedMemristor, ReducedModel
-from coupling.spikes import SpikeDetector
-from coupling.stimulus import (
+from ionslit.coupling.circuit import Branch, Circuit
+from ionslit.coupling.elements import Resistor
+from ionslit.coupling.hodgkin_huxley import HodgkinHuxleyChannel, hodgkin_huxley_circuit
+from ionslit.coupling.integrator import CircuitIntegrator, IntegrationError, IntegratorOptions
+from ionslit.coupling.provider import LaneProvider, MemristorProvider, as_lanes
+from ionslit.coupling.reduced import ReducedMemristor, ReducedModel
+from ionslit.coupling.spikes import SpikeDetector
+from ionslit.coupling.stimulus import (
     ConstantCurrent,
     PiecewiseLinearCurrent,
     Pulse,

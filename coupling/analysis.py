@@ -45,9 +45,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from coupling.integrator import CircuitIntegrator, IntegratorOptions
-from coupling.provider import provider_snapshot
-from coupling.stimulus import ConstantCurrent, Pulse
+from ionslit.coupling.integrator import CircuitIntegrator, IntegratorOptions
+from ionslit.coupling.provider import provider_snapshot
+from ionslit.coupling.stimulus import ConstantCurrent, Pulse
 
 
 @dataclass

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from coupling.provider import is_lane_provider
-from coupling.stimulus import ConstantCurrent
+from ionslit.coupling.provider import is_lane_provider
+from ionslit.coupling.stimulus import ConstantCurrent
 
 
 @dataclass

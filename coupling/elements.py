@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from coupling.gated import GatedProvider
+from ionslit.coupling.gated import GatedProvider
 
 
 class Resistor(GatedProvider):

@@ -28,7 +28,7 @@ import copy
 
 import numpy as np
 
-from coupling import bdf
+from ionslit.coupling import bdf
 
 
 def lane_mask(mask, lanes: int) -> np.ndarray | None:

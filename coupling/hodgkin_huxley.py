@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coupling.gated import GatedProvider
+from ionslit.coupling.gated import GatedProvider
 
 #: S/m^2, V, per channel kind (120, 36, 0.3 mS/cm^2; +50, -77, -54.387 mV)
 CONDUCTANCE = {"na": 1200.0, "k": 360.0, "leak": 3.0}
@@ -187,8 +187,8 @@ def hodgkin_huxley_circuit(stimulus=None, area: float = 1.0, lanes: int = 1,
     """The squid-axon membrane patch of ``area`` (m^2; 1 = per unit area, C in F/m^2 and
     currents in A/m^2): Na and K channel branches (batteries E_Na, E_K), the leak as the
     circuit's leak, gates at steady state for ``initial_voltage`` (V)."""
-    from coupling.circuit import Branch, Circuit
-    from coupling.stimulus import ConstantCurrent
+    from ionslit.coupling.circuit import Branch, Circuit
+    from ionslit.coupling.stimulus import ConstantCurrent
 
     p = parameters or HodgkinHuxleyParameters()
     na = HodgkinHuxleyChannel("na", area, lanes, scheme, p.g_na, p.e_na, p.temperature,

@@ -62,9 +62,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from coupling import bdf
-from coupling.provider import as_lanes
-from coupling.spikes import SpikeDetector
+from ionslit.coupling import bdf
+from ionslit.coupling.provider import as_lanes
+from ionslit.coupling.spikes import SpikeDetector
 
 
 def _keep(new: np.ndarray, old: np.ndarray, lanes: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ A *provider* is one memristive element (a live PNP slit, a reduced ``tau dg/dt =
 model, a Hodgkin-Huxley channel, a resistor) that the circuit integrator advances through an
 implicit iteration. SI units throughout (s, V, A, S).
 
-``MemristorProvider`` (the scalar contract, what ``solvers.model.PNPModel`` implements):
+``MemristorProvider`` (the scalar contract, what ``ionslit.solvers.model.PNPModel`` implements):
 
 - ``time`` (s): the accepted time;
 - ``try_step(dt, voltage) -> current``: advance *tentatively* from the accepted state by ``dt``

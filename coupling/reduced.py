@@ -2,7 +2,7 @@
 circuit provider.
 
 ``ReducedModel`` is the one data class and file format of the reduced model (the memristor
-analysis, ``solvers.memristor``, fits and writes it; the circuit reads it). ``reduced_model.json``::
+analysis, ``ionslit.solvers.memristor``, fits and writes it; the circuit reads it). ``reduced_model.json``::
 
     {"kind": "ionslit.reduced_memristor", "version": 1,
      "voltage_V": [...], "g_inf_S": [...], "tau_s": [...],
@@ -12,7 +12,7 @@ analysis, ``solvers.memristor``, fits and writes it; the circuit reads it). ``re
 ``tau_s`` is written on the ``voltage_V`` grid; a single value is accepted on reading and means a
 constant memory time (``ReducedModel.from_tables`` also resamples a tau table measured on its own
 voltage grid onto ``voltage_V``). ``g_inf`` (S) and ``tau`` (s) are monotone cubic (PCHIP)
-interpolants of the tables (``coupling.tables``), constant beyond the ends.
+interpolants of the tables (``ionslit.coupling.tables``), constant beyond the ends.
 
 ``ReducedMemristor`` is the circuit provider. Without an initial conductance (argument or
 ``g_initial_S``) it starts at g_inf(0); ``Circuit.equilibrate(U0)`` sets it to g_inf(U0 - E_k)
@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from coupling.gated import GatedProvider
-from coupling.tables import MonotoneTable
+from ionslit.coupling.gated import GatedProvider
+from ionslit.coupling.tables import MonotoneTable
 
 KIND = "ionslit.reduced_memristor"
 VERSION = 1

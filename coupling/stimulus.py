@@ -5,7 +5,7 @@ arrays of shape (lanes,) so one object drives every lane of a sweep), ``mileston
 corners of the waveform in (t0, t1] (jumps, kinks, ends of pulses), and
 ``discontinuities(t0, t1)``: the jumps among them, after which BDF2 restarts with backward
 Euler. Jumps are left-continuous: I(t_jump) is the old value, so the step ending at t_jump still
-sees the old current and the next one the new (the same convention as solvers.protocols).
+sees the old current and the next one the new (the same convention as ionslit.solvers.protocols).
 """
 
 from __future__ import annotations

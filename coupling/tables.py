@@ -10,8 +10,8 @@ derivatives: no branches, few temporaries (this lookup is on the per-step path).
 [x_0, x_last] the value is the end value and the derivative zero: a reduced model must not
 invent conductances beyond its table.
 
-The project's one PCHIP implementation: the reduced model (``coupling.reduced.ReducedModel``),
-the circuit provider and the memristor analysis (``solvers.memristor``) all evaluate through it.
+The project's one PCHIP implementation: the reduced model (``ionslit.coupling.reduced.ReducedModel``),
+the circuit provider and the memristor analysis (``ionslit.solvers.memristor``) all evaluate through it.
 """
 
 from __future__ import annotations

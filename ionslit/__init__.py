@@ -1,3 +1,5 @@
 """ionslit: nanofluidic memristive slits and the neurons they make, from case files to results."""
 
-__version__ = "0.1.0"
+from ionslit.version import __version__
+
+__all__ = ["__version__"]

@@ -8,7 +8,7 @@ while writing leaves the previous checkpoint intact. Its ``meta`` entry is UTF-8
   reason, segment, ranks, ionslit version), the case identity (``case``: SHA-256 of the resolved
   SI parameters, see ``case_identity``) and the mesh fingerprint (node/cell counts and a SHA-256
   of the node coordinates in input order);
-- ``slits``: per slit name, the model's state (solvers.checkpoint.capture_model): scalars in the
+- ``slits``: per slit name, the model's state (ionslit.solvers.checkpoint.capture_model): scalars in the
   JSON, fields as arrays ``slit/<name>/<field>`` of shape (input nodes, components) ordered by
   the mesh's input node index, so a restart may use another number of ranks;
 - ``state``: any nested structure of dicts/lists/numbers/arrays (arrays as ``state/<n>``): the
@@ -30,7 +30,7 @@ Young's optimum sqrt(2 C M) for a checkpoint costing C ~ seconds and a mean time
 (node failure, out of memory, SIGKILL after the scheduler's grace time) M ~ a day; a time limit
 itself costs nothing, as SIGTERM writes its own checkpoint. A checkpoint does not change the run
 (no step is shortened, the solver keeps its lagged Jacobian), and a restart continues it to
-round-off from any step (solvers.checkpoint restores the lagged Jacobian too), so the schedule
+round-off from any step (ionslit.solvers.checkpoint restores the lagged Jacobian too), so the schedule
 need not be deterministic; ``checkpoint_steps`` gives reproducible positions when wanted.
 
 SIGTERM (a scheduler's time limit, ``scancel``): every rank's handler only sets a flag; the ranks
@@ -193,7 +193,7 @@ def checkpoint_bytes(meta: Mapping, slits: Mapping[str, tuple[dict, Mapping]] | 
 def save_checkpoint(path: Path, meta: Mapping, slits: Mapping[str, tuple[dict, Mapping]] | None
                     = None, state: Any = None, info: bool = True) -> None:
     """Write a checkpoint atomically (call on rank 0 with gathered arrays): ``slits`` maps a slit
-    name to (meta, arrays) as returned by ``solvers.checkpoint.capture_model``; ``state`` is any
+    name to (meta, arrays) as returned by ``ionslit.solvers.checkpoint.capture_model``; ``state`` is any
     nested structure (e.g. a circuit integrator's ``state()``). With ``info``, also
     ``checkpoint.json`` (the meta, for people) next to it."""
     path = Path(path)
@@ -707,13 +707,13 @@ class RunCheckpointer:
 
 class SlitCheckpointer(RunCheckpointer):
     """Writes and restores the checkpoints of one transient slit run (collective methods):
-    ``model`` (solvers.model.PNPModel) as the slit ``slit``, the time integrator's state, the
+    ``model`` (ionslit.solvers.model.PNPModel) as the slit ``slit``, the time integrator's state, the
     field files written so far (``fields``, a SegmentedFieldWriter or None)."""
 
     def __init__(self, directory: Path, loaded: LoadedCase, petsc_command_line: str,
                  comm: MPI.Comm, model: Any, series: Any, fields: SegmentedFieldWriter | None,
                  manifest: Any, segment: int = 0):
-        from solvers.checkpoint import mesh_fingerprint
+        from ionslit.solvers.checkpoint import mesh_fingerprint
 
         super().__init__(directory, loaded, petsc_command_line, comm, series, manifest, segment)
         self.model, self.fields = model, fields
@@ -723,7 +723,7 @@ class SlitCheckpointer(RunCheckpointer):
 
     def track(self) -> None:
         """Record the Jacobians the model's solvers reuse (before the first step)."""
-        from solvers.checkpoint import track_linearizations, tracking_problems
+        from ionslit.solvers.checkpoint import track_linearizations, tracking_problems
 
         track_linearizations(self.model)
         for name, problem in tracking_problems(self.model).items():
@@ -742,7 +742,7 @@ class SlitCheckpointer(RunCheckpointer):
     def write(self, state, reason: str) -> str:
         """Write a checkpoint at the integrator state ``state`` (IntegratorState); returns ''
         or, if rank 0 could not write it, the problem (the same on every rank)."""
-        from solvers.checkpoint import capture_model
+        from ionslit.solvers.checkpoint import capture_model
 
         if self.fields is not None:
             self.fields.rotate()
@@ -756,8 +756,8 @@ class SlitCheckpointer(RunCheckpointer):
         """Put the model and the series where the checkpoint left them (call ``check_mesh``
         first; the field writer is built from ``checkpoint.state["fields"]``); returns the
         IntegratorState to resume from. Collective."""
-        from solvers.checkpoint import restore_model
-        from solvers.time_stepping import IntegratorState
+        from ionslit.solvers.checkpoint import restore_model
+        from ionslit.solvers.time_stepping import IntegratorState
 
         slit_meta, slit_arrays = checkpoint.slits["slit"]
         restore_model(self.model, slit_meta, slit_arrays)
@@ -843,7 +843,7 @@ class CircuitCheckpointer(RunCheckpointer):
         series where the checkpoint left them (call ``check_meshes`` first); returns the run
         state (phase, initial voltage, results; ``state`` if given: ``shared_state``'s) on every
         rank. Collective."""
-        from coupling.provider import provider_snapshot
+        from ionslit.coupling.provider import provider_snapshot
 
         state = self.shared_state(checkpoint) if state is None else state
         saved = dict(state["integrator"])

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ionslit import __version__
+from ionslit.version import __version__
 from ionslit.logs import configure_logging, get_logger
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 143

@@ -10,7 +10,7 @@ from mpi4py import MPI
 
 from ionslit.case import CaseError, LoadedCase, load_case
 from ionslit.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK
-from solvers.nonlinear import parse_petsc_options
+from ionslit.solvers.nonlinear import parse_petsc_options
 from ionslit.logs import get_logger
 from ionslit.output import atomic_write_json
 
@@ -75,7 +75,7 @@ def calibrate(args: argparse.Namespace) -> int:
 def mesh(args: argparse.Namespace) -> int:
     """Build the mesh, write mesh and tags to XDMF, print the adequacy report."""
     from ionslit import translate
-    from meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
+    from ionslit.meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
 
     loaded = _load(args)
     if loaded is None:
@@ -144,7 +144,7 @@ def submit(args: argparse.Namespace) -> int:
     """Validate the case, render its SLURM batch script, then sbatch it (or print it: --dry-run)."""
     import sys
 
-    from ionslit import __version__
+    from ionslit.version import __version__
     from ionslit.submit import (JobSpec, SubmitError, check_results_directory, default_cache_seed,
                                 render, sbatch, write_script)
 

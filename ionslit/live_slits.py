@@ -13,7 +13,7 @@ of that branch; the first call of a batch solves every slit (each at its own U -
 calls return the results of that batch.
 
 Checkpoints (ionslit.checkpoint.CircuitCheckpointer): ``capture`` gathers every slit's state
-(solvers.checkpoint: fields keyed by the mesh's input nodes, the lagged Jacobians its chord
+(ionslit.solvers.checkpoint: fields keyed by the mesh's input nodes, the lagged Jacobians its chord
 iterations reuse) on rank 0, ``restore`` deals it back to the slits' owners on any number of
 ranks; the solvers' Jacobians are recorded from the start (``track_linearizations``) so a
 restart continues to round-off.
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from mpi4py import MPI
 
 from ionslit.case import LoadedCase
-from solvers.model import PNPModel
-from solvers.nonlinear import SolverDivergedError
+from ionslit.solvers.model import PNPModel
+from ionslit.solvers.nonlinear import SolverDivergedError
 
 
 @dataclass
@@ -46,7 +46,7 @@ class LiveSlits:
     def __init__(self, slits: list[tuple[float, LoadedCase]], petsc_command_line: str,
                  comm: MPI.Comm = MPI.COMM_WORLD, names: list[str] | None = None):
         from ionslit.slit_study import build_model
-        from solvers.checkpoint import track_linearizations
+        from ionslit.solvers.checkpoint import track_linearizations
 
         self.comm = comm
         self.batteries = [battery for battery, _ in slits]
@@ -137,15 +137,15 @@ class LiveSlits:
         return {self.names[k]: merged[k] for k in sorted(merged)}
 
     def fingerprints(self) -> dict[str, dict] | None:
-        """Name -> mesh fingerprint (solvers.checkpoint.mesh_fingerprint) on rank 0."""
-        from solvers.checkpoint import mesh_fingerprint
+        """Name -> mesh fingerprint (ionslit.solvers.checkpoint.mesh_fingerprint) on rank 0."""
+        from ionslit.solvers.checkpoint import mesh_fingerprint
 
         return self._on_rank0({k: mesh_fingerprint(m.mesh) for k, m in self.models.items()})
 
     def capture(self) -> dict[str, tuple[dict, dict]] | None:
-        """Name -> (meta, arrays) of every slit (solvers.checkpoint.capture_model) on rank 0,
+        """Name -> (meta, arrays) of every slit (ionslit.solvers.checkpoint.capture_model) on rank 0,
         between steps."""
-        from solvers.checkpoint import capture_model
+        from ionslit.solvers.checkpoint import capture_model
 
         return self._on_rank0({k: capture_model(m) for k, m in self.models.items()})
 
@@ -154,7 +154,7 @@ class LiveSlits:
         the meta on every rank, the arrays on rank 0, e.g. a loaded checkpoint's), on any number
         of ranks. Raises ionslit.checkpoint.RestartRefused on every rank if one does not fit."""
         from ionslit.checkpoint import RestartRefused
-        from solvers.checkpoint import CheckpointError, restore_model
+        from ionslit.solvers.checkpoint import CheckpointError, restore_model
 
         roots = self.comm.allgather(list(self.models) if self.local_comm.rank == 0 else [])
         payload = None

@@ -13,7 +13,7 @@ are not interrupted: a SIGTERM that arrives during one is honoured when it ends)
 MPI ranks. Every rank builds the circuit and runs the main simulation (one neuron: the same
 steps on every rank; a live slit's solves are shared by the ranks). The analyses of a circuit
 of reduced memristors or HH channels (vectorised) split their runs over the ranks
-(``coupling.analysis``, ``comm``): the f-I curve's stimuli in contiguous blocks, one per rank,
+(``ionslit.coupling.analysis``, ``comm``): the f-I curve's stimuli in contiguous blocks, one per rank,
 each rank integrating its block as the lanes of one integrator, the rates gathered to every
 rank; the pulse threshold's multisection likewise splits the amplitudes of each round (8 per
 round on any number of ranks). The lanes are independent, so fi_curve.csv and the threshold are
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from coupling import (
+from ionslit.coupling import (
     Branch,
     Circuit,
     CircuitIntegrator,

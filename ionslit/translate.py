@@ -6,8 +6,8 @@ import numpy as np
 
 from ionslit.case.schema import Case
 from ionslit.output import read_csv
-from meshes.estimate import estimate_cell_count
-from meshes.geometry import (
+from ionslit.meshes.estimate import estimate_cell_count
+from ionslit.meshes.geometry import (
     ConeGeometry,
     Geometry,
     MeshSpec,
@@ -15,18 +15,18 @@ from meshes.geometry import (
     SlitGeometry,
     SlitPlaneGeometry,
 )
-from meshes.kinds import cell_groups, characteristic_lengths
-from solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
-from solvers.electrolyte import Electrolyte, Species, debye_length
-from solvers.kinetics import (
+from ionslit.meshes.kinds import cell_groups, characteristic_lengths
+from ionslit.solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
+from ionslit.solvers.electrolyte import Electrolyte, Species, debye_length
+from ionslit.solvers.kinetics import (
     MassActionReaction,
     ReactionError,
     equilibrium_concentrations,
     parse_reaction,
     reaction_from_si,
 )
-from solvers.model import SolverOptions
-from solvers.protocols import (
+from ionslit.solvers.model import SolverOptions
+from ionslit.solvers.protocols import (
     ConstantVoltage,
     PiecewiseLinearVoltage,
     PulseTrain,
@@ -34,8 +34,8 @@ from solvers.protocols import (
     TriangleVoltage,
     VoltageProtocol,
 )
-from solvers.scales import dimensionless_groups
-from solvers.time_stepping import TimeSteppingOptions
+from ionslit.solvers.scales import dimensionless_groups
+from ionslit.solvers.time_stepping import TimeSteppingOptions
 
 _GEOMETRY_CLASSES = {
     "slit": SlitGeometry,
@@ -52,7 +52,7 @@ def geometry(case: Case) -> Geometry:
 
 def _region(value, what: str = "region") -> str | tuple[str, ...] | None:
     """A ``region`` key as the rooms take it, its names checked against the cell groups every
-    geometry kind has (meshes.kinds)."""
+    geometry kind has (ionslit.meshes.kinds)."""
     if value is None:
         return None
     names = (value,) if isinstance(value, str) else tuple(value)

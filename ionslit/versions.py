@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-import meshes  # noqa: F401  (orders MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx)
 
 import basix
 import dolfinx
@@ -16,14 +16,14 @@ import ufl
 from mpi4py import MPI
 from petsc4py import PETSc
 
-import ionslit
+from ionslit.version import __version__
 
 
 def stack_versions() -> dict[str, str]:
     """Name -> version of everything that decides the numbers a run produces."""
     petsc = ".".join(str(part) for part in PETSc.Sys.getVersion())
     return {
-        "ionslit": ionslit.__version__,
+        "ionslit": __version__,
         "python": platform.python_version(),
         "dolfinx": dolfinx.__version__,
         "basix": basix.__version__,

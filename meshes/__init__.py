@@ -6,7 +6,7 @@ Public API (SI units throughout):
 - ``adequacy_report(slit_mesh, spec)`` -> ``MeshReport`` (sizes, quality, cells per Debye length);
 - ``write_mesh_xdmf(slit_mesh, path)``: mesh and tags to XDMF/HDF5, group names to JSON;
 - ``validate_geometry`` / ``validate_mesh_spec`` raising ``GeometryError`` / ``MeshSpecError``.
-Group names per geometry kind: ``meshes.kinds``; shapes and coordinates: ``meshes.layout``.
+Group names per geometry kind: ``ionslit.meshes.kinds``; shapes and coordinates: ``ionslit.meshes.layout``.
 
 This is the one place that orders MPI ahead of dolfinx: the PyPI wheel ``dolfinx-solver-real``
 must be imported before ``dolfinx``/``petsc4py``; official dolfinx installations (Docker image,
@@ -23,23 +23,23 @@ import importlib as _importlib
 # Public API, imported on first use so that ``import meshes`` stays light (the cell-count
 # estimate and validation need neither dolfinx nor gmsh).
 _EXPORTS = {
-    "build_slit_mesh": "meshes.distribute",
-    "estimate_cell_count": "meshes.estimate",
-    "adequacy_report": "meshes.report",
-    "MeshReport": "meshes.report",
-    "WallResolution": "meshes.report",
-    "write_mesh_xdmf": "meshes.xdmf",
-    "validate_geometry": "meshes.validation",
-    "validate_mesh_spec": "meshes.validation",
-    "GeometryError": "meshes.validation",
-    "MeshSpecError": "meshes.validation",
-    "SlitMesh": "meshes.slit_mesh",
-    "SlitGeometry": "meshes.geometry",
-    "ConeGeometry": "meshes.geometry",
-    "SlitPlaneGeometry": "meshes.geometry",
-    "Slit3DGeometry": "meshes.geometry",
-    "Geometry": "meshes.geometry",
-    "MeshSpec": "meshes.geometry",
+    "build_slit_mesh": "ionslit.meshes.distribute",
+    "estimate_cell_count": "ionslit.meshes.estimate",
+    "adequacy_report": "ionslit.meshes.report",
+    "MeshReport": "ionslit.meshes.report",
+    "WallResolution": "ionslit.meshes.report",
+    "write_mesh_xdmf": "ionslit.meshes.xdmf",
+    "validate_geometry": "ionslit.meshes.validation",
+    "validate_mesh_spec": "ionslit.meshes.validation",
+    "GeometryError": "ionslit.meshes.validation",
+    "MeshSpecError": "ionslit.meshes.validation",
+    "SlitMesh": "ionslit.meshes.slit_mesh",
+    "SlitGeometry": "ionslit.meshes.geometry",
+    "ConeGeometry": "ionslit.meshes.geometry",
+    "SlitPlaneGeometry": "ionslit.meshes.geometry",
+    "Slit3DGeometry": "ionslit.meshes.geometry",
+    "Geometry": "ionslit.meshes.geometry",
+    "MeshSpec": "ionslit.meshes.geometry",
 }
 __all__ = sorted(_EXPORTS)
 

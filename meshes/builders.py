@@ -12,10 +12,10 @@ import math
 
 import gmsh
 
-from meshes import kinds
-from meshes.geometry import Geometry, MeshSpec
-from meshes.layout import Arc, PlanarLayout, SlabLayout, Vec, layout
-from meshes.sizing import size_terms
+from ionslit.meshes import kinds
+from ionslit.meshes.geometry import Geometry, MeshSpec
+from ionslit.meshes.layout import Arc, PlanarLayout, SlabLayout, Vec, layout
+from ionslit.meshes.sizing import size_terms
 
 _MESH_OPTIONS = {
     "Mesh.MeshSizeExtendFromBoundary": 0,
@@ -156,7 +156,7 @@ def _install_size_field(terms: tuple[str, ...]) -> None:
 
 def build_model(geometry: Geometry, spec: MeshSpec) -> None:
     """Create the geometry, its physical groups and its mesh in gmsh's current model
-    (model units, see ``meshes.layout``). Geometry and spec must have been validated."""
+    (model units, see ``ionslit.meshes.layout``). Geometry and spec must have been validated."""
     plan = layout(geometry)
     if isinstance(plan, PlanarLayout):
         _build_planar(plan)

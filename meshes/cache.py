@@ -17,10 +17,10 @@ from pathlib import Path
 
 import gmsh
 
-from meshes import kinds
-from meshes.geometry import Geometry, MeshSpec
+from ionslit.meshes import kinds
+from ionslit.meshes.geometry import Geometry, MeshSpec
 
-# Bump whenever a change in meshes.layout, meshes.sizing or meshes.builders changes the meshes.
+# Bump whenever a change in ionslit.meshes.layout, ionslit.meshes.sizing or ionslit.meshes.builders changes the meshes.
 BUILDER_VERSION = "2"
 
 CACHE_ENV = "IONSLIT_CACHE_DIR"

@@ -13,13 +13,13 @@ import dolfinx.io.gmsh
 import gmsh
 from mpi4py import MPI
 
-from meshes import kinds
-from meshes.builders import build_model
-from meshes.cache import cache_path, default_cache_dir, write_atomically
-from meshes.geometry import Geometry, MeshSpec
-from meshes.layout import MODEL_SCALE
-from meshes.slit_mesh import SlitMesh
-from meshes.validation import validate_geometry, validate_mesh_spec
+from ionslit.meshes import kinds
+from ionslit.meshes.builders import build_model
+from ionslit.meshes.cache import cache_path, default_cache_dir, write_atomically
+from ionslit.meshes.geometry import Geometry, MeshSpec
+from ionslit.meshes.layout import MODEL_SCALE
+from ionslit.meshes.slit_mesh import SlitMesh
+from ionslit.meshes.validation import validate_geometry, validate_mesh_spec
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def build_slit_mesh(
     """Distributed, tagged mesh of ``geometry`` (SI units) sized by ``spec``.
 
     Validates first (GeometryError / MeshSpecError on every rank). Rank 0 reads the cached
-    ``.msh`` for these parameters from ``cache_dir`` (default: ``meshes.cache.default_cache_dir``)
+    ``.msh`` for these parameters from ``cache_dir`` (default: ``ionslit.meshes.cache.default_cache_dir``)
     or builds it with gmsh and caches it; only rank 0's ``cache_dir`` is used. dolfinx then
     partitions the mesh over ``comm``. ``verbose`` lets gmsh print to the terminal.
     """

@@ -1,6 +1,6 @@
 """Cheap cell-count estimate without gmsh: integrate cells per volume, CELL_DENSITY / size^d.
 
-The target size field (``meshes.sizing``, the same expressions gmsh meshes with) is integrated
+The target size field (``ionslit.meshes.sizing``, the same expressions gmsh meshes with) is integrated
 over each region with an adaptive quadtree/octree: a box is refined until its diagonal is at most
 ``ACCEPT`` times the size at its centre, then contributes (inside ? volume : 0) / size^d. Once a
 level would exceed ``BUDGET`` boxes, the remaining boxes are accepted as they are: this bounds the
@@ -14,10 +14,10 @@ import itertools
 
 import numpy as np
 
-from meshes.geometry import Geometry, MeshSpec
-from meshes.layout import Arc, PlanarLayout, layout
-from meshes.sizing import evaluate, size_terms
-from meshes.validation import validate_geometry, validate_mesh_spec
+from ionslit.meshes.geometry import Geometry, MeshSpec
+from ionslit.meshes.layout import Arc, PlanarLayout, layout
+from ionslit.meshes.sizing import evaluate, size_terms
+from ionslit.meshes.validation import validate_geometry, validate_mesh_spec
 
 # Cells per size^d, fitted to gmsh's Frontal-Delaunay triangles and (Netgen-optimised) Delaunay
 # tetrahedra on slit, cone, slit_plane and slit3d meshes of 2e3-3e5 cells; the estimates fell

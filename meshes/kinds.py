@@ -7,7 +7,7 @@ exactly one of the atomic tags below; the union names ``fluid`` and ``walls`` co
 
 from __future__ import annotations
 
-from meshes.geometry import (
+from ionslit.meshes.geometry import (
     ConeGeometry,
     CoordinateSystem,
     Geometry,

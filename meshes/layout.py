@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from meshes.geometry import (
+from ionslit.meshes.geometry import (
     ConeGeometry,
     Geometry,
     Slit3DGeometry,

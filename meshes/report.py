@@ -25,9 +25,9 @@ import dolfinx
 import numpy as np
 from mpi4py import MPI
 
-from meshes import kinds
-from meshes.geometry import MeshSpec
-from meshes.slit_mesh import SlitMesh
+from ionslit.meshes import kinds
+from ionslit.meshes.geometry import MeshSpec
+from ionslit.meshes.slit_mesh import SlitMesh
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ import functools
 
 import numpy as np
 
-from meshes import kinds
-from meshes.geometry import MeshSpec
-from meshes.layout import MODEL_SCALE, Arc, Box, Channel, PlanarLayout, Segment, SlabLayout
+from ionslit.meshes import kinds
+from ionslit.meshes.geometry import MeshSpec
+from ionslit.meshes.layout import MODEL_SCALE, Arc, Box, Channel, PlanarLayout, Segment, SlabLayout
 
 _AXES = ("x", "y", "z")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import dolfinx
 import ufl
 
-from meshes.geometry import CoordinateSystem, Geometry
+from ionslit.meshes.geometry import CoordinateSystem, Geometry
 
 
 @dataclass
@@ -48,7 +48,7 @@ class SlitMesh:
     def dS(self, group: str, **kwargs) -> ufl.Measure:
         """Interior-facet measure over the named group (``mouth_left``, ``mouth_right``: the
         slit's cross-sections at x = 0 and x = length, or where rounded mouths end, see
-        ``meshes.layout``). Restrict integrands with ("+")/("-"); which side is "+" varies from
+        ``ionslit.meshes.layout``). Restrict integrands with ("+")/("-"); which side is "+" varies from
         facet to facet."""
         measure = ufl.Measure("dS", domain=self.mesh, subdomain_data=self.facet_tags, **kwargs)
         return measure(self.facet_groups[group])

@@ -2,7 +2,7 @@
 
 Tensor-product node distributions with geometric grading give strongly anisotropic cells where
 the solution is layered (thin cells across a double layer, long ones along it), which keeps
-verification meshes small. Group names and tag numbers are those of ``meshes.kinds`` (the gmsh
+verification meshes small. Group names and tag numbers are those of ``ionslit.meshes.kinds`` (the gmsh
 builders'): cells ``slit``, ``reservoir_left_bulk``, ``reservoir_right_bulk`` (union ``fluid``);
 facets ``reservoir_left`` / ``reservoir_right`` (the electrodes at the far ends),
 ``slit_wall_top``, ``slit_wall_bottom``, ``reservoir_wall_left/right`` (x = 0 / L beside the
@@ -20,9 +20,9 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from meshes.geometry import SlitGeometry
-from meshes.kinds import CELL_TAGS, FACET_TAGS
-from meshes.slit_mesh import SlitMesh
+from ionslit.meshes.geometry import SlitGeometry
+from ionslit.meshes.kinds import CELL_TAGS, FACET_TAGS
+from ionslit.meshes.slit_mesh import SlitMesh
 
 
 def graded_sizes(length: float, first: float, largest: float, growth: float) -> np.ndarray:

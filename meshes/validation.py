@@ -10,8 +10,8 @@ import math
 import numbers
 from dataclasses import fields
 
-from meshes import kinds
-from meshes.geometry import (
+from ionslit.meshes import kinds
+from ionslit.meshes.geometry import (
     ConeGeometry,
     Geometry,
     MeshSpec,
@@ -19,7 +19,7 @@ from meshes.geometry import (
     SlitGeometry,
     SlitPlaneGeometry,
 )
-from meshes.layout import mouth_directions, tangent_factor
+from ionslit.meshes.layout import mouth_directions, tangent_factor
 
 # A reservoir wider than the mouth by less than this fraction leaves a sliver wall that no mesh
 # can resolve; equal widths are fine (the slit wall then runs straight into the reservoir side).

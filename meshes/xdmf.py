@@ -8,8 +8,8 @@ from pathlib import Path
 
 import dolfinx.io
 
-from meshes.cache import write_atomically
-from meshes.slit_mesh import SlitMesh
+from ionslit.meshes.cache import write_atomically
+from ionslit.meshes.slit_mesh import SlitMesh
 
 
 def groups_path(path: str | Path) -> Path:

@@ -28,7 +28,7 @@ pytest_allowing_empty() {  # pytest's exit code 5 means "no tests collected": no
 
 cd "$root"
 echo "== serial ==" >&2
-pytest_allowing_empty "$python" -m pytest ${selection:+-m "$selection"} "$@"
+pytest_allowing_empty "$python" -P -m pytest ${selection:+-m "$selection"} "$@"
 echo "== mpi, 2 ranks ==" >&2
-pytest_allowing_empty "$mpirun" -n 2 "$python" -m pytest -p no:cacheprovider \
+pytest_allowing_empty "$mpirun" -n 2 "$python" -P -m pytest -p no:cacheprovider \
     -m "mpi${selection:+ and ($selection)}" "$@"

@@ -1,6 +1,6 @@
 """Physics core: Poisson-Nernst-Planck for nanofluidic slits (steady, transient, current clamp).
 
-Inputs are frozen dataclasses in SI units; ``PNPModel`` ties them to a ``meshes.SlitMesh``;
+Inputs are frozen dataclasses in SI units; ``PNPModel`` ties them to a ``ionslit.meshes.SlitMesh``;
 everything returned is SI. Where things live:
 
 - constants.py      CODATA/SI 2019 constants, thermal_voltage(T)
@@ -22,46 +22,46 @@ everything returned is SI. Where things live:
 Every operation on a model is collective: call it on all ranks.
 """
 
-import meshes  # noqa: F401  (loads MPI before dolfinx; must stay the first import)
+import ionslit.meshes  # noqa: F401  (loads MPI before dolfinx; must stay the first import)
 
 import importlib as _importlib
 
-# Public API, imported on first use so that ``import solvers.memristor`` (the pure-numpy
+# Public API, imported on first use so that ``import ionslit.solvers.memristor`` (the pure-numpy
 # memristor analysis) does not load dolfinx.
 _EXPORTS = {
-    "Boundary": "solvers.boundary",
-    "SurfaceCharge": "solvers.boundary",
-    "SurfacePotential": "solvers.boundary",
-    "Electrolyte": "solvers.electrolyte",
-    "Species": "solvers.electrolyte",
-    "debye_length": "solvers.electrolyte",
-    "gouy_chapman_length": "solvers.electrolyte",
-    "PNPModel": "solvers.model",
-    "SolverOptions": "solvers.model",
-    "SteadyResult": "solvers.model",
-    "DEFAULT_PETSC_OPTIONS": "solvers.nonlinear",
-    "SolverDivergedError": "solvers.nonlinear",
-    "merge_petsc_options": "solvers.nonlinear",
-    "parse_petsc_options": "solvers.nonlinear",
-    "FieldOutput": "solvers.observables",
-    "ClampedCurrent": "solvers.protocols",
-    "ConstantVoltage": "solvers.protocols",
-    "PiecewiseLinearVoltage": "solvers.protocols",
-    "PulseTrain": "solvers.protocols",
-    "SineVoltage": "solvers.protocols",
-    "StepVoltage": "solvers.protocols",
-    "TriangleVoltage": "solvers.protocols",
-    "FirstOrderConversion": "solvers.reactions",
-    "Reaction": "solvers.reactions",
-    "SourceContext": "solvers.reactions",
-    "VolumeSource": "solvers.reactions",
-    "Scales": "solvers.scales",
-    "dimensionless_groups": "solvers.scales",
-    "make_scales": "solvers.scales",
-    "StepRecord": "solvers.time_stepping",
-    "TimeIntegrator": "solvers.time_stepping",
-    "TimeSteppingOptions": "solvers.time_stepping",
-    "run_protocol": "solvers.time_stepping",
+    "Boundary": "ionslit.solvers.boundary",
+    "SurfaceCharge": "ionslit.solvers.boundary",
+    "SurfacePotential": "ionslit.solvers.boundary",
+    "Electrolyte": "ionslit.solvers.electrolyte",
+    "Species": "ionslit.solvers.electrolyte",
+    "debye_length": "ionslit.solvers.electrolyte",
+    "gouy_chapman_length": "ionslit.solvers.electrolyte",
+    "PNPModel": "ionslit.solvers.model",
+    "SolverOptions": "ionslit.solvers.model",
+    "SteadyResult": "ionslit.solvers.model",
+    "DEFAULT_PETSC_OPTIONS": "ionslit.solvers.nonlinear",
+    "SolverDivergedError": "ionslit.solvers.nonlinear",
+    "merge_petsc_options": "ionslit.solvers.nonlinear",
+    "parse_petsc_options": "ionslit.solvers.nonlinear",
+    "FieldOutput": "ionslit.solvers.observables",
+    "ClampedCurrent": "ionslit.solvers.protocols",
+    "ConstantVoltage": "ionslit.solvers.protocols",
+    "PiecewiseLinearVoltage": "ionslit.solvers.protocols",
+    "PulseTrain": "ionslit.solvers.protocols",
+    "SineVoltage": "ionslit.solvers.protocols",
+    "StepVoltage": "ionslit.solvers.protocols",
+    "TriangleVoltage": "ionslit.solvers.protocols",
+    "FirstOrderConversion": "ionslit.solvers.reactions",
+    "Reaction": "ionslit.solvers.reactions",
+    "SourceContext": "ionslit.solvers.reactions",
+    "VolumeSource": "ionslit.solvers.reactions",
+    "Scales": "ionslit.solvers.scales",
+    "dimensionless_groups": "ionslit.solvers.scales",
+    "make_scales": "ionslit.solvers.scales",
+    "StepRecord": "ionslit.solvers.time_stepping",
+    "TimeIntegrator": "ionslit.solvers.time_stepping",
+    "TimeSteppingOptions": "ionslit.solvers.time_stepping",
+    "run_protocol": "ionslit.solvers.time_stepping",
 }
 __all__ = sorted(_EXPORTS)
 

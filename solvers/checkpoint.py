@@ -30,8 +30,8 @@ import numpy as np
 from mpi4py import MPI
 
 if TYPE_CHECKING:
-    from solvers.model import PNPModel
-    from solvers.nonlinear import NewtonSolver
+    from ionslit.solvers.model import PNPModel
+    from ionslit.solvers.nonlinear import NewtonSolver
 
 #: Fields of a PNPModel in a checkpoint: the state and the two BDF history levels.
 MODEL_FIELDS = ("state", "state_n", "state_nm1")

@@ -21,11 +21,11 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from solvers.nonlinear import NewtonReport, NewtonSolver
-from solvers.pnp_forms import PNPResiduals
+from ionslit.solvers.nonlinear import NewtonReport, NewtonSolver
+from ionslit.solvers.pnp_forms import PNPResiduals
 
 if TYPE_CHECKING:
-    from solvers.model import PNPModel
+    from ionslit.solvers.model import PNPModel
 
 
 class CurrentClamp:

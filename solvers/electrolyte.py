@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from solvers.constants import (
+from ionslit.solvers.constants import (
     FARADAY_CONSTANT,
     ROOM_TEMPERATURE,
     VACUUM_PERMITTIVITY,
@@ -37,7 +37,7 @@ class Species:
     charged sites bound to the sheets of the slit (``"slit"``). Such a species must be immobile;
     its two concentrations are then both its initial value *inside* the region (0 outside); it
     has no boundary condition, counts in a reservoir's electroneutrality only if its region
-    holds that electrode (``at_electrode``), and ``solvers.kinetics.regions`` says how the model
+    holds that electrode (``at_electrode``), and ``ionslit.solvers.kinetics.regions`` says how the model
     restricts it.
     """
 

@@ -23,32 +23,32 @@ import dolfinx.fem.petsc
 import numpy as np
 import ufl
 
-from meshes.slit_mesh import SlitMesh
-from solvers.boundary import Boundary
-from solvers.electrolyte import Electrolyte, region_names
-from solvers.formulations import formulation as get_formulation
-from solvers.kinetics.conservation import steady_constraints
-from solvers.kinetics.equilibrium import steady_guess
-from solvers.kinetics.immobile import ImmobileSpeciesEquations, characteristic_rates
-from solvers.kinetics.mass_action import bind_reactions
-from solvers.kinetics.regions import (
+from ionslit.meshes.slit_mesh import SlitMesh
+from ionslit.solvers.boundary import Boundary
+from ionslit.solvers.electrolyte import Electrolyte, region_names
+from ionslit.solvers.formulations import formulation as get_formulation
+from ionslit.solvers.kinetics.conservation import steady_constraints
+from ionslit.solvers.kinetics.equilibrium import steady_guess
+from ionslit.solvers.kinetics.immobile import ImmobileSpeciesEquations, characteristic_rates
+from ionslit.solvers.kinetics.mass_action import bind_reactions
+from ionslit.solvers.kinetics.regions import (
     LOG_FLOOR,
     RegionChargeCorrection,
     RegionMap,
     check_regions,
     region_equilibrium,
 )
-from solvers.nonlinear import (
+from ionslit.solvers.nonlinear import (
     DEFAULT_PETSC_OPTIONS,
     NewtonReport,
     NewtonSolver,
     SolverDivergedError,
     merge_petsc_options,
 )
-from solvers.pnp_forms import PNPParameters, PNPResiduals, ScaledDomain, SpeciesData
-from solvers.reactions import Reaction, ReactionSources, VolumeSource, reacting_species
-from solvers.scales import Scales, make_scales
-from solvers.steady import ContinuationReport, continuation
+from ionslit.solvers.pnp_forms import PNPParameters, PNPResiduals, ScaledDomain, SpeciesData
+from ionslit.solvers.reactions import Reaction, ReactionSources, VolumeSource, reacting_species
+from ionslit.solvers.scales import Scales, make_scales
+from ionslit.solvers.steady import ContinuationReport, continuation
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class SteadyResult:
 class PNPModel:
     """See the module docstring. ``reactions`` (reactions.Reaction) and ``sources``
     (reactions.VolumeSource) add volumetric sources to the Nernst-Planck equations. Species and
-    reactions with a ``region`` live/run only in that cell group (solvers.kinetics.regions)."""
+    reactions with a ``region`` live/run only in that cell group (ionslit.solvers.kinetics.regions)."""
 
     def __init__(self, slit_mesh: SlitMesh, electrolyte: Electrolyte, boundary: Boundary,
                  options: SolverOptions | None = None, reactions: Sequence[Reaction] = (),
@@ -156,7 +156,7 @@ class PNPModel:
         self.mesh.topology.create_connectivity(fdim, self.mesh.topology.dim)
         self.left_indicator = (self._indicator(boundary.left) if boundary.left else None)
         self.right_indicator = self._indicator(boundary.right)
-        from solvers.observables import harmonic_ramp
+        from ionslit.solvers.observables import harmonic_ramp
 
         self.ramp = harmonic_ramp(self)
 
@@ -199,7 +199,7 @@ class PNPModel:
         self.residual_form = self.residuals.residual(self.region_tests(
             ufl.TestFunctions(self.space)))
 
-        from solvers.observables import Observables
+        from ionslit.solvers.observables import Observables
 
         self.observables = Observables(self)
         self._solver: NewtonSolver | None = None
@@ -477,7 +477,7 @@ class PNPModel:
             if any(s.regions for s in self.electrolyte.species):
                 raise ValueError("a current clamp does not support species restricted to a "
                                  "region yet (its residual would need region_tests)")
-            from solvers.clamp import CurrentClamp
+            from ionslit.solvers.clamp import CurrentClamp
 
             self._clamp = CurrentClamp(self)
         return self._clamp
@@ -704,7 +704,7 @@ class PNPModel:
         """Scaled (1/t^) coefficients b0, b1, b2 of dc/dt ~ b0 c + b1 c^n + b2 c^{n-1} for a
         step ``dt`` (s): backward Euler on the first step after a (re)start, else variable-step
         BDF2 (ratio w = dt / dt_prev) if the scheme is 'bdf2'."""
-        from solvers.time_stepping import bdf_coefficients
+        from ionslit.solvers.time_stepping import bdf_coefficients
 
         order = 2 if (self.options.time_scheme == "bdf2" and self._levels >= 2) else 1
         return bdf_coefficients(order, dt / self.scales.time,
@@ -847,7 +847,7 @@ class PNPModel:
     def dimensionless_groups(self, voltage: float | None = None) -> dict[str, float]:
         """scales.dimensionless_groups for this model (slit height/length from the mesh's
         characteristic lengths or geometry when available)."""
-        from solvers.scales import dimensionless_groups
+        from ionslit.solvers.scales import dimensionless_groups
 
         lengths = dict(getattr(self.slit_mesh, "characteristic_lengths", {}) or {})
         geometry = self.slit_mesh.geometry

@@ -26,10 +26,10 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from solvers.constants import FARADAY_CONSTANT
+from ionslit.solvers.constants import FARADAY_CONSTANT
 
 if TYPE_CHECKING:
-    from solvers.model import PNPModel
+    from ionslit.solvers.model import PNPModel
 
 #: |V| below this many thermal voltages gives conductance NaN (I/V is meaningless there).
 CONDUCTANCE_VOLTAGE_FLOOR = 1e-6

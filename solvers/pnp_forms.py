@@ -24,11 +24,11 @@ import dolfinx
 import numpy as np
 import ufl
 
-from meshes.slit_mesh import SlitMesh
-from solvers.constants import FARADAY_CONSTANT
-from solvers.formulations import Formulation
-from solvers.reactions import SourceContext, VolumeSource
-from solvers.scales import Scales
+from ionslit.meshes.slit_mesh import SlitMesh
+from ionslit.solvers.constants import FARADAY_CONSTANT
+from ionslit.solvers.formulations import Formulation
+from ionslit.solvers.reactions import SourceContext, VolumeSource
+from ionslit.solvers.scales import Scales
 
 
 def nernst_planck_flux(c, valence, diffusivity, grad_c, grad_phi):

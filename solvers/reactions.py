@@ -13,10 +13,10 @@ forcing) implements :class:`VolumeSource` and may also add a charge density to P
 
 Mass-action reactions with field-dependent dissociation (equations such as "Ca + SO4 <-> CaSO4",
 laws constant / onsager / power / table, reservoir equilibrium, calibration) live in
-``solvers.kinetics``. Reactions that can (``create_constants(mesh)``) get their rate parameters
+``ionslit.solvers.kinetics``. Reactions that can (``create_constants(mesh)``) get their rate parameters
 as ``dolfinx.fem.Constant`` objects here, so that compiled forms are reused when they change.
 The equations of immobile reacting species are conditioned (and, where they are dependent,
-completed in steady mode) by ``solvers.kinetics.immobile``.
+completed in steady mode) by ``ionslit.solvers.kinetics.immobile``.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class ReactionSources:
     With ``constants`` (one entry per reaction: the dict of ``reaction.create_constants(mesh)``
     or None) the rates are evaluated with them; ``create`` builds them. ``indicators`` (one
     entry per reaction: None, or a UFL function equal to 1 on the cells of the reaction's
-    region and 0 elsewhere, see solvers.kinetics.regions) restrict reactions to a region: the
+    region and 0 elsewhere, see ionslit.solvers.kinetics.regions) restrict reactions to a region: the
     rate used is indicator * R. A reaction with a ``field_length`` L sees the lumped field
     |V| / L instead of the local |E|."""
 
@@ -140,7 +140,7 @@ class ReactionSources:
 def check_reactions(reactions: Sequence[Reaction], valences: Mapping[str, float]) -> None:
     """Every species a reaction names must exist, and each reaction must conserve charge
     (ReactionError, a ValueError, naming the reaction)."""
-    from solvers.kinetics.errors import ReactionError
+    from ionslit.solvers.kinetics.errors import ReactionError
 
     for reaction in reactions:
         text = getattr(reaction, "equation", None) or repr(reaction)

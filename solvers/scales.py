@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from solvers.boundary import Boundary
-from solvers.constants import FARADAY_CONSTANT
-from solvers.electrolyte import Electrolyte, debye_length
+from ionslit.solvers.boundary import Boundary
+from ionslit.solvers.constants import FARADAY_CONSTANT
+from ionslit.solvers.electrolyte import Electrolyte, debye_length
 
 DEFAULT_LENGTH_SCALE = 1e-9  # m
 
@@ -105,7 +105,7 @@ def dimensionless_groups(electrolyte: Electrolyte, boundary: Boundary | None = N
     if height:
         groups["debye_length_over_height"] = lam / height
     if boundary is not None and height:
-        from solvers.electrolyte import gouy_chapman_length
+        from ionslit.solvers.electrolyte import gouy_chapman_length
 
         for wall, sigma in boundary.charged_walls().items():
             if strength > 0:

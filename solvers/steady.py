@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from solvers.nonlinear import NewtonReport, SolverDivergedError
+from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
 
 
 class ContinuationTarget(Protocol):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from solvers.nonlinear import SolverDivergedError
+from ionslit.solvers.nonlinear import SolverDivergedError
 
 
 def bdf_coefficients(order: int, dt: float, dt_prev: float | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-import meshes  # noqa: F401  (orders MPI before dolfinx for every test module)
+import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx for every test module)
 import pytest
 from mpi4py import MPI
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from ionslit import translate
 from ionslit.case.schema import Case
-from coupling.reduced import ReducedModel
-from meshes.kinds import boundary_group_names
-from meshes.validation import GeometryError, validate_geometry
-from solvers.kinetics import ReactionError, bind_reactions
+from ionslit.coupling.reduced import ReducedModel
+from ionslit.meshes.kinds import boundary_group_names
+from ionslit.meshes.validation import GeometryError, validate_geometry
+from ionslit.solvers.kinetics import ReactionError, bind_reactions
 
 
 def check_consistency(case: Case) -> list[str]:

@@ -22,21 +22,21 @@ them; slow association gives the slit a memory of past voltage. Everything is SI
                    table law and K_d from a G(E)/G_free table (numpy only)
 
 The solver side: ``PNPModel(..., reactions=[MassActionReaction(...), ...])``; the source terms
-are added in solvers.reactions.ReactionSources (rates as fem.Constant). The data table of the
+are added in ionslit.solvers.reactions.ReactionSources (rates as fem.Constant). The data table of the
 seed paper's Brownian dynamics is ``solvers/kinetics/data/wien_2d_divalent.csv`` (``WIEN_2D_DIVALENT_TABLE``).
 """
 
 from pathlib import Path
 
-from solvers.kinetics.calibration import (
+from ionslit.solvers.kinetics.calibration import (
     CalibrationResult,
     calibrate,
     least_squares,
     read_calibration_table,
 )
-from solvers.kinetics.conservation import MoietyConstraint, steady_constraints
-from solvers.kinetics.equation import ReactionEquation, check_balance, parse_reaction
-from solvers.kinetics.equilibrium import (
+from ionslit.solvers.kinetics.conservation import MoietyConstraint, steady_constraints
+from ionslit.solvers.kinetics.equation import ReactionEquation, check_balance, parse_reaction
+from ionslit.solvers.kinetics.equilibrium import (
     EQUILIBRIUM,
     areal_to_volume_concentration,
     equilibrium_composition,
@@ -48,8 +48,8 @@ from solvers.kinetics.equilibrium import (
     pair_zero_field_concentrations,
     quasi_static_free_fraction,
 )
-from solvers.kinetics.errors import ReactionError
-from solvers.kinetics.laws import (
+from ionslit.solvers.kinetics.errors import ReactionError
+from ionslit.solvers.kinetics.laws import (
     LAW_KINDS,
     ConstantLaw,
     DissociationLaw,
@@ -60,7 +60,7 @@ from solvers.kinetics.laws import (
     onsager_function,
     onsager_parameter_per_field,
 )
-from solvers.kinetics.mass_action import (
+from ionslit.solvers.kinetics.mass_action import (
     MassActionReaction,
     bind_reactions,
     mass_action_rate,

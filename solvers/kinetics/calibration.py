@@ -29,14 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from solvers.kinetics.equilibrium import (
+from ionslit.solvers.kinetics.equilibrium import (
     free_fraction_from_kappa,
     kappa_from_free_fraction,
     pair_free_fraction,
     pair_zero_field_concentrations,
 )
-from solvers.kinetics.laws import PowerLaw, TableLaw, read_two_columns, saturated_field
-from solvers.kinetics.mass_action import MassActionReaction
+from ionslit.solvers.kinetics.laws import PowerLaw, TableLaw, read_two_columns, saturated_field
+from ionslit.solvers.kinetics.mass_action import MassActionReaction
 
 
 @dataclass(frozen=True)

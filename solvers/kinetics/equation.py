@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from solvers.kinetics.errors import ReactionError
+from ionslit.solvers.kinetics.errors import ReactionError
 
 ARROWS = ("<->", "<=>")
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_+\-]*$")

@@ -28,10 +28,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from solvers.constants import AVOGADRO_CONSTANT
-from solvers.kinetics.errors import ReactionError
-from solvers.kinetics.laws import ConstantLaw
-from solvers.kinetics.mass_action import MassActionReaction
+from ionslit.solvers.constants import AVOGADRO_CONSTANT
+from ionslit.solvers.kinetics.errors import ReactionError
+from ionslit.solvers.kinetics.laws import ConstantLaw
+from ionslit.solvers.kinetics.mass_action import MassActionReaction
 
 EQUILIBRIUM = "equilibrium"
 

@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from solvers.kinetics.conservation import MoietyConstraint
+from ionslit.solvers.kinetics.conservation import MoietyConstraint
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from solvers.constants import BOLTZMANN_CONSTANT, ELEMENTARY_CHARGE, VACUUM_PERMITTIVITY
-from solvers.kinetics.backend import NUMPY, UFL
+from ionslit.solvers.constants import BOLTZMANN_CONSTANT, ELEMENTARY_CHARGE, VACUUM_PERMITTIVITY
+from ionslit.solvers.kinetics.backend import NUMPY, UFL
 
 # -- Onsager's function -----------------------------------------------------------------------
 ONSAGER_SWITCH = 50.0  # b: series below, asymptotic expansion above

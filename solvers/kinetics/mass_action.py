@@ -22,15 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from solvers.electrolyte import region_names
-from solvers.kinetics.equation import (
+from ionslit.solvers.electrolyte import region_names
+from ionslit.solvers.kinetics.equation import (
     ReactionEquation,
     check_balance,
     parse_reaction,
     validate_equation,
 )
-from solvers.kinetics.errors import ReactionError
-from solvers.kinetics.laws import ConstantLaw, DissociationLaw, OnsagerLaw, make_law
+from ionslit.solvers.kinetics.errors import ReactionError
+from ionslit.solvers.kinetics.laws import ConstantLaw, DissociationLaw, OnsagerLaw, make_law
 
 
 def _power(c, n: int):
@@ -65,7 +65,7 @@ class MassActionReaction:
     k_d0 = K_d k_a; both may be given if they agree); ``law``: the field dependence f(|E|) of
     k_d (f(0) = 1); ``region``: a cell group name (or several) the reaction is restricted to
     (None: the whole fluid); the model multiplies R by the region's indicator
-    (``solvers.kinetics.regions``), so that e.g. no pairing happens in the reservoirs.
+    (``ionslit.solvers.kinetics.regions``), so that e.g. no pairing happens in the reservoirs.
     ``field_length`` (m): when given, the law sees the lumped field |V| / field_length (V the
     applied voltage, e.g. over the slit's length: the seed paper's E = V / L) instead of the
     local |E|; a law that falls with the field (field-driven clustering) would otherwise split
@@ -259,7 +259,7 @@ def bind_reactions(reactions, valences: Mapping[str, float], temperature: float,
                    relative_permittivity: float) -> tuple:
     """Check every reaction against the electrolyte (unknown species, charge balance) and bind
     mass-action reactions' laws to it; other Reaction objects pass through the generic check."""
-    from solvers.reactions import check_reactions
+    from ionslit.solvers.reactions import check_reactions
 
     out = []
     for reaction in reactions:

@@ -2,7 +2,7 @@
 
 Charged sites bound to the sheets of an ångström slit exist only in the slit, and their pairing
 with counter-ions happens only there; the reservoirs hold a plain salt. A species with
-``region`` (``solvers.electrolyte.Species``; immobile only) and a reaction with ``region``
+``region`` (``ionslit.solvers.electrolyte.Species``; immobile only) and a reaction with ``region``
 (``MassActionReaction``) say so. How the model restricts them (P1 unknowns everywhere, no
 sub-meshes; chosen because every other part of the solver, outputs and checkpoints included,
 keeps working on one mixed P1 space):
@@ -42,9 +42,9 @@ from typing import Any
 
 import numpy as np
 
-from solvers.constants import FARADAY_CONSTANT
-from solvers.kinetics.equilibrium import equilibrium_composition
-from solvers.kinetics.errors import ReactionError
+from ionslit.solvers.constants import FARADAY_CONSTANT
+from ionslit.solvers.kinetics.equilibrium import equilibrium_composition
+from ionslit.solvers.kinetics.errors import ReactionError
 
 #: scaled concentration of a region species outside its region (log unknowns need c > 0)
 LOG_FLOOR = 1e-30

@@ -8,7 +8,7 @@
 - reduced_model.py  simulation of tau(V) dg/dt = g_inf(V) - g, I = g V (exponential integrator:
                     ``advance``, ``simulate``, ``periodic_response``, ``sine_cycle``,
                     ``effective_tau``) and ``g_inf_from_slow_sweep``; the model itself and its
-                    ``reduced_model.json`` format are ``coupling.ReducedModel`` (re-exported
+                    ``reduced_model.json`` format are ``ionslit.coupling.ReducedModel`` (re-exported
                     here), the object the circuit code reads
 - spice.py          ngspice behavioural subcircuit ``memristor.cir`` and batch-run helpers
 
@@ -16,7 +16,7 @@ All quantities are SI: time in s, voltage in V, current in A, conductance in S, 
 V*A = W.
 """
 
-from coupling.reduced import ReducedModel
+from ionslit.coupling.reduced import ReducedModel
 
 from .loops import (
     Cycle,

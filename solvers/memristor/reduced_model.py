@@ -1,10 +1,10 @@
 """Simulation of the reduced memristor tau(V) dg/dt = g_inf(V) - g, I = g V (SI: V in V, g in S,
-tau in s, I in A), for analysis: functions of a ``coupling.ReducedModel``.
+tau in s, I in A), for analysis: functions of a ``ionslit.coupling.ReducedModel``.
 
 The model (g_inf(V), the steady conductance at a held voltage from quasi-static slow sweeps or
 steady PNP solves, and tau(V), the relaxation time towards it from step responses, as tables on
 one voltage grid interpolated by monotone cubics) and its file ``reduced_model.json`` are
-``coupling.reduced.ReducedModel``: the same object the circuit code reads.
+``ionslit.coupling.reduced.ReducedModel``: the same object the circuit code reads.
 
 Time integration (``advance``, ``simulate``): an exponential integrator that is exact when V is
 piecewise linear in time, g_inf linear in V and tau constant over a step; in general it freezes
@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from coupling.reduced import ReducedModel
+from ionslit.coupling.reduced import ReducedModel
 
 
 def _phi_terms(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

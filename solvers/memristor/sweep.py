@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coupling.reduced import ReducedModel
+from ionslit.coupling.reduced import ReducedModel
 
 from .loops import cycle_metrics
 from .reduced_model import effective_tau, sine_cycle

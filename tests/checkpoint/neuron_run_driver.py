@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 
-import meshes  # noqa: F401  (MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
 import ionslit.checkpoint
 import ionslit.results

@@ -82,7 +82,7 @@ def build(loaded):
 def test_fields_keyed_by_input_nodes_do_not_depend_on_the_partition(loaded):
     """Gather -> scatter is the identity, and the gathered array (by input node) is the same on
     any number of ranks: here the nodal coordinates, against the mesh's own input order."""
-    from solvers.checkpoint import mesh_fingerprint, node_layout
+    from ionslit.solvers.checkpoint import mesh_fingerprint, node_layout
 
     model = build(loaded)
     layout = node_layout(model.space)
@@ -113,8 +113,8 @@ def test_restored_model_continues_bitwise_like_the_uninterrupted_one(loaded):
     a fresh model restored from it takes the same steps with the same iterations and the same
     currents as the uninterrupted run (to the last bit on 1 rank; on 2, MUMPS's parallel
     factorisation itself varies in the last bits from run to run)."""
-    from solvers.checkpoint import capture_model, restore_model, track_linearizations
-    from solvers.time_stepping import TimeIntegrator
+    from ionslit.solvers.checkpoint import capture_model, restore_model, track_linearizations
+    from ionslit.solvers.time_stepping import TimeIntegrator
 
     case = loaded.case
     protocol, end = translate.voltage_protocol(case)

@@ -1,7 +1,7 @@
 """A scalar provider written the way a live PNP slit behaves (tests only).
 
-``ScalarMemristor`` follows only the scalar protocol of ``coupling.provider`` (floats, no lanes,
-no differential conductance, ``snapshot()``/``restore()`` like ``solvers.model.PNPModel``):
+``ScalarMemristor`` follows only the scalar protocol of ``ionslit.coupling.provider`` (floats, no lanes,
+no differential conductance, ``snapshot()``/``restore()`` like ``ionslit.solvers.model.PNPModel``):
 tau dg/dt = g0 (1 + (V/V0)^2) - g by backward Euler (its own history, no BDF2), I = g V. It can be
 told to raise ``RuntimeError`` (like a diverged Newton solve) above a voltage or on the next
 tries, and it counts its tries, as the integrator must need few of them.

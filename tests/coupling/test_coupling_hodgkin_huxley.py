@@ -10,7 +10,7 @@ import pytest
 from coupling_reference import hh_run, hh_steady_current
 from scipy.optimize import brentq
 
-from coupling import (
+from ionslit.coupling import (
     CircuitIntegrator,
     ConstantCurrent,
     IntegratorOptions,
@@ -19,7 +19,7 @@ from coupling import (
     pulse_threshold,
     repetitive_firing_threshold,
 )
-from coupling.stimulus import Pulse
+from ionslit.coupling.stimulus import Pulse
 
 UA = 0.01  # A/m^2 per uA/cm^2
 # rtol 1e-5 (atol 1e-7 V) puts spike-time errors near 1e-3 relative and rates within 0.2 %

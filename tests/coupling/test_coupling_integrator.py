@@ -9,7 +9,7 @@ import pytest
 from coupling_toys import ScalarMemristor
 from scipy.integrate import solve_ivp
 
-from coupling import (
+from ionslit.coupling import (
     Branch,
     simulate_lanes,
     Circuit,
@@ -188,7 +188,7 @@ def test_coupling_imports_no_finite_element_stack():
     import subprocess
     import sys
 
-    code = ("import sys, coupling, coupling.analysis; "
+    code = ("import sys, coupling, ionslit.coupling.analysis; "
             "bad = [m for m in ('dolfinx', 'petsc4py', 'gmsh', 'meshes', 'solvers', 'mpi4py', "
             "'scipy') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

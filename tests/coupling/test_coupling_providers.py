@@ -8,10 +8,10 @@ import pytest
 from coupling_reference import hh_rates, hh_steady_current
 from coupling_toys import ScalarMemristor
 
-from coupling import HodgkinHuxleyChannel, MemristorProvider, ReducedMemristor, Resistor
-from coupling.hodgkin_huxley import rates
-from coupling.provider import as_lanes
-from coupling.reduced import ReducedModel
+from ionslit.coupling import HodgkinHuxleyChannel, MemristorProvider, ReducedMemristor, Resistor
+from ionslit.coupling.hodgkin_huxley import rates
+from ionslit.coupling.provider import as_lanes
+from ionslit.coupling.reduced import ReducedModel
 
 
 def reduced_table(**extra):

@@ -12,7 +12,7 @@ import pytest
 from cli_helpers import CASES
 from coupling_toys import ScalarMemristor
 
-from coupling import (
+from ionslit.coupling import (
     Branch,
     Circuit,
     ConstantCurrent,
@@ -21,7 +21,7 @@ from coupling import (
     fi_curve,
     simulate_lanes,
 )
-from coupling.analysis import lane_block
+from ionslit.coupling.analysis import lane_block
 
 OPTIONS = IntegratorOptions(rtol=1e-4, atol=1e-6)
 STIMULI = np.array([0.02e-9, 0.05e-9, 0.1e-9, 0.3e-9, 0.6e-9, 1e-9, 3e-9])  # A

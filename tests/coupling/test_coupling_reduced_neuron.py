@@ -39,7 +39,7 @@ from cli_helpers import CASES
 from coupling_reference import ReducedReference, crossings
 from scipy.integrate import solve_ivp
 
-from coupling import (
+from ionslit.coupling import (
     Branch,
     Circuit,
     CircuitIntegrator,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from coupling.spikes import SpikeDetector
+from ionslit.coupling.spikes import SpikeDetector
 
 
 def feed(detector, times, u, du, lanes=1):

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from coupling.stimulus import (
+from ionslit.coupling.stimulus import (
     ConstantCurrent,
     PiecewiseLinearCurrent,
     Pulse,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.interpolate import PchipInterpolator
 
-from coupling.tables import MonotoneTable
+from ionslit.coupling.tables import MonotoneTable
 
 
 def _tables():

@@ -7,16 +7,16 @@ every time step, so every attempt (and every cut-back) fails.
 
 import sys
 
-import meshes  # noqa: F401  (MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
 import numpy as np
 from mpi4py import MPI
 
-import solvers.model
+import ionslit.solvers.model
 from ionslit.cli import main
 
 mode, arguments = sys.argv[1], sys.argv[2:]
-original_try_step = solvers.model.PNPModel.try_step
+original_try_step = ionslit.solvers.model.PNPModel.try_step
 calls = {"count": 0}
 
 
@@ -30,5 +30,5 @@ def faulty_try_step(self, dt, voltage=None):
     return original_try_step(self, dt, voltage)
 
 
-solvers.model.PNPModel.try_step = faulty_try_step
+ionslit.solvers.model.PNPModel.try_step = faulty_try_step
 sys.exit(main(arguments))

@@ -1,4 +1,4 @@
-"""A neuron case's analyses split over MPI ranks (ionslit.neuron_study + coupling.analysis):
+"""A neuron case's analyses split over MPI ranks (ionslit.neuron_study + ionslit.coupling.analysis):
 ``ionslit run cases/neuron_reduced.toml`` (shortened) writes the fi_curve.csv and pulse
 threshold of a one-rank computation, bit for bit, with each rank integrating its block of the
 f-I stimuli. Run by ``mpirun -n 2 python -m pytest -m mpi`` (and serially, where it is the
@@ -24,9 +24,9 @@ SHORT = ["circuit.duration=2 ms", "analysis.fi_curve.duration=60 ms",
 def test_fi_curve_and_pulse_threshold_do_not_depend_on_the_rank_count(tmp_path, monkeypatch):
     from mpi4py import MPI
 
-    import coupling.analysis
+    import ionslit.coupling.analysis
     import ionslit.study
-    from coupling import fi_curve, pulse_threshold
+    from ionslit.coupling import fi_curve, pulse_threshold
     from ionslit.case import load_case
     from ionslit.cli import main
     from ionslit.neuron_study import build_circuit, integrator_options
@@ -35,13 +35,13 @@ def test_fi_curve_and_pulse_threshold_do_not_depend_on_the_rank_count(tmp_path, 
     world = MPI.COMM_WORLD
     out = Path(world.bcast(str(tmp_path), root=0)) / "run"
     blocks = []
-    vectorised_runs = coupling.analysis._vectorised_runs
+    vectorised_runs = ionslit.coupling.analysis._vectorised_runs
 
     def recording(circuit, amplitudes, *args):
         blocks.append(amplitudes.size)
         return vectorised_runs(circuit, amplitudes, *args)
 
-    monkeypatch.setattr(coupling.analysis, "_vectorised_runs", recording)
+    monkeypatch.setattr(ionslit.coupling.analysis, "_vectorised_runs", recording)
     monkeypatch.setattr(ionslit.study, "plot_results", lambda directory: [])
     arguments = ["-q", "run", str(CASE), "--output", str(out)]
     for item in SHORT:

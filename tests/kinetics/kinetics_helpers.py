@@ -10,12 +10,12 @@ species at all. Each node is then an independent copy of the 0D reaction system:
 solution must reproduce the reaction ODE (transients) and mass action (steady states).
 """
 
-import meshes  # noqa: F401  (MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
 import numpy as np
 
-from meshes import structured
-from solvers import Boundary, Electrolyte, PNPModel, SolverOptions, Species
+from ionslit.meshes import structured
+from ionslit.solvers import Boundary, Electrolyte, PNPModel, SolverOptions, Species
 
 BOX_LENGTH = 10e-9  # m
 BACKGROUND = 10.0  # mol/m^3 of K and Cl

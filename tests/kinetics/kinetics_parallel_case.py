@@ -4,10 +4,10 @@ corners): steady state at 0 V, then a 2.5 kHz, 0.3 V sine for a quarter period i
 steps. ``run(comm)`` returns, per step, the time, both electrode currents and the slit's mean
 pair and Ca concentrations: the same numbers on any number of ranks, up to round-off."""
 
-import meshes  # noqa: F401  (MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
-from meshes import structured
-from solvers import (
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     Electrolyte,
     PNPModel,
@@ -18,7 +18,7 @@ from solvers import (
     TimeIntegrator,
     TimeSteppingOptions,
 )
-from solvers.kinetics import MassActionReaction, PowerLaw, equilibrium_concentrations
+from ionslit.solvers.kinetics import MassActionReaction, PowerLaw, equilibrium_concentrations
 
 REACTION = MassActionReaction("Ca + SO4 <-> CaSO4", 2e3, dissociation_constant=0.5,
                               law=PowerLaw(2e7, 4.0, saturation=2e8))

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from solvers.kinetics import (
+from ionslit.solvers.kinetics import (
     WIEN_2D_DIVALENT_TABLE,
     MassActionReaction,
     PowerLaw,

@@ -1,14 +1,14 @@
 """Reaction equations, balance checks and the errors the case translation maps to exit code 2:
 every problem is a ReactionError whose message names the reaction as the user wrote it."""
 
-import meshes  # noqa: F401  (MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
 import math
 
 import numpy as np
 import pytest
 
-from solvers.kinetics import (
+from ionslit.solvers.kinetics import (
     MassActionReaction,
     PowerLaw,
     ReactionError,
@@ -16,7 +16,7 @@ from solvers.kinetics import (
     parse_reaction,
     reaction_from_si,
 )
-from solvers.kinetics.equation import formula_composition
+from ionslit.solvers.kinetics.equation import formula_composition
 
 
 @pytest.mark.parametrize("text, reactants, products", [
@@ -151,8 +151,8 @@ def test_formula_reading():
 
 
 def test_model_rejects_reactions_naming_them(comm):
-    from meshes import structured
-    from solvers import Boundary, Electrolyte, PNPModel, Species
+    from ionslit.meshes import structured
+    from ionslit.solvers import Boundary, Electrolyte, PNPModel, Species
 
     el = Electrolyte((Species("K", 1, 2e-9, 10.0, 10.0), Species("Cl", -1, 2e-9, 10.0, 10.0),
                       Species("P", 0, 0.0, 1.0, 1.0)))

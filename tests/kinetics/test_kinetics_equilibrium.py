@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from solvers.kinetics import (
+from ionslit.solvers.kinetics import (
     MassActionReaction,
     PowerLaw,
     ReactionError,
@@ -121,7 +121,7 @@ def test_pair_relaxation_rate_and_reservoir_values():
     """lambda = k_a (2 a + K_d f) is minus the derivative of the closed-layer ODE's right-hand
     side at its fixed point (checked by a central difference); the zero-field free/pair split
     adds up to c_tot and satisfies mass action."""
-    from solvers.kinetics import pair_relaxation_rate, pair_zero_field_concentrations
+    from ionslit.solvers.kinetics import pair_relaxation_rate, pair_zero_field_concentrations
 
     law, k_a, K_d, total = PowerLaw(2e7, 4.0), 7e3, 0.01, 2.37
     for field in (0.0, 3e7, 1e8):

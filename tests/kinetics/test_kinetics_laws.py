@@ -1,14 +1,14 @@
 """Dissociation laws f(|E|) on arrays: Onsager's function against scipy's Bessel I_1, the power
 law and its saturation, monotone tables; and the UFL versions against the numpy ones."""
 
-import meshes  # noqa: F401  (MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
 import math
 
 import numpy as np
 import pytest
 
-from solvers.kinetics import (
+from ionslit.solvers.kinetics import (
     ConstantLaw,
     OnsagerLaw,
     PowerLaw,

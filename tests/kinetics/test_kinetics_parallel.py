@@ -1,7 +1,7 @@
 """Reactions give the same answer on 1 and 2 ranks (run under `mpirun -n 2`: every rank also
 solves the case alone on COMM_SELF and compares)."""
 
-import meshes  # noqa: F401  (MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
 import numpy as np
 import pytest

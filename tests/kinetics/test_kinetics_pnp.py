@@ -1,7 +1,7 @@
 """Reactions in the PNP solver: 0D consistency with the reaction ODE, detailed balance, the
 field laws at steady state, the kinetic relaxation time, and reservoir-fed pairs."""
 
-import meshes  # noqa: F401  (MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
 import math
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from kinetics_helpers import BOX_LENGTH, closed_box, mean, nodal
 
-from meshes import structured
-from solvers import (
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     Electrolyte,
     PNPModel,
@@ -20,7 +20,7 @@ from solvers import (
     TimeIntegrator,
     TimeSteppingOptions,
 )
-from solvers.kinetics import (
+from ionslit.solvers.kinetics import (
     ConstantLaw,
     MassActionReaction,
     OnsagerLaw,
@@ -288,7 +288,7 @@ def test_charged_mobile_cluster_conducts(comm):
     neutral (2 + 2 - 4 = 0). Identical reservoirs, no walls: the state stays uniform and at
     equilibrium under a voltage, and the current is the bulk conductivity including the
     cluster, I = (F / V_T) sum z^2 D c V / L x area (cross-section 1 m^2), to 1e-9."""
-    from solvers.constants import FARADAY_CONSTANT, thermal_voltage
+    from ionslit.solvers.constants import FARADAY_CONSTANT, thermal_voltage
 
     reaction = MassActionReaction("Ca + Cl <-> CaCl", 1e3, dissociation_constant=2.0)
     valences = {"Ca": 2, "Cl": -1, "CaCl": 1}

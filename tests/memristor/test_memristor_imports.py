@@ -19,7 +19,7 @@ def test_only_numpy_and_stdlib_imports(path):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level > 0:  # relative: within solvers.memristor
+            if node.level > 0:  # relative: within ionslit.solvers.memristor
                 continue
             names = [node.module or ""]
         else:

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from memristor_helpers import linear_periodic_g, quadratic_periodic_g
 
-from coupling.tables import MonotoneTable
-from solvers.memristor import (
+from ionslit.coupling.tables import MonotoneTable
+from ionslit.solvers.memristor import (
     ReducedModel,
     advance,
     g_inf_from_slow_sweep,

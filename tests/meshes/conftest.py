@@ -1,7 +1,7 @@
 """Fixtures for the meshes tests: a mesh cache and temporary directories shared by all ranks,
 and session-memoised builds of the standard geometries (see mesh_helpers.CASES)."""
 
-import meshes  # noqa: F401  (orders MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx)
 
 # isort: split
 from pathlib import Path
@@ -10,7 +10,7 @@ import pytest
 from mesh_helpers import CASES
 from mpi4py import MPI
 
-from meshes import build_slit_mesh
+from ionslit.meshes import build_slit_mesh
 
 
 @pytest.fixture(scope="session")

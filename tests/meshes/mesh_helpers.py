@@ -1,6 +1,6 @@
 """Standard test geometries and parallel-safe measurements shared by the meshes tests."""
 
-import meshes  # noqa: F401  (orders MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx)
 
 # isort: split
 import dolfinx
@@ -8,7 +8,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from meshes import ConeGeometry, MeshSpec, Slit3DGeometry, SlitGeometry, SlitPlaneGeometry
+from ionslit.meshes import ConeGeometry, MeshSpec, Slit3DGeometry, SlitGeometry, SlitPlaneGeometry
 
 nm = 1e-9
 

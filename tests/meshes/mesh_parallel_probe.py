@@ -2,7 +2,7 @@
 (cache directory argv[2]), writes their XDMF files to argv[1] and prints a JSON summary on rank 0.
 """
 
-import meshes  # noqa: F401  (orders MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx)
 
 # isort: split
 import json
@@ -12,7 +12,7 @@ from pathlib import Path
 from mesh_helpers import CASES, group_integrals
 from mpi4py import MPI
 
-from meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
+from ionslit.meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
 
 
 def main() -> None:

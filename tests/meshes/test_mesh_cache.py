@@ -1,7 +1,7 @@
 """The .msh cache: reused for identical parameters, distinct otherwise, written atomically,
 decided on rank 0."""
 
-import meshes  # noqa: F401  (orders MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx)
 
 # isort: split
 import dataclasses
@@ -11,9 +11,9 @@ import pytest
 from mesh_helpers import CASES, nm
 from mpi4py import MPI
 
-import meshes.distribute
-from meshes import build_slit_mesh
-from meshes.cache import cache_path, default_cache_dir, write_atomically
+import ionslit.meshes.distribute
+from ionslit.meshes import build_slit_mesh
+from ionslit.meshes.cache import cache_path, default_cache_dir, write_atomically
 
 GEOMETRY = dataclasses.replace(
     CASES["slit"][0], length=20 * nm, reservoir_length=10 * nm, reservoir_height=10 * nm
@@ -30,13 +30,13 @@ def stamp(path: Path):
 def count_builds(monkeypatch):
     """Counts calls of the gmsh builder on this rank."""
     calls = []
-    original = meshes.distribute.build_model
+    original = ionslit.meshes.distribute.build_model
 
     def counting(*args):
         calls.append(args)
         return original(*args)
 
-    monkeypatch.setattr(meshes.distribute, "build_model", counting)
+    monkeypatch.setattr(ionslit.meshes.distribute, "build_model", counting)
     return calls
 
 
@@ -142,7 +142,7 @@ def test_builder_failure_reaches_every_rank(monkeypatch, shared_tmp):
     def broken(*args):
         raise RuntimeError("gmsh exploded")
 
-    monkeypatch.setattr(meshes.distribute, "build_model", broken)
+    monkeypatch.setattr(ionslit.meshes.distribute, "build_model", broken)
     with pytest.raises(RuntimeError, match="gmsh exploded"):
         build_slit_mesh(GEOMETRY, SPEC, cache_dir=shared_tmp)
     assert not any(shared_tmp.iterdir())

@@ -1,6 +1,6 @@
 """estimate_cell_count: within a factor 2 of gmsh's count, and cheap (no gmsh, no dolfinx)."""
 
-import meshes  # noqa: F401  (orders MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx)
 
 # isort: split
 import subprocess
@@ -9,7 +9,7 @@ import sys
 import pytest
 from mesh_helpers import CASES, nm
 
-from meshes import MeshSpec, SlitPlaneGeometry, estimate_cell_count
+from ionslit.meshes import MeshSpec, SlitPlaneGeometry, estimate_cell_count
 
 # The project's in-plane device: L = W = 2 um with 0.5 um reservoir strips.
 PLANE_2UM = (

@@ -1,6 +1,6 @@
 """Rounded mouths: straight parts stay exact, the arcs converge at second order."""
 
-import meshes  # noqa: F401  (orders MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx)
 
 # isort: split
 import math
@@ -11,7 +11,7 @@ import pytest
 from mesh_helpers import group_integrals, nm
 from mpi4py import MPI
 
-from meshes import ConeGeometry, MeshSpec, SlitGeometry
+from ionslit.meshes import ConeGeometry, MeshSpec, SlitGeometry
 
 R = 2 * nm
 FILLETED = SlitGeometry(

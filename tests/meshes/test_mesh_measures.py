@@ -1,6 +1,6 @@
 """Tagged lengths, areas and volumes against their analytic values, and non-empty groups."""
 
-import meshes  # noqa: F401  (orders MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx)
 
 # isort: split
 import math
@@ -8,7 +8,7 @@ import math
 import pytest
 from mesh_helpers import CASES, global_count, group_integrals
 
-from meshes import adequacy_report
+from ionslit.meshes import adequacy_report
 
 EXACT = 1e-10  # relative tolerance for straight edges and flat faces
 

@@ -1,6 +1,6 @@
 """1 rank and 2 ranks give the same mesh; XDMF files written in parallel read back with h5py."""
 
-import meshes  # noqa: F401  (orders MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx)
 
 # isort: split
 import json
@@ -15,8 +15,8 @@ import pytest
 from mesh_helpers import CASES, global_count, group_integrals
 from mpi4py import MPI
 
-from meshes import adequacy_report, write_mesh_xdmf
-from meshes.kinds import CELL_TAGS, FACET_TAGS
+from ionslit.meshes import adequacy_report, write_mesh_xdmf
+from ionslit.meshes.kinds import CELL_TAGS, FACET_TAGS
 
 PROBE = Path(__file__).with_name("mesh_parallel_probe.py")
 MPIRUN = Path(sys.executable).parent / "mpirun"

@@ -1,7 +1,7 @@
 """The size fields do what MeshSpec asks: fine charged walls, fine mouths, enough cells across
 the slit, graded up to max_size, good cells; and the report measures it."""
 
-import meshes  # noqa: F401  (orders MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx)
 
 # isort: split
 import dataclasses
@@ -12,7 +12,7 @@ import pytest
 from mesh_helpers import CASES
 from mpi4py import MPI
 
-from meshes import adequacy_report
+from ionslit.meshes import adequacy_report
 
 KINDS = ["slit", "slit_plane", "cone", "slit3d"]
 # Largest cell diameter / target edge size that gmsh's cells reach: triangles, tetrahedra.

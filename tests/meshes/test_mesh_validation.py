@@ -1,6 +1,6 @@
 """Unbuildable geometries and meshing parameters fail early, naming the offending field."""
 
-import meshes  # noqa: F401  (orders MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx)
 
 # isort: split
 import dataclasses
@@ -10,7 +10,7 @@ import pickle
 import pytest
 from mesh_helpers import CASES, global_count, nm
 
-from meshes import (
+from ionslit.meshes import (
     GeometryError,
     MeshSpecError,
     build_slit_mesh,

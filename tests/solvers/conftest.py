@@ -1,11 +1,11 @@
-"""Fixtures for the solvers tests: small structured SlitMeshes (meshes.structured, graded
+"""Fixtures for the solvers tests: small structured SlitMeshes (ionslit.meshes.structured, graded
 tensor-product meshes with the standard group names, so these tests do not need gmsh)."""
 
-import meshes  # noqa: F401  (MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
 import pytest
 
-from meshes import structured
+from ionslit.meshes import structured
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
 """Helpers for the solvers tests (a uniquely named module: ``conftest`` is ambiguous when the
 whole test tree runs)."""
 
-import meshes  # noqa: F401  (MPI before dolfinx)
+import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
 import numpy as np
 
-from meshes import structured
-from solvers import Electrolyte, Species
+from ionslit.meshes import structured
+from ionslit.solvers import Electrolyte, Species
 
 D_K, D_CL = 1.957e-9, 2.032e-9  # m^2/s, K+ and Cl- in water at 25 C
 

@@ -5,8 +5,8 @@ import math
 import pytest
 from solver_helpers import kcl
 
-from solvers import Boundary, Electrolyte, Species, SurfaceCharge, constants, debye_length
-from solvers.scales import dimensionless_groups, make_scales
+from ionslit.solvers import Boundary, Electrolyte, Species, SurfaceCharge, constants, debye_length
+from ionslit.solvers.scales import dimensionless_groups, make_scales
 
 
 def test_si_2019_exact_constants():

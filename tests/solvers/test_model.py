@@ -8,8 +8,8 @@ import pytest
 from solver_helpers import kcl, uniform_interval
 from mpi4py import MPI
 
-from meshes import structured
-from solvers import (
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     Electrolyte,
     FieldOutput,

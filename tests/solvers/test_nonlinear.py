@@ -3,7 +3,7 @@
 import pytest
 from solver_helpers import kcl, uniform_interval
 
-from solvers import (
+from ionslit.solvers import (
     DEFAULT_PETSC_OPTIONS,
     Boundary,
     PNPModel,
@@ -12,7 +12,7 @@ from solvers import (
     merge_petsc_options,
     parse_petsc_options,
 )
-from solvers.nonlinear import snes_reason_name
+from ionslit.solvers.nonlinear import snes_reason_name
 
 
 def test_parse_command_line_options():

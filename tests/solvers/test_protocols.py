@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from solvers.protocols import (
+from ionslit.solvers.protocols import (
     ConstantVoltage,
     PiecewiseLinearVoltage,
     PulseTrain,

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from solver_helpers import D_CL, D_K
 
-from meshes import structured
-from solvers import (
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     Electrolyte,
     FirstOrderConversion,

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from solvers.nonlinear import NewtonReport, SolverDivergedError
-from solvers.protocols import SineVoltage, StepVoltage
-from solvers.time_stepping import TimeIntegrator, TimeSteppingOptions, bdf_coefficients
+from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
+from ionslit.solvers.protocols import SineVoltage, StepVoltage
+from ionslit.solvers.time_stepping import TimeIntegrator, TimeSteppingOptions, bdf_coefficients
 
 
 def test_bdf_coefficients_are_exact_for_polynomials():

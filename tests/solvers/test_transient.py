@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from solver_helpers import kcl
 
-from solvers import (
+from ionslit.solvers import (
     Boundary,
     ClampedCurrent,
     FieldOutput,

@@ -1,6 +1,6 @@
 """Release the PETSc solvers a verification test built, at a point every rank reaches together.
 
-A ``solvers.nonlinear.NewtonSolver`` registers its bound methods as SNES callbacks; the SNES keeps
+A ``ionslit.solvers.nonlinear.NewtonSolver`` registers its bound methods as SNES callbacks; the SNES keeps
 them in C, where Python's garbage collector cannot see the cycle solver -> SNES -> callback ->
 solver, so every solved model (with its mesh, index maps and their MPI communicators) lives until
 the process ends. One pytest process then runs out of MPI communicators after ~185 solved models
@@ -25,7 +25,7 @@ def _creation_index(solver) -> int:
 
 @pytest.fixture(autouse=True)
 def release_petsc_solvers():
-    from solvers.nonlinear import _live_solvers
+    from ionslit.solvers.nonlinear import _live_solvers
 
     before = {id(s) for s in _live_solvers}
     yield

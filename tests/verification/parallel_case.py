@@ -1,7 +1,7 @@
 """A small steady + transient + clamp case whose numbers must not depend on the number of
 ranks. Run as a script (``mpirun -n 2 python parallel_case.py out.json``) or via ``run()``."""
 
-import meshes  # noqa: F401
+import ionslit.meshes  # noqa: F401
 
 import json
 import sys
@@ -9,8 +9,8 @@ import sys
 import numpy as np
 from mpi4py import MPI
 
-from meshes import structured
-from solvers import (
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     Electrolyte,
     PNPModel,

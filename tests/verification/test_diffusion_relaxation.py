@@ -14,15 +14,15 @@ option: ``[solver]`` steps are adaptive, so the order test drives ``TimeIntegrat
 are the same physics on structured meshes (1D for the orders).
 """
 
-import meshes  # noqa: F401
+import ionslit.meshes  # noqa: F401
 
 import math
 
 import numpy as np
 import pytest
 
-from meshes import structured
-from solvers import (
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     ConstantVoltage,
     Electrolyte,

@@ -14,13 +14,13 @@ which excludes the access resistance and the concentration polarisation at the m
 the case's axis profile line. ``test_surface_conduction_*``: the same on the structured mesh.
 """
 
-import meshes  # noqa: F401
+import ionslit.meshes  # noqa: F401
 
 import pytest
 from pb1d import cross_section_conductance
 
-from meshes import structured
-from solvers import (
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     Electrolyte,
     PNPModel,
@@ -29,7 +29,7 @@ from solvers import (
     debye_length,
     gouy_chapman_length,
 )
-from solvers.constants import FARADAY_CONSTANT
+from ionslit.solvers.constants import FARADAY_CONSTANT
 
 D_K, D_CL = 1.957e-9, 2.032e-9
 SIGMA, HEIGHT, LENGTH = -0.01, 4e-9, 200e-9
@@ -90,7 +90,7 @@ def test_surface_conduction_plateau_and_bulk_line(comm):
 import numpy as np  # noqa: E402
 
 import casekit  # noqa: E402
-from solvers.constants import GAS_CONSTANT  # noqa: E402
+from ionslit.solvers.constants import GAS_CONSTANT  # noqa: E402
 
 
 def case_conductances(c):

@@ -1,15 +1,15 @@
 """Integration with the meshes room: the same charged slit on the gmsh mesh
-(meshes.build_slit_mesh) and on the structured verification mesh gives the same current,
+(ionslit.meshes.build_slit_mesh) and on the structured verification mesh gives the same current,
 inventory and zero-current potential (different meshes: agreement to the discretisation
 error)."""
 
-import meshes  # noqa: F401
+import ionslit.meshes  # noqa: F401
 
 import pytest
 
-from meshes import MeshSpec, SlitGeometry, build_slit_mesh
-from meshes import structured
-from solvers import (
+from ionslit.meshes import MeshSpec, SlitGeometry, build_slit_mesh
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     Electrolyte,
     PNPModel,

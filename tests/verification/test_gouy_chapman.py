@@ -8,11 +8,11 @@ Two levels:
   wall section, unstructured graded gmsh mesh, built exactly as ``ionslit run`` builds it):
   potential profile and Grahame charge at 1 mM and 0.1 M and zeta = -25 ... -100 mV within
   0.5 %, and the convergence order under a uniform refinement of the whole size field;
-- the solver verification on a structured 1D graded mesh (``meshes.structured``), where the
+- the solver verification on a structured 1D graded mesh (``ionslit.meshes.structured``), where the
   errors are ~1e-5 and the orders are clean to three digits.
 """
 
-import meshes  # noqa: F401
+import ionslit.meshes  # noqa: F401
 
 import math
 
@@ -22,8 +22,8 @@ import pytest
 import ufl
 from mpi4py import MPI
 
-from meshes import structured
-from solvers import (
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     Electrolyte,
     PNPModel,
@@ -149,7 +149,7 @@ def test_convergence_order(comm, c):
 # ------------------------------------------------------------------------------------------
 # Case-driven: cases/gouy_chapman.toml through the `ionslit run` model builder.
 import casekit  # noqa: E402
-from solvers.constants import FARADAY_CONSTANT  # noqa: E402
+from ionslit.solvers.constants import FARADAY_CONSTANT  # noqa: E402
 
 ZETAS = (-0.025, -0.05, -0.075, -0.1)
 WALL = "slit_wall_top"

@@ -11,7 +11,7 @@ Euler is exact in time: the error at t = T is the spatial error. Sources enter t
 VolumeSource hook (species rates and an extra charge density), built symbolically with UFL.
 """
 
-import meshes  # noqa: F401
+import ionslit.meshes  # noqa: F401
 
 import math
 
@@ -21,8 +21,8 @@ import pytest
 import ufl
 from mpi4py import MPI
 
-from meshes import structured
-from solvers import (
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     ConstantVoltage,
     Electrolyte,
@@ -32,7 +32,7 @@ from solvers import (
     TimeIntegrator,
     TimeSteppingOptions,
 )
-from solvers.constants import FARADAY_CONSTANT
+from ionslit.solvers.constants import FARADAY_CONSTANT
 
 LX, H, C0 = 8e-9, 4e-9, 100.0  # m, m, mol/m^3 (lambda_D = 0.96 nm: strong coupling)
 A, B0, BETA, E = 2.0, 0.5, 0.5, (0.2, 0.3, -0.25, 0.2)

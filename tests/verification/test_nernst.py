@@ -7,7 +7,7 @@ V_left - V_right = V_T ln(c_right / c_left) = 59.16 mV at 25 C.
 series.csv. ``test_zero_current_potential_is_nernstian``: the same on the structured mesh.
 """
 
-import meshes  # noqa: F401
+import ionslit.meshes  # noqa: F401
 
 import math
 
@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
-from meshes import structured
-from solvers import (
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     Electrolyte,
     PNPModel,

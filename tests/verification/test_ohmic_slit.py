@@ -21,15 +21,15 @@ G = kappa depth int |grad ramp|^2). The slit's own conductance kappa h / L (per 
 checked with a four-probe measurement: the potential drop between x = L/4 and 3L/4 on the axis.
 """
 
-import meshes  # noqa: F401
+import ionslit.meshes  # noqa: F401
 
 import dolfinx
 import pytest
 import ufl
 from mpi4py import MPI
 
-from meshes import structured
-from solvers import Boundary, Electrolyte, PNPModel, Species
+from ionslit.meshes import structured
+from ionslit.solvers import Boundary, Electrolyte, PNPModel, Species
 
 
 def ohmic_case(comm, length=100e-9, height=2e-9, reservoir=100e-9, c=10.0):
@@ -78,7 +78,7 @@ import math  # noqa: E402
 import numpy as np  # noqa: E402
 
 import casekit  # noqa: E402
-from solvers.constants import FARADAY_CONSTANT, GAS_CONSTANT  # noqa: E402
+from ionslit.solvers.constants import FARADAY_CONSTANT, GAS_CONSTANT  # noqa: E402
 
 
 def constriction_squares(a: float) -> float:

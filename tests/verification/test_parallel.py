@@ -8,7 +8,7 @@ ranks (``mpirun -n 2``): every column of series.csv and of every profiles/<name>
 transient and clamp case through the API (parallel_case.py).
 """
 
-import meshes  # noqa: F401
+import ionslit.meshes  # noqa: F401
 
 import json
 import os

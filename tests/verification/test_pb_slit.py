@@ -8,14 +8,14 @@ nonlinear PB solution (scipy solve_bvp, pb1d.py).
 - ``test_wall_and_midplane_potentials``: the same physics on the structured verification mesh.
 """
 
-import meshes  # noqa: F401
+import ionslit.meshes  # noqa: F401
 
 import numpy as np
 import pytest
 from pb1d import slit_potential
 
-from meshes import structured
-from solvers import (
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     Electrolyte,
     PNPModel,

@@ -6,14 +6,14 @@ conserved currents. (Dukhin number 518, l_GC = 0.36 nm: the hard case of PHYSICS
 does, through the API to see the continuation path); ``test_one_volt_from_cold_start``: the
 same on the structured mesh."""
 
-import meshes  # noqa: F401
+import ionslit.meshes  # noqa: F401
 
 import numpy as np
 import pytest
 from mpi4py import MPI
 
-from meshes import structured
-from solvers import (
+from ionslit.meshes import structured
+from ionslit.solvers import (
     Boundary,
     Electrolyte,
     PNPModel,
