@@ -61,8 +61,8 @@ def test_model_loop_areas_follow_the_closed_forms():
 ])
 def test_memory_time_factor_by_shape(name, g_inf, expected, tol):
     # k = w_peak tau of the reduced model's own sweep (golden-section on its periodic state):
-    # PHYSICS.md's "w tau = 1 if linear" holds for an odd (bipolar) g_inf = g0 + a V; an even
-    # g_inf linear in |V| peaks at w tau = 1/2 like the quadratic one
+    # "w tau = 1 if linear" holds for an odd (bipolar) g_inf = g0 + a V; an even g_inf linear in
+    # |V| peaks at w tau = 1/2 like the quadratic one (docs/theory.md#memory-time)
     assert memory_time_factor(_model(g_inf), 1.0) == pytest.approx(expected, rel=tol)
 
 
@@ -126,7 +126,7 @@ def test_memory_time_recovered_from_a_simulated_sweep():
                                         amplitude_V=1.0)
     assert calibrated.tau_s == pytest.approx(tau, rel=0.005)  # measured: 5e-6 off
     assert calibrated.model.tau_s == pytest.approx(np.full(V.size, tau), rel=0.005)
-    # the factor matters: PHYSICS.md's "w tau = 1" read for this even shape would be 2x off
+    # the factor matters: "w tau = 1" read for this even shape would be 2x off
     wrong = memory_time_from_sweep(f, areas, shape="odd_linear")
     assert wrong.tau_s / tau == pytest.approx(2.0, rel=0.05)
 

@@ -168,7 +168,7 @@ def test_divergence_raises_with_the_snes_reason(small_slit):
 
 def test_failed_factorisation_does_not_stick(comm):
     """A singular Jacobian (c = 0 exactly) makes MUMPS fail; after the reset the next solve
-    works (without the reset it fails with a PETSc error, see PHYSICS.md)."""
+    works (without the reset it fails with a PETSc error, see docs/theory.md#nonlinear-solves)."""
     model = PNPModel(uniform_interval(comm), kcl(10.0), Boundary())
     model.solve_steady(0.05)
     good = model.state.x.array.copy()

@@ -68,7 +68,7 @@ def test_conductance_with_access_resistance(comm):
 
 # Measured (1 rank): G_PNP / G_Laplace - 1 = -1.4e-11 (the same discrete operator for uniform
 # c), four-probe / (kappa h / L) - 1 = -1.4e-11, access resistance 7.76 % of the total for this
-# 100 nm x 2 nm slit between 100 nm x 100 nm reservoirs (PHYSICS.md quotes 7.8 %).
+# 100 nm x 2 nm slit between 100 nm x 100 nm reservoirs.
 
 
 # ------------------------------------------------------------------------------------------
