@@ -54,8 +54,9 @@ def test_firing_rates_at_10_and_20_uA_per_cm2():
     fi = fi_curve(hodgkin_huxley_circuit(), np.array([10.0, 20.0]) * UA, duration=0.1,
                   transient=0.02, options=OPTIONS)
     expected = [reference_rate(10.0), reference_rate(20.0)]
-    # published (6.3 C): ~68 Hz at 10 uA/cm^2, ~86 Hz at 20 uA/cm^2
-    assert expected == pytest.approx([68.3, 86.5], abs=0.5)
+    # published (6.3 C): ~68 Hz at 10 uA/cm^2, ~86 Hz at 20 uA/cm^2 (measured: 68.42 and
+    # 86.53 Hz; the scipy reference 68.32 and 86.46 Hz)
+    assert fi.rate_Hz == pytest.approx([68.3, 86.5], abs=0.5)
     # both are mean-ISI rates over the same window; integrator error at rtol 1e-5 ~ 0.2 %
     np.testing.assert_allclose(fi.rate_Hz, expected, rtol=0.01)
 

@@ -124,7 +124,8 @@ def test_calibrate_without_a_calibration_section_exits_2(tmp_path):
 
 def test_run_with_set_equals_running_the_edited_file(tmp_path):
     """`run --set` changes the parameter exactly as editing the file: the manifests' resolved
-    SI parameters and the computed currents are identical (same solve, bit for bit)."""
+    SI parameters and the computed currents are identical (same solve, bit for bit: both runs
+    are made by this test on one machine, so their LU/BLAS round-off is the same)."""
     edited = tmp_path / "ohmic_slit.toml"
     text = (CASES / "ohmic_slit.toml").read_text()
     assert text.count('\nlength = "100 nm"') == 1

@@ -102,7 +102,8 @@ def test_general_solver_against_closed_form_and_scipy():
 
 def test_weak_dissociation_scaling():
     """Weakly dissociated (kappa << 1): n_f ~ sqrt(kappa), so with f = 1 + (E/E0)^beta the
-    free fraction grows like E^(beta/2) (PHYSICS.md: beta ~ 4 gives the 'alpha ~ 2' law)."""
+    free fraction grows like E^(beta/2): beta ~ 4 gives the 'alpha ~ 2' law
+    (docs/theory.md#verification-references)."""
     law = PowerLaw(1e6, 4.0)
     E = np.array([1e8, 2e8])
     # kappa = 1e-20 f <= 1.6e-11: corrections sqrt(kappa)/2 ~ 2e-6, and 1/f ~ 1e-8.

@@ -124,8 +124,10 @@ def test_detailed_balance_over_decades(comm, formulation):
         if K_d > 1e-2:
             assert result.newton_iterations >= 2  # a real solve, not the initial guess
         a, b, p = (nodal(model, n) for n in ("A", "B", "P"))
+        # measured: mass action within 1.5e-13, totals within 4e-15 (Newton to 1e-12; with log
+        # unknowns the conservation rows are nonlinear too): bounds 1e-10, 100x Newton's
         assert np.allclose(a * b, K_d * p, rtol=1e-10, atol=0)
-        assert np.allclose(a + p, 1.001, rtol=1e-12) and np.allclose(b + p, 1.001, rtol=1e-12)
+        assert np.allclose(a + p, 1.001, rtol=1e-10) and np.allclose(b + p, 1.001, rtol=1e-10)
         # the closed form of the free fraction (equal totals)
         assert np.allclose(a / 1.001, pair_free_fraction(0.0, 1.001, K_d), rtol=1e-10)
 
@@ -149,7 +151,8 @@ def test_reservoir_fed_pairs_reach_mass_action(comm):
                          options=SolverOptions(petsc_options={"snes_rtol": 1e-12,
                                                               "snes_atol": 1e-16}))
         model.solve_steady(0.0)
-        assert np.allclose(nodal(model, "CaSO4"), 4.0 / K_d, rtol=1e-10)
+        assert np.allclose(nodal(model, "CaSO4"), 4.0 / K_d, rtol=1e-10)  # measured 2e-16
+        # the ions are uniform at their reservoir values: exact (measured 0)
         assert np.allclose(nodal(model, "Ca"), 2.0, rtol=1e-12)
 
 
@@ -181,12 +184,16 @@ def test_steady_free_fraction_follows_the_field_law(comm, kind):
         model.solve_steady(voltage)
         field = voltage / BOX_LENGTH
         expected = float(pair_free_fraction(field, 6.0, 0.2, bound))
-        assert np.allclose(nodal(model, "A") / 6.0, expected, rtol=1e-9)
+        solved = nodal(model, "A") / 6.0
+        # measured within 6e-12 (Newton to 1e-12)
+        assert np.allclose(solved, expected, rtol=1e-9)
+        # the field includes the smoothing delta = 1e-6 V_T / L0: sqrt(E^2 + delta^2) is 8e-11
+        # above E at 2e6 V/m (measured), the same on every machine
         assert model.observables.inventories(None)["mean_field_V_m"] == pytest.approx(field,
                                                                                        rel=1e-9)
-        fractions.append(expected)
+        fractions.append(float(np.mean(solved)))
     if kind == "constant":
-        assert fractions[0] == fractions[-1]
+        assert fractions[0] == pytest.approx(fractions[-1], rel=1e-9)
     else:
         assert fractions[-1] > 1.5 * fractions[0]
 
@@ -206,9 +213,10 @@ def test_lumped_field_law_sees_the_voltage_over_its_length(comm):
         model.solve_steady(voltage)
         lumped = float(pair_free_fraction(abs(voltage) / (2 * BOX_LENGTH), 6.0, 0.2, bound))
         local = float(pair_free_fraction(abs(voltage) / BOX_LENGTH, 6.0, 0.2, bound))
-        assert np.allclose(nodal(model, "A") / 6.0, lumped, rtol=1e-9)
+        solved = nodal(model, "A") / 6.0
+        assert np.allclose(solved, lumped, rtol=1e-9)
         assert abs(local / lumped - 1) > 0.1  # the two fields give different answers
-        fractions.append(lumped)
+        fractions.append(float(np.mean(solved)))
     assert fractions[0] > 1.5 * fractions[1] > 2 * fractions[2]
 
 
@@ -228,7 +236,9 @@ def test_onsager_weak_field_limit(comm):
     voltage = 0.01
     model.solve_steady(voltage)
     b = 4 * e**3 * (voltage / BOX_LENGTH) / (8 * math.pi * eps0 * eps_r * (kB * T) ** 2)
-    assert b == pytest.approx(0.0556, abs=1e-4)
+    # the Onsager law's b for these ions (|z_A z_B| = 4) in water at 25 C is this one
+    law = OnsagerLaw(4, T, eps_r)
+    assert law.parameter_per_field * voltage / BOX_LENGTH == pytest.approx(b, rel=1e-12)
     ratio = mean(model, "A") / at_zero
     assert abs(ratio - (1 + b / 2 + b * b / 24)) < 2e-5
 

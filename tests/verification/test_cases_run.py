@@ -122,10 +122,11 @@ def test_case_runs_and_writes_the_output_contract(case_file, tmp_path):
     kind = case.protocol.kind
     if kind in ("steady", "current_clamp"):
         assert len(times) == 1 and times[0] == 0.0
-        if kind == "steady":
+        if kind == "steady":  # the applied voltage is the case's value, not a computed one
             assert series["voltage_V"][0] == pytest.approx(case.protocol.voltage, abs=1e-15)
     elif kind in SINGLE_RUN_TRANSIENTS:
         assert times[0] == 0.0 and np.all(np.diff(times) > 0)
+        # the end is a milestone, hit exactly (no solver arithmetic in the time column)
         assert times[-1] == pytest.approx(protocol_end(case), rel=1e-9)
 
     dimension = 3 if case.geometry.kind == "slit3d" else 2

@@ -2,7 +2,7 @@
 
 The slit conductance (per unit depth) is measured with four probes on the axis at L/4 and 3L/4,
 which excludes the access resistance and the concentration polarisation at the mouths
-(PHYSICS.md): G L = I (x2 - x1) / (phi1 - phi2). Expected:
+(docs/theory.md#verification-references): G L = I (x2 - x1) / (phi1 - phi2). Expected:
 - low c: the surface-conduction plateau G L = 2 |sigma| mu_K, mu = D F / (R T);
 - high c: the bulk line G L = kappa h (plus the small surface excess);
 - everywhere: the cross-section conductance of the 1D Poisson-Boltzmann solution

@@ -44,7 +44,8 @@ def test_zero_current_potential_is_nernstian(comm):
     nernst = el.thermal_voltage * math.log(10.0)
     assert nernst == pytest.approx(0.05916, abs=1e-5)
     assert abs(result.voltage - nernst) < 2e-3  # measured: 0.15 mV below
-    assert abs(result.current) < 1e-12 * model.observables.current_scale
+    # the clamp row is met to Newton's absolute tolerance: 1e-10 in units of current_scale
+    assert abs(result.current) < 1e-10 * model.observables.current_scale
     # Concentrations stay positive and the slit holds (almost) only counter-ions.
     inv = model.observables.inventories("slit")
     assert inv["mean_concentration_Cl_mol_m3"] < 1e-3 * inv["mean_concentration_K_mol_m3"]
@@ -81,10 +82,11 @@ def test_case_zero_current_potential_is_nernstian(comm, tmp_path):
     voltage = series["voltage_V"][0]
     print(f"zero-current potential {voltage * 1e3:.3f} mV, Nernst {nernst * 1e3:.3f} mV")
     assert abs(voltage - nernst) < 2e-3
-    # The clamp holds I = 0: both electrode currents at round-off (measured 3e-17 and 2e-21 A),
-    # 1e-12 of the ~3e-4 A per metre of depth that 1 mV drives through this slit.
-    assert abs(series["current_right_A"][0]) < 1e-15
-    assert abs(series["current_A"][0]) < 1e-15
+    # The clamp holds I = 0: both electrode currents at round-off (measured 3e-17 and 2e-21 A,
+    # the same with Newton's tolerances 100x looser; the round-off depends on the processor's
+    # BLAS/LU). Bound: 1e-9 of the ~3e-4 A per metre of depth that 1 mV drives through this slit.
+    assert abs(series["current_right_A"][0]) < 3e-13
+    assert abs(series["current_A"][0]) < 3e-13
     assert series["mean_concentration_Cl_mol_m3"][0] < 1e-3 * series["mean_concentration_K_mol_m3"][0]
     axis = results.profiles["axis"]
     assert np.all(axis["c_K_mol_per_m3"] > 0) and np.all(axis["c_Cl_mol_per_m3"] > 0)

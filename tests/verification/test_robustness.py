@@ -1,6 +1,6 @@
 """Robustness: a 2 nm x 200 nm slit with sigma = -0.1 C/m^2 at 1 mM reaches +-1 V (39 V_T)
 from a cold start through the automatic continuation, with positive concentrations and
-conserved currents. (Dukhin number 518, l_GC = 0.36 nm: the hard case of PHYSICS.md.)
+conserved currents. (Dukhin number 518, l_GC = 0.36 nm: the hard case of docs/theory.md#resolution.)
 
 ``test_case_*``: ``cases/robustness_slit.toml`` (gmsh mesh, built and solved as ``ionslit run``
 does, through the API to see the continuation path); ``test_one_volt_from_cold_start``: the
