@@ -224,8 +224,6 @@ class LinearizationTracker:
     spaces a NodeLayout cannot store (``static``) are assumed constant in time (indicators)."""
 
     def __init__(self, solver: NewtonSolver):
-        if not hasattr(solver, "_refresh_factorization") or not hasattr(solver, "_jacobian"):
-            raise CheckpointError("NewtonSolver without the expected reuse state")
         self.solver = solver
         forms = _flatten_forms(solver.problem.J) + _flatten_forms(
             getattr(solver.problem, "preconditioner", None))
@@ -240,12 +238,12 @@ class LinearizationTracker:
             except CheckpointError:  # e.g. a P2 or DG1 coefficient: assumed not to change
                 self.static.append(coefficient.name)
         self.point: tuple[list[np.ndarray], list[np.ndarray]] | None = None
-        self._original = solver._jacobian
+        self._original = solver.jacobian_callback
         solver.snes.setJacobian(self._jacobian, solver.problem.A, solver.problem.P_mat)
 
     def _jacobian(self, snes, x, A, P) -> None:
         solver = self.solver
-        refactor = solver.reuse == "none" or solver._refresh_factorization
+        refactor = solver.reuse == "none" or solver.refresh_factorization
         self._original(snes, x, A, P)
         if refactor:
             self.point = ([c.x.array.copy() for c in self.coefficients],
@@ -255,7 +253,7 @@ class LinearizationTracker:
     def capture(self) -> tuple[dict, dict[str, np.ndarray | None]]:
         """(metadata, gathered arrays) of the solver's reuse state. Collective."""
         solver = self.solver
-        meta = {"reuse": solver.reuse, "refresh": bool(solver._refresh_factorization),
+        meta = {"reuse": solver.reuse, "refresh": bool(solver.refresh_factorization),
                 "coefficients": [c.name for c in self.coefficients],
                 "has_point": self.point is not None, "constants": None}
         arrays: dict[str, np.ndarray | None] = {}
@@ -279,7 +277,7 @@ class LinearizationTracker:
                                   "(another code version or another case?)")
         solver.reuse = meta["reuse"]
         if not meta["has_point"]:
-            solver._refresh_factorization = True
+            solver.refresh_factorization = True
             return
         now = ([c.x.array.copy() for c in self.coefficients],
                [np.array(c.value, copy=True) for c in self.constants])
@@ -290,24 +288,14 @@ class LinearizationTracker:
                 np.copyto(constant.value, np.asarray(value))
             x = solver.problem.x
             dolfinx.fem.petsc.assign(solver.u, x)
-            solver._refresh_factorization = True
+            solver.refresh_factorization = True
             self._jacobian(solver.snes, x, solver.problem.A, solver.problem.P_mat)
         finally:
             for coefficient, values in zip(self.coefficients, now[0]):
                 coefficient.x.array[:] = values
             for constant, value in zip(self.constants, now[1]):
                 np.copyto(constant.value, value)
-        solver._refresh_factorization = False
-
-
-def model_solvers(model: PNPModel) -> dict[str, NewtonSolver]:
-    """The Newton solvers the model has built: 'pnp' (voltage mode) and 'clamp'."""
-    solvers = {}
-    if model._solver is not None:
-        solvers["pnp"] = model._solver
-    if model._clamp is not None:
-        solvers["clamp"] = model._clamp.solver
-    return solvers
+        solver.refresh_factorization = False
 
 
 def track_linearizations(model: PNPModel) -> dict[str, LinearizationTracker | None]:
@@ -319,7 +307,7 @@ def track_linearizations(model: PNPModel) -> dict[str, LinearizationTracker | No
     model.solver  # noqa: B018  (built on first use)
     trackers = model.__dict__.setdefault("_checkpoint_trackers", {})
     problems = model.__dict__.setdefault("_checkpoint_tracking_problems", {})
-    for name, solver in model_solvers(model).items():
+    for name, solver in model.built_solvers.items():
         tracker = trackers.get(name)
         if name in problems or (tracker is not None and tracker.solver is solver):
             continue
@@ -341,7 +329,7 @@ def capture_model(model: PNPModel) -> tuple[dict, dict[str, np.ndarray | None]]:
     """(metadata, arrays) of everything a transient needs to continue from the model's present
     accepted level; arrays ordered by input node, on rank 0 (None elsewhere). Collective; call
     between time steps (no pending step)."""
-    if model._pending is not None:
+    if model.has_pending_step:
         raise CheckpointError("checkpoint with a pending (tried, not accepted) time step")
     layout = node_layout(model.space)
     arrays: dict[str, np.ndarray | None] = {}
@@ -382,7 +370,7 @@ def restore_model(model: PNPModel, meta: dict, arrays: dict[str, np.ndarray | No
         if name not in trackers:
             raise CheckpointError(f"the checkpoint has a {name!r} solver this model lacks")
         if trackers[name] is None:
-            model_solvers(model)[name].request_fresh_factorization()
+            model.built_solvers[name].request_fresh_factorization()
             continue
         prefix = f"solver/{name}/"
         trackers[name].restore(solver_meta, {k[len(prefix):]: v for k, v in arrays.items()

@@ -16,7 +16,7 @@ analysis (numpy arrays) alike.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -255,12 +255,24 @@ def reaction_from_si(equation: str, association_rate: float,
                               dissociation_rate, law, region, field_length)
 
 
+def check_reactions(reactions: Sequence, valences: Mapping[str, float]) -> None:
+    """Every species a reaction names must exist, and each reaction must conserve charge
+    (ReactionError, a ValueError, naming the reaction)."""
+    for reaction in reactions:
+        text = getattr(reaction, "equation", None) or repr(reaction)
+        unknown = set(reaction.stoichiometry) - set(valences)
+        if unknown:
+            raise ReactionError(text, f"names unknown species {sorted(unknown)}; "
+                                      f"the electrolyte has {sorted(valences)}")
+        charge = sum(nu * valences[name] for name, nu in reaction.stoichiometry.items())
+        if abs(charge) > 1e-12:
+            raise ReactionError(text, f"does not conserve charge (sum nu_i z_i = {charge})")
+
+
 def bind_reactions(reactions, valences: Mapping[str, float], temperature: float,
                    relative_permittivity: float) -> tuple:
     """Check every reaction against the electrolyte (unknown species, charge balance) and bind
     mass-action reactions' laws to it; other Reaction objects pass through the generic check."""
-    from ionslit.solvers.reactions import check_reactions
-
     out = []
     for reaction in reactions:
         if isinstance(reaction, MassActionReaction):
@@ -271,4 +283,4 @@ def bind_reactions(reactions, valences: Mapping[str, float], temperature: float,
     return tuple(out)
 
 
-__all__ = ["MassActionReaction", "bind_reactions", "mass_action_rate", "reaction_from_si"]
+__all__ = ["MassActionReaction", "bind_reactions", "check_reactions", "mass_action_rate", "reaction_from_si"]

@@ -165,12 +165,12 @@ def test_failed_factorisation_does_not_stick(comm):
     model = PNPModel(uniform_interval(comm), kcl(10.0), Boundary())
     model.solve_steady(0.05)
     good = model.state.x.array.copy()
-    model.state.x.array[model._field_dofs[1]] = -800.0  # exp(-800) == 0: zero rows
+    model.state.x.array[model.field_dofs[1]] = -800.0  # exp(-800) == 0: zero rows
     with pytest.raises(SolverDivergedError) as info:
         model.solver.solve()
     assert info.value.reason == "DIVERGED_LINEAR_SOLVE"
     model.state.x.array[:] = good
-    model.state.x.array[model._field_dofs[1][3]] += 0.2
+    model.state.x.array[model.field_dofs[1][3]] += 0.2
     report = model.solver.solve()
     assert report.reason.startswith("CONVERGED") and report.iterations <= 5
 
@@ -203,4 +203,4 @@ def test_all_fields_share_the_p1_numbering(small_slit):
     for k in range(1, 1 + len(el.species)):
         space, dofs = model.space.sub(k).collapse()
         assert np.array_equal(space.tabulate_dof_coordinates(), reference)
-        assert np.array_equal(np.concatenate(dofs), model._field_dofs[k])
+        assert np.array_equal(np.concatenate(dofs), model.field_dofs[k])
