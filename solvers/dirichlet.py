@@ -9,7 +9,7 @@ region species fixed at their floor outside their region's closure (ionslit.solv
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import dolfinx
 import dolfinx.fem.petsc
@@ -21,6 +21,24 @@ from ionslit.solvers.boundary import Boundary
 from ionslit.solvers.electrolyte import Species
 from ionslit.solvers.kinetics.regions import RegionMap
 from ionslit.solvers.pnp_forms import PNPParameters, ScaledDomain, SpeciesData
+
+
+def check_boundary_groups(boundary: Boundary, facet_groups: Mapping[str, Sequence[int]]) -> None:
+    """The boundary's electrode and wall groups must be facet groups of the mesh and must not
+    share tags (ValueError)."""
+    b = boundary
+    needed = [g for g in (b.left, b.right) if g] + list(b.walls)
+    missing = [g for g in needed if g not in facet_groups]
+    if missing:
+        raise ValueError(f"boundary groups {missing} are not in the mesh; it has "
+                         f"{sorted(facet_groups)}")
+    seen: dict[int, str] = {}
+    for name in needed:
+        for tag in facet_groups[name]:
+            if tag in seen:
+                raise ValueError(f"boundary groups {seen[tag]!r} and {name!r} overlap (e.g. "
+                                 "'walls' contains 'slit_wall_top'): list each wall once")
+            seen[tag] = name
 
 
 def facets(slit_mesh: SlitMesh, group: str) -> np.ndarray:
@@ -117,4 +135,4 @@ def dirichlet_conditions(space, scalar_space, slit_mesh: SlitMesh, boundary: Bou
     return bcs
 
 
-__all__ = ["boundary_indicator", "dirichlet_conditions", "facets", "harmonic_ramp"]
+__all__ = ["boundary_indicator", "check_boundary_groups", "dirichlet_conditions", "facets", "harmonic_ramp"]

@@ -14,7 +14,8 @@ protocol (for time_stepping.TimeIntegrator and, later, the circuit coupling):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from functools import partial
+from typing import Literal, Self
 
 import basix.ufl
 import dolfinx
@@ -30,9 +31,10 @@ from ionslit.solvers.kinetics.conservation import steady_constraints
 from ionslit.solvers.kinetics.immobile import ImmobileSpeciesEquations, characteristic_rates
 from ionslit.solvers.kinetics.mass_action import bind_reactions
 from ionslit.solvers.clamp import CurrentClamp
-from ionslit.solvers.continuation import ContinuationReport, continuation
+from ionslit.solvers.continuation import ContinuationReport, continuation, describe_parameters
 from ionslit.solvers.dirichlet import (
     boundary_indicator,
+    check_boundary_groups,
     dirichlet_conditions,
     harmonic_ramp,
 )
@@ -73,7 +75,7 @@ class PNPModel(TransientSteps):
         self.electrolyte = electrolyte
         self.boundary = boundary
         self.options = options = options or SolverOptions()
-        self._check_groups()
+        check_boundary_groups(boundary, slit_mesh.facet_groups)
         # Checked against the electrolyte (ReactionError naming the reaction), laws bound to it.
         self.reactions = bind_reactions(reactions, {s.name: s.valence for s in electrolyte.species},
                                         electrolyte.temperature,
@@ -164,21 +166,6 @@ class PNPModel(TransientSteps):
 
     # ------------------------------------------------------------------------------------------
     # set-up helpers
-    def _check_groups(self) -> None:
-        b, groups = self.boundary, self.slit_mesh.facet_groups
-        needed = [g for g in (b.left, b.right) if g] + list(b.walls)
-        missing = [g for g in needed if g not in groups]
-        if missing:
-            raise ValueError(f"boundary groups {missing} are not in the mesh; it has "
-                             f"{sorted(groups)}")
-        seen: dict[int, str] = {}
-        for name in needed:
-            for tag in groups[name]:
-                if tag in seen:
-                    raise ValueError(f"boundary groups {seen[tag]!r} and {name!r} overlap (e.g. "
-                                     "'walls' contains 'slit_wall_top'): list each wall once")
-                seen[tag] = name
-
     def _region_indicator(self, region):
         """DG0 indicator of a region (None for None/())."""
         if not region:
@@ -311,7 +298,7 @@ class PNPModel(TransientSteps):
         self._solver = self._clamp = None
         self.clamped = False
 
-    def __enter__(self) -> PNPModel:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -356,39 +343,6 @@ class PNPModel(TransientSteps):
         reactions = list(self.reactions)
         reactions[index] = bound
         self.reactions = tuple(reactions)
-
-    def initialize(self, potential=None, concentrations: Mapping | None = None,
-                   voltage: float = 0.0, time: float = 0.0) -> None:
-        """Set the state from SI fields and make it the accepted level at ``time`` (s), e.g. the
-        initial data of a transient or a restart. ``potential`` (V) and ``concentrations``
-        (name -> mol/m^3) are callables x -> values (x: array (3, n) in m) or P1 Functions; the
-        driven electrode is at ``voltage`` (V). Unspecified fields keep their values."""
-        sc = self.scales
-        self.parameters.electrode_potential.value = voltage / sc.potential
-        scratch = dolfinx.fem.Function(self.scalar_space)
-
-        def values(data):  # callable or Function -> nodal values on the P1 space
-            scratch.interpolate(data)
-            return scratch.x.array.copy()
-
-        if potential is not None:
-            phi = values(potential) / sc.potential
-            if self.left_indicator is not None:
-                phi -= (voltage / sc.potential) * self.left_indicator.x.array
-            self.state.x.array[self.field_dofs[0]] = phi
-        names = [s.name for s in self.species]
-        for name, data in (concentrations or {}).items():
-            k = 1 + names.index(name)
-            self.state.x.array[self.field_dofs[k]] = self.formulation.unknown(
-                values(data) / sc.concentration)
-        self.state.x.scatter_forward()
-        targets = dict(self._targets)
-        targets[("V",)] = voltage / sc.potential
-        self.parameters.assign(targets)
-        self._converged_parameters = self.parameters.continuation_values()
-        self._set_steady_mode()
-        self._accept_steady()
-        self.time = time
 
     # ------------------------------------------------------------------------------------------
     # state management (continuation protocol)
@@ -437,19 +391,6 @@ class PNPModel(TransientSteps):
         self.history[0].x.array[:] = self.state.x.array  # immobile species stay where they are
         self.history[1].x.array[:] = self.state.x.array
 
-    def _describe(self, parameters: Mapping) -> str:
-        sc, parts = self.scales, []
-        for key, value in parameters.items():
-            if key[0] == "V":
-                parts.append(f"V={value * sc.potential:.4g} V")
-            elif key[0] == "I":
-                parts.append(f"I={value * self.observables.current_scale:.4g} A")
-            elif key[0] == "sigma":
-                parts.append(f"sigma[{key[1]}]={value * sc.surface_charge:.4g} C/m^2")
-            elif key[0] == "zeta":
-                parts.append(f"zeta[{key[1]}]={value * sc.potential:.4g} V")
-        return ", ".join(parts) or "the initial state"
-
     def _steady(self, target: dict) -> ContinuationReport:
         self._set_steady_mode()
         total = ContinuationReport()
@@ -472,7 +413,8 @@ class PNPModel(TransientSteps):
             start[("I",)] = self._current_scaled()
             target = {k: v for k, v in target.items() if k[0] != "V"}
         path = continuation(self, start, target, self.options.max_continuation_cutbacks,
-                            describe=self._describe)
+                            describe=partial(describe_parameters, scales=self.scales,
+                                             current_scale=self.observables.current_scale))
         total.steps, total.cutbacks = path.steps, path.cutbacks
         total.newton_iterations += path.newton_iterations
         total.reports += path.reports
@@ -535,16 +477,14 @@ class PNPModel(TransientSteps):
 
     # ------------------------------------------------------------------------------------------
     def dimensionless_groups(self, voltage: float | None = None) -> dict[str, float]:
-        """scales.dimensionless_groups for this model (slit height/length from the mesh's
-        characteristic lengths or geometry when available)."""
-        lengths = dict(getattr(self.slit_mesh, "characteristic_lengths", {}) or {})
+        """scales.dimensionless_groups for this model (slit height and length from the mesh's
+        characteristic lengths, else from its geometry)."""
+        lengths = self.slit_mesh.characteristic_lengths
         geometry = self.slit_mesh.geometry
-        height = lengths.get("height", getattr(geometry, "height", None))
-        if self.slit_mesh.coordinates == "axisymmetric" and hasattr(geometry, "tip_radius"):
-            height = lengths.get("height", 2 * geometry.tip_radius)
-        length = lengths.get("length", getattr(geometry, "length", None))
-        return dimensionless_groups(self.electrolyte, self.boundary, height=height,
-                                    length=length, voltage=voltage, reactions=self.reactions)
+        return dimensionless_groups(self.electrolyte, self.boundary,
+                                    height=lengths.get("height", geometry.height),
+                                    length=lengths.get("length", geometry.length),
+                                    voltage=voltage, reactions=self.reactions)
 
 
 __all__ = ["PNPModel", "SolverDivergedError", "SolverOptions", "SteadyResult"]

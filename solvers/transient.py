@@ -4,11 +4,16 @@ A step from the accepted level at ``time`` (s) to ``time + dt`` is tried (``try_
 accepted or rejected; backward Euler on the first step after a (re)start, else variable-step BDF2
 if the scheme is 'bdf2' (ionslit.solvers.time_stepping.bdf_coefficients). The electrode charges
 of the two last levels give the displacement current (observables.py). ``snapshot``/``restore``
-hold everything a transient needs to continue (checkpoints, roll-back of a coupled simulation).
+hold everything a transient needs to continue (checkpoints, roll-back of a coupled simulation);
+``initialize`` sets the accepted level from SI fields (initial data of a transient, a restart).
 Currents in A, voltages in V, times in s; the state arrays are scaled (scales.py).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dolfinx
 
 from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
 from ionslit.solvers.time_stepping import bdf_coefficients
@@ -17,6 +22,39 @@ from ionslit.solvers.time_stepping import bdf_coefficients
 class TransientSteps:
     """The transient half of PNPModel (a base class of it; see model.py for the state, the
     parameters, the solvers and the observables it drives)."""
+
+    def initialize(self, potential=None, concentrations: Mapping | None = None,
+                   voltage: float = 0.0, time: float = 0.0) -> None:
+        """Set the state from SI fields and make it the accepted level at ``time`` (s), e.g. the
+        initial data of a transient or a restart. ``potential`` (V) and ``concentrations``
+        (name -> mol/m^3) are callables x -> values (x: array (3, n) in m) or P1 Functions; the
+        driven electrode is at ``voltage`` (V). Unspecified fields keep their values."""
+        sc = self.scales
+        self.parameters.electrode_potential.value = voltage / sc.potential
+        scratch = dolfinx.fem.Function(self.scalar_space)
+
+        def values(data):  # callable or Function -> nodal values on the P1 space
+            scratch.interpolate(data)
+            return scratch.x.array.copy()
+
+        if potential is not None:
+            phi = values(potential) / sc.potential
+            if self.left_indicator is not None:
+                phi -= (voltage / sc.potential) * self.left_indicator.x.array
+            self.state.x.array[self.field_dofs[0]] = phi
+        names = [s.name for s in self.species]
+        for name, data in (concentrations or {}).items():
+            k = 1 + names.index(name)
+            self.state.x.array[self.field_dofs[k]] = self.formulation.unknown(
+                values(data) / sc.concentration)
+        self.state.x.scatter_forward()
+        targets = dict(self._targets)
+        targets[("V",)] = voltage / sc.potential
+        self.parameters.assign(targets)
+        self._converged_parameters = self.parameters.continuation_values()
+        self._set_steady_mode()
+        self._accept_steady()
+        self.time = time
 
     def bdf_coefficients(self, dt: float) -> tuple[float, float, float]:
         """Scaled (1/t^) coefficients b0, b1, b2 of dc/dt ~ b0 c + b1 c^n + b2 c^{n-1} for a
