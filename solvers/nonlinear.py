@@ -186,6 +186,7 @@ class NewtonSolver:
                  max_contraction: float = 0.25,
                  stagnation_window: int = 5, stagnation_decrease: float = 0.02,
                  jit_options: dict | None = None, form_compiler_options: dict | None = None):
+        self._option_keys: list[str] = []  # this solver's entries in the PETSc options database
         #: place in creation order; the PETSc options prefix is ionslit_<name>_<index>_
         self.creation_index = next(_prefix_counter)
         self.prefix = f"ionslit_{name}_{self.creation_index}_"
@@ -270,7 +271,7 @@ class NewtonSolver:
     def close(self) -> None:
         """Remove this solver's options from the PETSc database."""
         db = PETSc.Options()
-        for key in getattr(self, "_option_keys", []):
+        for key in self._option_keys:
             if db.hasName(key):
                 db.delValue(key)
         self._option_keys = []

@@ -113,7 +113,7 @@ class MassActionReaction:
             object.__setattr__(self, "dissociation_constant",
                                float(self.dissociation_rate) / float(self.association_rate))
         object.__setattr__(self, "association_rate", float(self.association_rate))
-        if not hasattr(self.law, "factor") or not hasattr(self.law, "f"):
+        if not isinstance(self.law, DissociationLaw):
             raise ReactionError(text, f"law {self.law!r} is not a dissociation law")
         if self.region is not None:
             regions = region_names(self.region)
