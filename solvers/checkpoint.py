@@ -21,17 +21,17 @@ round-off, whatever the step at which the checkpoint was taken.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dolfinx
 import dolfinx.fem.petsc
 import numpy as np
 from mpi4py import MPI
 
-if TYPE_CHECKING:
-    from ionslit.solvers.model import PNPModel
-    from ionslit.solvers.nonlinear import NewtonSolver
+from ionslit.solvers.model import PNPModel
+from ionslit.solvers.nonlinear import NewtonSolver
 
 #: Fields of a PNPModel in a checkpoint: the state and the two BDF history levels.
 MODEL_FIELDS = ("state", "state_n", "state_nm1")
@@ -298,6 +298,11 @@ class LinearizationTracker:
         solver.refresh_factorization = False
 
 
+#: per model: solver name -> its tracker (None: not trackable), and name -> why not
+_TRACKERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TRACKING_PROBLEMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def track_linearizations(model: PNPModel) -> dict[str, LinearizationTracker | None]:
     """Install (once) a LinearizationTracker on the voltage-mode solver (built now if need be)
     and on the clamp's solver if it exists: call before the first time step (again after a
@@ -305,8 +310,8 @@ def track_linearizations(model: PNPModel) -> dict[str, LinearizationTracker | No
     that cannot be tracked maps to None (``tracking_problems`` says why): its restart then
     starts from a fresh Jacobian (equal to the Newton tolerance, not to round-off)."""
     model.solver  # noqa: B018  (built on first use)
-    trackers = model.__dict__.setdefault("_checkpoint_trackers", {})
-    problems = model.__dict__.setdefault("_checkpoint_tracking_problems", {})
+    trackers = _TRACKERS.setdefault(model, {})
+    problems = _TRACKING_PROBLEMS.setdefault(model, {})
     for name, solver in model.built_solvers.items():
         tracker = trackers.get(name)
         if name in problems or (tracker is not None and tracker.solver is solver):
@@ -320,7 +325,7 @@ def track_linearizations(model: PNPModel) -> dict[str, LinearizationTracker | No
 
 def tracking_problems(model: PNPModel) -> dict[str, str]:
     """Solver name -> why its lagged Jacobian is not recorded (empty when all are)."""
-    return dict(model.__dict__.get("_checkpoint_tracking_problems", {}))
+    return dict(_TRACKING_PROBLEMS.get(model, {}))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -6,11 +6,13 @@ electrode potential V is a Constant (voltage mode) or a global unknown in a real
 clamp, clamp.py) without changing the discrete space. Concentrations c_i = c(u_i) per the
 formulation (log by default). Everything inside is scaled (scales.py); everything public is SI.
 
-Steady solves: ``solve_steady(voltage)``, ``solve_steady_clamped(current)``. Transient provider
-protocol (for time_stepping.TimeIntegrator and, later, the circuit coupling):
-``try_step(dt, voltage) -> current``, ``accept()``, ``reject()``, ``restart_history()``.
+Steady solves: ``solve_steady(voltage)``, ``solve_steady_clamped(current)``, by continuation
+(continuation.py) from the last steady state or from the cold start (initial_guess.py). The
+transient provider protocol (``try_step(dt, voltage) -> current``, ``accept()``, ``reject()``,
+``restart_history()``, ``snapshot()``/``restore()``) is in transient.py. Boundary data and
+Dirichlet conditions: dirichlet.py. The model owns its PETSc solvers: ``close()`` (or leaving a
+``with PNPModel(...) as model:`` block) destroys them. Every method is collective.
 """
-
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence

@@ -204,3 +204,19 @@ def test_all_fields_share_the_p1_numbering(small_slit):
         space, dofs = model.space.sub(k).collapse()
         assert np.array_equal(space.tabulate_dof_coordinates(), reference)
         assert np.array_equal(np.concatenate(dofs), model.field_dofs[k])
+
+
+@pytest.mark.mpi
+def test_model_closes_its_solvers(comm):
+    """``with PNPModel(...)`` destroys the Newton solvers the model built (voltage mode and
+    clamp); ``built_solvers`` lists them while they live; a later solve builds new ones."""
+    mesh = structured.channel(comm, 30e-9, 6e-9, [10, 4])
+    with PNPModel(mesh, kcl(10.0), Boundary()) as model:
+        first = model.solve_steady(0.05).current
+        model.solve_steady_clamped(0.0)
+        built = model.built_solvers
+        assert sorted(built) == ["clamp", "pnp"]
+    assert model.built_solvers == {}
+    assert all(solver.snes.handle == 0 for solver in built.values())
+    assert model.solve_steady(0.05).current == pytest.approx(first, rel=1e-8)
+    model.close()
