@@ -41,6 +41,24 @@ class Reaction(Protocol):
         ...
 
 
+@runtime_checkable
+class ParametrisedReaction(Protocol):
+    """A Reaction whose rate parameters can live in ``dolfinx.fem.Constant`` objects, so that
+    compiled forms are reused when they change (e.g. kinetics.MassActionReaction)."""
+
+    def create_constants(self, mesh) -> Any:
+        """Constants on ``mesh`` holding this reaction's parameter values."""
+        ...
+
+    def assign_constants(self, constants: Any) -> None:
+        """Put this reaction's parameter values into ``create_constants``' Constants."""
+        ...
+
+    def rate(self, c: Mapping[str, Any], field_magnitude: Any, constants: Any = None) -> Any:
+        """R (mol/(m^3 s)) with the parameters read from ``constants``."""
+        ...
+
+
 @dataclass(frozen=True)
 class SourceContext:
     """What a source term may depend on, all UFL in SI units.
@@ -91,7 +109,7 @@ class ReactionSources:
         reactions = tuple(reactions)
         constants = None
         if mesh is not None:
-            constants = tuple(r.create_constants(mesh) if hasattr(r, "create_constants")
+            constants = tuple(r.create_constants(mesh) if isinstance(r, ParametrisedReaction)
                               else None for r in reactions)
         if indicators is not None:
             indicators = tuple(indicators)
@@ -168,5 +186,5 @@ class FirstOrderConversion:
         return self.forward_rate * c[self.reactant] - self.backward_rate * c[self.product]
 
 
-__all__ = ["FirstOrderConversion", "Reaction", "ReactionSources", "SourceContext",
+__all__ = ["FirstOrderConversion", "ParametrisedReaction", "Reaction", "ReactionSources", "SourceContext",
            "VolumeSource", "reacting_species"]

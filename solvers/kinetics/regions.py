@@ -51,7 +51,8 @@ LOG_FLOOR = 1e-30
 
 
 def _regions(item) -> tuple[str, ...]:
-    region = getattr(item, "region", None)
+    """The cell groups of a species or reaction with a ``region`` (() for None)."""
+    region = item.region
     if region is None:
         return ()
     return (region,) if isinstance(region, str) else tuple(region)
@@ -123,7 +124,7 @@ def check_regions(species: Sequence, reactions: Sequence, region_map: RegionMap 
     for s in species:
         if _regions(s):
             region_map.tags(_regions(s))
-            if getattr(s, "diffusivity", 0.0) != 0:
+            if s.diffusivity != 0:
                 raise ValueError(f"species {s.name}: only immobile species can be restricted "
                                  "to a region")
     for r in reactions:
