@@ -21,6 +21,7 @@ round-off, whatever the step at which the checkpoint was taken.
 
 from __future__ import annotations
 
+import hashlib
 import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -177,8 +178,6 @@ def node_layout(space) -> NodeLayout:
 def mesh_fingerprint(mesh: dolfinx.mesh.Mesh) -> dict | None:
     """Global node and cell counts and a SHA-256 of the node coordinates in input order (on
     rank 0; None elsewhere): equal for the same mesh on any number of ranks. Collective."""
-    import hashlib
-
     geometry = mesh.geometry
     owned = geometry.index_map().size_local
     parts = mesh.comm.gather((np.asarray(geometry.input_global_indices[:owned]),

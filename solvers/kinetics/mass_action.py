@@ -20,7 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import dolfinx
 import numpy as np
+import ufl
 
 from ionslit.solvers.electrolyte import region_names
 from ionslit.solvers.kinetics.equation import (
@@ -181,8 +183,6 @@ class MassActionReaction:
 
     def create_constants(self, mesh) -> dict[str, Any]:
         """k_a, k_d0 (SI) and the law's parameters as dolfinx Constants on ``mesh``."""
-        import dolfinx
-
         def const(value):
             return dolfinx.fem.Constant(mesh, dolfinx.default_scalar_type(value))
 
@@ -230,10 +230,7 @@ class MassActionReaction:
 
 
 def _is_ufl(value) -> bool:
-    import sys
-
-    ufl = sys.modules.get("ufl")
-    return ufl is not None and isinstance(value, ufl.core.expr.Expr)
+    return isinstance(value, ufl.core.expr.Expr)
 
 
 def reaction_from_si(equation: str, association_rate: float,

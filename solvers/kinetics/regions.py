@@ -40,6 +40,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import basix.ufl
+import dolfinx
 import numpy as np
 
 from ionslit.solvers.constants import FARADAY_CONSTANT
@@ -81,9 +83,6 @@ class RegionMap:
 
     def indicator(self, groups: Sequence[str]):
         """DG0 Function: 1 on the cells of the groups (owned and ghost), 0 elsewhere."""
-        import basix.ufl
-        import dolfinx
-
         tags = self.tags(groups)
         if tags not in self._indicators:
             mesh = self.slit_mesh.mesh
@@ -100,8 +99,6 @@ class RegionMap:
     def closure_mask(self, scalar_space, groups: Sequence[str]) -> np.ndarray:
         """Boolean over the local dofs (incl. ghosts) of a scalar P1 space: True on the nodes
         of any cell of the groups, on whichever rank that cell lives (collective)."""
-        import dolfinx
-
         tags = self.tags(groups)
         if tags not in self._closures:
             marker = dolfinx.fem.Function(scalar_space)
