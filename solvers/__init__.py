@@ -14,10 +14,11 @@ Inputs are frozen dataclasses in SI units; ``PNPModel`` ties them to a
                     SolverDivergedError
 - continuation.py   steady solves by parameter continuation with cut-back
 - options.py        SolverOptions (numerical choices), SteadyResult
-- initial_guess.py  the initial state of a steady solve (cold start)
+- initial_guess.py  continuation targets and the cold-start state of the first steady solve
 - dirichlet.py      electrode and fixed-potential Dirichlet conditions, boundary indicators
 - clamp.py          current clamp: electrode potential as a real-space unknown
-- model.py          PNPModel
+- model.py          PNPModel (steady solves, current clamp, parameters, close())
+- transient.py      PNPModel's time steps: try_step/accept/reject, snapshot/restore, initialize
 - time_stepping.py  bdf_coefficients, TimeIntegrator (adaptive steps, milestones)
 - protocols.py      voltage protocols V(t) with milestones
 - observables.py    currents, charges, inventories, profiles, SI output fields (FieldOutput)

@@ -225,7 +225,7 @@ class LinearizationTracker:
     def __init__(self, solver: NewtonSolver):
         self.solver = solver
         forms = _flatten_forms(solver.problem.J) + _flatten_forms(
-            getattr(solver.problem, "preconditioner", None))
+            solver.problem.preconditioner)
         cpp_forms = [f._cpp_object for f in forms]
         coefficients = _unique(c for f in cpp_forms for c in f.coefficients)
         self.constants = _unique(c for f in cpp_forms for c in f.constants)

@@ -1,4 +1,8 @@
-"""The cold-start state of a PNPModel: the initial guess of its first steady solve.
+"""The continuation targets of a PNPModel and its cold-start state (the initial guess of its first
+steady solve).
+
+Targets (``continuation_targets``) are the scaled parameter values steady solves ramp to, from the
+electrolyte's reservoir concentrations and the boundary's wall data.
 
 Scaled unknowns (model.py): phi_h = 0 and each species' unknown u_i interpolated between its two
 reservoir values along the harmonic ramp (1 on the driven electrode, 0 on the grounded one).

@@ -121,8 +121,8 @@ class TransientSteps:
 
     @property
     def iteration_targets(self) -> tuple[int, int]:
-        """(easy, hard) nonlinear iteration counts per time step for the step controller:
-        Newton converges in 2-3 iterations, chord iterations (reuse='jacobian') in 5-9."""
+        """(easy, hard) nonlinear iteration counts per time step for the step controller: (6, 12)
+        for chord iterations on a lagged Jacobian (reuse='jacobian'), else (3, 7)."""
         return (6, 12) if self.options.reuse == "jacobian" else (3, 7)
 
     @property

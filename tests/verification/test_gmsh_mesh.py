@@ -1,4 +1,4 @@
-"""Integration with the meshes room: the same charged slit on the gmsh mesh
+"""Meshes and solvers together: the same charged slit on the gmsh mesh
 (ionslit.meshes.build.build_slit_mesh) and on the structured verification mesh gives the same current,
 inventory and zero-current potential (different meshes: agreement to the discretisation
 error)."""
