@@ -97,26 +97,7 @@ class PNPModel(TransientSteps):
         self.petsc_options = merge_petsc_options(DEFAULT_PETSC_OPTIONS, options.petsc_options,
                                                  options.petsc_options_string)
 
-        # Spaces and fields: mixed (phi_h, u_1..u_n), all P1.
-        P1 = basix.ufl.element("Lagrange", self.mesh.basix_cell(), 1)
-        self.space = dolfinx.fem.functionspace(
-            self.mesh, basix.ufl.mixed_element([P1] * (1 + len(self.species))))
-        self.scalar_space, _ = self.space.sub(0).collapse()
-        # Map from P1 (collapsed) dofs to the mixed space's local dofs, one array per field.
-        self.field_dofs = [np.concatenate(self.space.sub(k).collapse()[1]).astype(np.int32)
-                            for k in range(1 + len(self.species))]
-        self.state = dolfinx.fem.Function(self.space, name="state")
-        self.history = (dolfinx.fem.Function(self.space, name="state_n"),
-                        dolfinx.fem.Function(self.space, name="state_nm1"))
-
-        # Electrodes: indicator functions (1 on the electrode's nodes) and the harmonic ramp.
-        fdim = self.mesh.topology.dim - 1
-        self.mesh.topology.create_connectivity(fdim, self.mesh.topology.dim)
-        self.left_indicator = (boundary_indicator(self.scalar_space, slit_mesh, boundary.left)
-                               if boundary.left else None)
-        self.right_indicator = boundary_indicator(self.scalar_space, slit_mesh, boundary.right)
-        self.ramp = harmonic_ramp(self.scalar_space, slit_mesh, boundary, self.domain,
-                                  f"ionslit_ramp_{id(self)}_")
+        self._build_fields()
 
         # Parameters (Constants) and their targets.
         names = [s.name for s in self.species]
@@ -156,18 +137,34 @@ class PNPModel(TransientSteps):
         self._clamp = None  # clamp.CurrentClamp, built on first use
         self.clamped = False
 
-        # Time-stepping state (SI seconds).
-        self.time = 0.0
-        self._dt_prev: float | None = None
-        self._levels = 0  # accepted time levels available for BDF (0: cold, 1: BE, 2: BDF2)
-        self._charge_history = {"left": [0.0, 0.0], "right": [0.0, 0.0]}  # Q^n, Q^{n-1} scaled
-        self._pending: dict | None = None
-        self.last_currents: dict[str, float] = {}
-        self._converged_parameters: dict | None = None
+        self._start_time_levels()
         self._cold_start()
 
     # ------------------------------------------------------------------------------------------
     # set-up helpers
+    def _build_fields(self) -> None:
+        """The mixed space, its fields and per-field dofs, the electrode indicators, the ramp."""
+        # Spaces and fields: mixed (phi_h, u_1..u_n), all P1.
+        P1 = basix.ufl.element("Lagrange", self.mesh.basix_cell(), 1)
+        self.space = dolfinx.fem.functionspace(
+            self.mesh, basix.ufl.mixed_element([P1] * (1 + len(self.species))))
+        self.scalar_space, _ = self.space.sub(0).collapse()
+        # Map from P1 (collapsed) dofs to the mixed space's local dofs, one array per field.
+        self.field_dofs = [np.concatenate(self.space.sub(k).collapse()[1]).astype(np.int32)
+                            for k in range(1 + len(self.species))]
+        self.state = dolfinx.fem.Function(self.space, name="state")
+        self.history = (dolfinx.fem.Function(self.space, name="state_n"),
+                        dolfinx.fem.Function(self.space, name="state_nm1"))
+
+        # Electrodes: indicator functions (1 on the electrode's nodes) and the harmonic ramp.
+        fdim = self.mesh.topology.dim - 1
+        self.mesh.topology.create_connectivity(fdim, self.mesh.topology.dim)
+        V, slit_mesh, boundary = self.scalar_space, self.slit_mesh, self.boundary
+        self.left_indicator = (boundary_indicator(V, slit_mesh, boundary.left)
+                               if boundary.left else None)
+        self.right_indicator = boundary_indicator(V, slit_mesh, boundary.right)
+        self.ramp = harmonic_ramp(V, slit_mesh, boundary, self.domain, f"ionslit_ramp_{id(self)}_")
+
     def _region_indicator(self, region):
         """DG0 indicator of a region (None for None/())."""
         if not region:

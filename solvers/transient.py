@@ -23,6 +23,16 @@ class TransientSteps:
     """The transient half of PNPModel (a base class of it; see model.py for the state, the
     parameters, the solvers and the observables it drives)."""
 
+    def _start_time_levels(self) -> None:
+        """No accepted level yet: time 0 s, no step history, no pending step."""
+        self.time = 0.0
+        self._dt_prev: float | None = None
+        self._levels = 0  # accepted time levels available for BDF (0: cold, 1: BE, 2: BDF2)
+        self._charge_history = {"left": [0.0, 0.0], "right": [0.0, 0.0]}  # Q^n, Q^{n-1} scaled
+        self._pending: dict | None = None
+        self.last_currents: dict[str, float] = {}
+        self._converged_parameters: dict | None = None
+
     def initialize(self, potential=None, concentrations: Mapping | None = None,
                    voltage: float = 0.0, time: float = 0.0) -> None:
         """Set the state from SI fields and make it the accepted level at ``time`` (s), e.g. the
