@@ -75,7 +75,9 @@ def calibrate(args: argparse.Namespace) -> int:
 def mesh(args: argparse.Namespace) -> int:
     """Build the mesh, write mesh and tags to XDMF, print the adequacy report."""
     from ionslit import translate
-    from ionslit.meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
+    from ionslit.meshes.build import build_slit_mesh
+    from ionslit.meshes.report import adequacy_report
+    from ionslit.meshes.xdmf import write_mesh_xdmf
 
     loaded = _load(args)
     if loaded is None:

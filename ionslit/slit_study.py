@@ -23,7 +23,9 @@ from ionslit.manifest import Manifest
 from ionslit.output import atomic_write_json
 from ionslit.progress import Progress
 from ionslit.results import FieldWriter, SeriesWriter, write_profiles
-from ionslit.meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
+from ionslit.meshes.build import build_slit_mesh
+from ionslit.meshes.report import adequacy_report
+from ionslit.meshes.xdmf import write_mesh_xdmf
 from ionslit.solvers.memristor import loop_metrics
 from ionslit.solvers.model import PNPModel
 from ionslit.solvers.observables import FieldOutput

@@ -25,7 +25,7 @@ from ionslit.solvers.kinetics import (
     parse_reaction,
     reaction_from_si,
 )
-from ionslit.solvers.model import SolverOptions
+from ionslit.solvers.options import SolverOptions
 from ionslit.solvers.protocols import (
     ConstantVoltage,
     PiecewiseLinearVoltage,

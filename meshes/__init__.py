@@ -1,50 +1,62 @@
-"""Gmsh-generated slit geometries, distributed as dolfinx meshes with named physical groups.
+"""Slit geometries (SI units, metres) and the dolfinx meshes built from them.
 
-Public API (SI units throughout):
-- ``build_slit_mesh(geometry, spec, comm, cache_dir)`` -> ``SlitMesh`` (cached ``.msh`` files);
-- ``estimate_cell_count(geometry, spec)``: cheap cell count, no meshing;
-- ``adequacy_report(slit_mesh, spec)`` -> ``MeshReport`` (sizes, quality, cells per Debye length);
-- ``write_mesh_xdmf(slit_mesh, path)``: mesh and tags to XDMF/HDF5, group names to JSON;
+The package namespace holds what needs neither gmsh nor dolfinx, so that case checks and cell-count
+estimates stay light:
+
+- ``SlitGeometry`` / ``ConeGeometry`` / ``SlitPlaneGeometry`` / ``Slit3DGeometry`` and ``MeshSpec``;
+- ``estimate_cell_count(geometry, spec)``: cell count without meshing;
 - ``validate_geometry`` / ``validate_mesh_spec`` raising ``GeometryError`` / ``MeshSpecError``.
-Group names per geometry kind: ``ionslit.meshes.kinds``; shapes and coordinates: ``ionslit.meshes.layout``.
 
-This is the one place that orders MPI ahead of dolfinx: the PyPI wheel ``dolfinx-solver-real``
-must be imported before ``dolfinx``/``petsc4py``; official dolfinx installations (Docker image,
-conda, Spack) do not have that module and need nothing. ``solvers`` imports this package first.
+The finite-element side is imported from its module:
+
+- ``ionslit.meshes.build.build_slit_mesh(geometry, spec, comm, cache_dir)`` -> ``SlitMesh``
+  (gmsh on rank 0, cached ``.msh`` files, distributed over ``comm``);
+- ``ionslit.meshes.slit_mesh.SlitMesh``: the dolfinx mesh with its named physical groups;
+- ``ionslit.meshes.report.adequacy_report(slit_mesh, spec)`` -> ``MeshReport``;
+- ``ionslit.meshes.xdmf.write_mesh_xdmf(slit_mesh, path)``;
+- ``ionslit.meshes.structured``: structured meshes of simple slits for verification.
+Group names per geometry kind: ``ionslit.meshes.kinds``; shapes and coordinates:
+``ionslit.meshes.layout``.
+
+MPI before dolfinx: the PyPI wheel ``dolfinx-solver-real`` must be imported before ``dolfinx`` and
+``petsc4py``; official dolfinx installations (Docker image, conda, Spack) do not have that module
+and need nothing. This package's initialisation is the one place that does it; it runs before any
+module of ``ionslit.meshes`` or ``ionslit.solvers`` (``ionslit.solvers`` imports this package
+first), hence before their dolfinx imports.
 """
 
-import importlib.util as _importlib_util
+import importlib.util
 
-if _importlib_util.find_spec("dolfinx_solver") is not None:
+if importlib.util.find_spec("dolfinx_solver") is not None:
     import dolfinx_solver  # noqa: F401  (loads MPI before the compiled dolfinx/petsc4py modules)
 
-import importlib as _importlib
+# isort: split
+from ionslit.meshes.estimate import estimate_cell_count
+from ionslit.meshes.geometry import (
+    ConeGeometry,
+    Geometry,
+    MeshSpec,
+    Slit3DGeometry,
+    SlitGeometry,
+    SlitPlaneGeometry,
+)
+from ionslit.meshes.validation import (
+    GeometryError,
+    MeshSpecError,
+    validate_geometry,
+    validate_mesh_spec,
+)
 
-# Public API, imported on first use so that ``import meshes`` stays light (the cell-count
-# estimate and validation need neither dolfinx nor gmsh).
-_EXPORTS = {
-    "build_slit_mesh": "ionslit.meshes.distribute",
-    "estimate_cell_count": "ionslit.meshes.estimate",
-    "adequacy_report": "ionslit.meshes.report",
-    "MeshReport": "ionslit.meshes.report",
-    "WallResolution": "ionslit.meshes.report",
-    "write_mesh_xdmf": "ionslit.meshes.xdmf",
-    "validate_geometry": "ionslit.meshes.validation",
-    "validate_mesh_spec": "ionslit.meshes.validation",
-    "GeometryError": "ionslit.meshes.validation",
-    "MeshSpecError": "ionslit.meshes.validation",
-    "SlitMesh": "ionslit.meshes.slit_mesh",
-    "SlitGeometry": "ionslit.meshes.geometry",
-    "ConeGeometry": "ionslit.meshes.geometry",
-    "SlitPlaneGeometry": "ionslit.meshes.geometry",
-    "Slit3DGeometry": "ionslit.meshes.geometry",
-    "Geometry": "ionslit.meshes.geometry",
-    "MeshSpec": "ionslit.meshes.geometry",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(_importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'meshes' has no attribute {name!r}")
+__all__ = [
+    "ConeGeometry",
+    "Geometry",
+    "GeometryError",
+    "MeshSpec",
+    "MeshSpecError",
+    "Slit3DGeometry",
+    "SlitGeometry",
+    "SlitPlaneGeometry",
+    "estimate_cell_count",
+    "validate_geometry",
+    "validate_mesh_spec",
+]

@@ -45,6 +45,11 @@ class ConeGeometry:
     mouth_radius: float = 0.0  # m, fillet radius of the two re-entrant mouth corners (0: sharp)
     kind: Literal["cone"] = "cone"
 
+    @property
+    def height(self) -> float:
+        """The channel's narrowest width (m): the tip diameter, 2 ``tip_radius``."""
+        return 2.0 * self.tip_radius
+
 
 @dataclass(frozen=True)
 class SlitPlaneGeometry:

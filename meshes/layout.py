@@ -192,7 +192,7 @@ def _same_edge(e1: Edge, e2: Edge) -> bool:
     return (
         same_ends
         and type(e1) is type(e2)
-        and getattr(e1, "centre", None) == getattr(e2, "centre", None)
+        and (not isinstance(e1, Arc) or e1.centre == e2.centre)
     )
 
 

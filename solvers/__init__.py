@@ -1,7 +1,7 @@
 """Physics core: Poisson-Nernst-Planck for nanofluidic slits (steady, transient, current clamp).
 
-Inputs are frozen dataclasses in SI units; ``PNPModel`` ties them to a ``ionslit.meshes.SlitMesh``;
-everything returned is SI. Where things live:
+Inputs are frozen dataclasses in SI units; ``PNPModel`` ties them to a
+``ionslit.meshes.slit_mesh.SlitMesh``; everything returned is SI. Where things live:
 
 - constants.py      CODATA/SI 2019 constants, thermal_voltage(T)
 - electrolyte.py    Species, Electrolyte, debye_length, gouy_chapman_length
@@ -12,61 +12,86 @@ everything returned is SI. Where things live:
 - pnp_forms.py      the Poisson and Nernst-Planck residuals; the Nernst-Planck flux
 - nonlinear.py      SNES set-up, option merging, step limiter, reason check, PC reset, LU reuse,
                     SolverDivergedError
-- steady.py         parameter continuation with cut-back
+- continuation.py   steady solves by parameter continuation with cut-back
+- options.py        SolverOptions (numerical choices), SteadyResult
+- initial_guess.py  continuation targets and the cold-start state of the first steady solve
+- dirichlet.py      electrode and fixed-potential Dirichlet conditions, boundary indicators
 - clamp.py          current clamp: electrode potential as a real-space unknown
-- model.py          PNPModel, SolverOptions, SteadyResult
+- model.py          PNPModel (steady solves, current clamp, parameters, close())
+- transient.py      PNPModel's time steps: try_step/accept/reject, snapshot/restore, initialize
 - time_stepping.py  bdf_coefficients, TimeIntegrator (adaptive steps, milestones)
 - protocols.py      voltage protocols V(t) with milestones
 - observables.py    currents, charges, inventories, profiles, SI output fields (FieldOutput)
+- checkpoint.py     a model's transient state gathered by input node and restored on any ranks
 
+Importing this package loads dolfinx and PETSc (after ``ionslit.meshes``, which orders MPI first).
 Every operation on a model is collective: call it on all ranks.
 """
 
 import ionslit.meshes  # noqa: F401  (loads MPI before dolfinx; must stay the first import)
 
-import importlib as _importlib
+# isort: split
+from ionslit.solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
+from ionslit.solvers.electrolyte import Electrolyte, Species, debye_length, gouy_chapman_length
+from ionslit.solvers.model import PNPModel
+from ionslit.solvers.nonlinear import (
+    DEFAULT_PETSC_OPTIONS,
+    SolverDivergedError,
+    merge_petsc_options,
+    parse_petsc_options,
+)
+from ionslit.solvers.observables import FieldOutput
+from ionslit.solvers.options import SolverOptions, SteadyResult
+from ionslit.solvers.protocols import (
+    ClampedCurrent,
+    ConstantVoltage,
+    PiecewiseLinearVoltage,
+    PulseTrain,
+    SineVoltage,
+    StepVoltage,
+    TriangleVoltage,
+)
+from ionslit.solvers.reactions import FirstOrderConversion, Reaction, SourceContext, VolumeSource
+from ionslit.solvers.scales import Scales, dimensionless_groups, make_scales
+from ionslit.solvers.time_stepping import (
+    StepRecord,
+    TimeIntegrator,
+    TimeSteppingOptions,
+    run_protocol,
+)
 
-# Public API, imported on first use so that ``import ionslit.solvers.memristor`` (the pure-numpy
-# memristor analysis) does not load dolfinx.
-_EXPORTS = {
-    "Boundary": "ionslit.solvers.boundary",
-    "SurfaceCharge": "ionslit.solvers.boundary",
-    "SurfacePotential": "ionslit.solvers.boundary",
-    "Electrolyte": "ionslit.solvers.electrolyte",
-    "Species": "ionslit.solvers.electrolyte",
-    "debye_length": "ionslit.solvers.electrolyte",
-    "gouy_chapman_length": "ionslit.solvers.electrolyte",
-    "PNPModel": "ionslit.solvers.model",
-    "SolverOptions": "ionslit.solvers.model",
-    "SteadyResult": "ionslit.solvers.model",
-    "DEFAULT_PETSC_OPTIONS": "ionslit.solvers.nonlinear",
-    "SolverDivergedError": "ionslit.solvers.nonlinear",
-    "merge_petsc_options": "ionslit.solvers.nonlinear",
-    "parse_petsc_options": "ionslit.solvers.nonlinear",
-    "FieldOutput": "ionslit.solvers.observables",
-    "ClampedCurrent": "ionslit.solvers.protocols",
-    "ConstantVoltage": "ionslit.solvers.protocols",
-    "PiecewiseLinearVoltage": "ionslit.solvers.protocols",
-    "PulseTrain": "ionslit.solvers.protocols",
-    "SineVoltage": "ionslit.solvers.protocols",
-    "StepVoltage": "ionslit.solvers.protocols",
-    "TriangleVoltage": "ionslit.solvers.protocols",
-    "FirstOrderConversion": "ionslit.solvers.reactions",
-    "Reaction": "ionslit.solvers.reactions",
-    "SourceContext": "ionslit.solvers.reactions",
-    "VolumeSource": "ionslit.solvers.reactions",
-    "Scales": "ionslit.solvers.scales",
-    "dimensionless_groups": "ionslit.solvers.scales",
-    "make_scales": "ionslit.solvers.scales",
-    "StepRecord": "ionslit.solvers.time_stepping",
-    "TimeIntegrator": "ionslit.solvers.time_stepping",
-    "TimeSteppingOptions": "ionslit.solvers.time_stepping",
-    "run_protocol": "ionslit.solvers.time_stepping",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(_importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'solvers' has no attribute {name!r}")
+__all__ = [
+    "DEFAULT_PETSC_OPTIONS",
+    "Boundary",
+    "ClampedCurrent",
+    "ConstantVoltage",
+    "Electrolyte",
+    "FieldOutput",
+    "FirstOrderConversion",
+    "PNPModel",
+    "PiecewiseLinearVoltage",
+    "PulseTrain",
+    "Reaction",
+    "Scales",
+    "SineVoltage",
+    "SolverDivergedError",
+    "SolverOptions",
+    "SourceContext",
+    "Species",
+    "SteadyResult",
+    "StepRecord",
+    "StepVoltage",
+    "SurfaceCharge",
+    "SurfacePotential",
+    "TimeIntegrator",
+    "TimeSteppingOptions",
+    "TriangleVoltage",
+    "VolumeSource",
+    "debye_length",
+    "dimensionless_groups",
+    "gouy_chapman_length",
+    "make_scales",
+    "merge_petsc_options",
+    "parse_petsc_options",
+    "run_protocol",
+]

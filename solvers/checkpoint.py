@@ -21,17 +21,18 @@ round-off, whatever the step at which the checkpoint was taken.
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dolfinx
 import dolfinx.fem.petsc
 import numpy as np
 from mpi4py import MPI
 
-if TYPE_CHECKING:
-    from ionslit.solvers.model import PNPModel
-    from ionslit.solvers.nonlinear import NewtonSolver
+from ionslit.solvers.model import PNPModel
+from ionslit.solvers.nonlinear import NewtonSolver
 
 #: Fields of a PNPModel in a checkpoint: the state and the two BDF history levels.
 MODEL_FIELDS = ("state", "state_n", "state_nm1")
@@ -177,8 +178,6 @@ def node_layout(space) -> NodeLayout:
 def mesh_fingerprint(mesh: dolfinx.mesh.Mesh) -> dict | None:
     """Global node and cell counts and a SHA-256 of the node coordinates in input order (on
     rank 0; None elsewhere): equal for the same mesh on any number of ranks. Collective."""
-    import hashlib
-
     geometry = mesh.geometry
     owned = geometry.index_map().size_local
     parts = mesh.comm.gather((np.asarray(geometry.input_global_indices[:owned]),
@@ -224,11 +223,9 @@ class LinearizationTracker:
     spaces a NodeLayout cannot store (``static``) are assumed constant in time (indicators)."""
 
     def __init__(self, solver: NewtonSolver):
-        if not hasattr(solver, "_refresh_factorization") or not hasattr(solver, "_jacobian"):
-            raise CheckpointError("NewtonSolver without the expected reuse state")
         self.solver = solver
         forms = _flatten_forms(solver.problem.J) + _flatten_forms(
-            getattr(solver.problem, "preconditioner", None))
+            solver.problem.preconditioner)
         cpp_forms = [f._cpp_object for f in forms]
         coefficients = _unique(c for f in cpp_forms for c in f.coefficients)
         self.constants = _unique(c for f in cpp_forms for c in f.constants)
@@ -240,12 +237,12 @@ class LinearizationTracker:
             except CheckpointError:  # e.g. a P2 or DG1 coefficient: assumed not to change
                 self.static.append(coefficient.name)
         self.point: tuple[list[np.ndarray], list[np.ndarray]] | None = None
-        self._original = solver._jacobian
+        self._original = solver.jacobian_callback
         solver.snes.setJacobian(self._jacobian, solver.problem.A, solver.problem.P_mat)
 
     def _jacobian(self, snes, x, A, P) -> None:
         solver = self.solver
-        refactor = solver.reuse == "none" or solver._refresh_factorization
+        refactor = solver.reuse == "none" or solver.refresh_factorization
         self._original(snes, x, A, P)
         if refactor:
             self.point = ([c.x.array.copy() for c in self.coefficients],
@@ -255,7 +252,7 @@ class LinearizationTracker:
     def capture(self) -> tuple[dict, dict[str, np.ndarray | None]]:
         """(metadata, gathered arrays) of the solver's reuse state. Collective."""
         solver = self.solver
-        meta = {"reuse": solver.reuse, "refresh": bool(solver._refresh_factorization),
+        meta = {"reuse": solver.reuse, "refresh": bool(solver.refresh_factorization),
                 "coefficients": [c.name for c in self.coefficients],
                 "has_point": self.point is not None, "constants": None}
         arrays: dict[str, np.ndarray | None] = {}
@@ -279,7 +276,7 @@ class LinearizationTracker:
                                   "(another code version or another case?)")
         solver.reuse = meta["reuse"]
         if not meta["has_point"]:
-            solver._refresh_factorization = True
+            solver.refresh_factorization = True
             return
         now = ([c.x.array.copy() for c in self.coefficients],
                [np.array(c.value, copy=True) for c in self.constants])
@@ -290,24 +287,19 @@ class LinearizationTracker:
                 np.copyto(constant.value, np.asarray(value))
             x = solver.problem.x
             dolfinx.fem.petsc.assign(solver.u, x)
-            solver._refresh_factorization = True
+            solver.refresh_factorization = True
             self._jacobian(solver.snes, x, solver.problem.A, solver.problem.P_mat)
         finally:
             for coefficient, values in zip(self.coefficients, now[0]):
                 coefficient.x.array[:] = values
             for constant, value in zip(self.constants, now[1]):
                 np.copyto(constant.value, value)
-        solver._refresh_factorization = False
+        solver.refresh_factorization = False
 
 
-def model_solvers(model: PNPModel) -> dict[str, NewtonSolver]:
-    """The Newton solvers the model has built: 'pnp' (voltage mode) and 'clamp'."""
-    solvers = {}
-    if model._solver is not None:
-        solvers["pnp"] = model._solver
-    if model._clamp is not None:
-        solvers["clamp"] = model._clamp.solver
-    return solvers
+#: per model: solver name -> its tracker (None: not trackable), and name -> why not
+_TRACKERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TRACKING_PROBLEMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def track_linearizations(model: PNPModel) -> dict[str, LinearizationTracker | None]:
@@ -317,9 +309,9 @@ def track_linearizations(model: PNPModel) -> dict[str, LinearizationTracker | No
     that cannot be tracked maps to None (``tracking_problems`` says why): its restart then
     starts from a fresh Jacobian (equal to the Newton tolerance, not to round-off)."""
     model.solver  # noqa: B018  (built on first use)
-    trackers = model.__dict__.setdefault("_checkpoint_trackers", {})
-    problems = model.__dict__.setdefault("_checkpoint_tracking_problems", {})
-    for name, solver in model_solvers(model).items():
+    trackers = _TRACKERS.setdefault(model, {})
+    problems = _TRACKING_PROBLEMS.setdefault(model, {})
+    for name, solver in model.built_solvers.items():
         tracker = trackers.get(name)
         if name in problems or (tracker is not None and tracker.solver is solver):
             continue
@@ -332,7 +324,7 @@ def track_linearizations(model: PNPModel) -> dict[str, LinearizationTracker | No
 
 def tracking_problems(model: PNPModel) -> dict[str, str]:
     """Solver name -> why its lagged Jacobian is not recorded (empty when all are)."""
-    return dict(model.__dict__.get("_checkpoint_tracking_problems", {}))
+    return dict(_TRACKING_PROBLEMS.get(model, {}))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -341,7 +333,7 @@ def capture_model(model: PNPModel) -> tuple[dict, dict[str, np.ndarray | None]]:
     """(metadata, arrays) of everything a transient needs to continue from the model's present
     accepted level; arrays ordered by input node, on rank 0 (None elsewhere). Collective; call
     between time steps (no pending step)."""
-    if model._pending is not None:
+    if model.has_pending_step:
         raise CheckpointError("checkpoint with a pending (tried, not accepted) time step")
     layout = node_layout(model.space)
     arrays: dict[str, np.ndarray | None] = {}
@@ -382,7 +374,7 @@ def restore_model(model: PNPModel, meta: dict, arrays: dict[str, np.ndarray | No
         if name not in trackers:
             raise CheckpointError(f"the checkpoint has a {name!r} solver this model lacks")
         if trackers[name] is None:
-            model_solvers(model)[name].request_fresh_factorization()
+            model.built_solvers[name].request_fresh_factorization()
             continue
         prefix = f"solver/{name}/"
         trackers[name].restore(solver_meta, {k[len(prefix):]: v for k, v in arrays.items()

@@ -13,7 +13,7 @@ The same block layout will carry a circuit equation instead of a fixed current.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 
 import basix.ufl
 import dolfinx
@@ -21,19 +21,29 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
+from ionslit.solvers.formulations import Formulation
 from ionslit.solvers.nonlinear import NewtonReport, NewtonSolver
-from ionslit.solvers.pnp_forms import PNPResiduals
-
-if TYPE_CHECKING:
-    from ionslit.solvers.model import PNPModel
+from ionslit.solvers.options import SolverOptions
+from ionslit.solvers.pnp_forms import PNPParameters, PNPResiduals, ScaledDomain, SpeciesData
 
 
 class CurrentClamp:
-    """The clamp block system of a PNPModel (see module docstring); scaled units inside."""
+    """The clamp block system of a PNPModel (see module docstring); scaled units inside.
 
-    def __init__(self, model: PNPModel):
-        self.model = model
-        mesh = model.mesh
+    Built from the model's discrete problem: its scaled ``domain``, ``species``, ``formulation``,
+    ``parameters`` (the clamp writes the solved potential into ``electrode_potential``), mixed
+    ``space`` with ``state`` and the two ``history`` levels, Dirichlet conditions ``bcs``, the
+    driven electrode's ``left_indicator`` (psi), the volumetric ``sources``, the numerical
+    ``options`` with the merged ``petsc_options``, and ``limited_dofs`` (the step limiter's mask
+    of the state, see nonlinear.NewtonSolver).
+    """
+
+    def __init__(self, *, domain: ScaledDomain, species: Sequence[SpeciesData],
+                 formulation: Formulation, parameters: PNPParameters, space, state, history,
+                 bcs: Sequence, left_indicator, sources: Sequence, options: SolverOptions,
+                 petsc_options: dict, limited_dofs: Callable):
+        self.parameters = parameters
+        mesh = domain.mesh
         real = basix.ufl.real_element(mesh.basix_cell(), value_shape=())
         self.real_space = dolfinx.fem.functionspace(mesh, real)
         self.voltage = dolfinx.fem.Function(self.real_space, name="electrode_potential")
@@ -43,28 +53,27 @@ class CurrentClamp:
 
         self.target = const()  # scaled target current
         self.history_term = const()  # b1 Q^n + b2 Q^{n-1} (scaled)
-        self.residuals = PNPResiduals(model.domain, model.species, model.formulation,
-                                      model.parameters, model.state, model.history,
-                                      self.voltage, model.left_indicator, model._sources,
-                                      model.options.field_smoothing)
-        d = model.domain
+        self.residuals = PNPResiduals(domain, species, formulation, parameters, state, history,
+                                      self.voltage, left_indicator, sources,
+                                      options.field_smoothing)
+        d = domain
         one = const(1.0)
         volume = float(mesh.comm.allreduce(
             dolfinx.fem.assemble_scalar(dolfinx.fem.form(d.integral(one))), op=MPI.SUM))
         mu = ufl.TestFunction(self.real_space)
-        psi = model.left_indicator
-        b0 = model.parameters.bdf[0]
+        psi = left_indicator
+        b0 = parameters.bdf[0]
         self.current_equation = (
             self.residuals.ionic_current(psi, factor=mu)
             + self.residuals.electrode_charge(psi, factor=b0 * mu)
             + d.integral((self.history_term - self.target) * (1.0 / volume) * mu))
-        state_equation = self.residuals.residual(ufl.TestFunctions(model.space))
+        state_equation = self.residuals.residual(ufl.TestFunctions(space))
         self.solver = NewtonSolver(
-            [state_equation, self.current_equation], [model.state, self.voltage], model.bcs,
-            model.petsc_options, name="clamp", max_step=model.options.max_newton_step,
-            limited=[model.limited_dofs, None],
-            reuse=model.options.reuse, max_contraction=model.options.max_contraction,
-            max_krylov_iterations=model.options.max_krylov_iterations)
+            [state_equation, self.current_equation], [state, self.voltage], bcs,
+            petsc_options, name="clamp", max_step=options.max_newton_step,
+            limited=[limited_dofs, None],
+            reuse=options.reuse, max_contraction=options.max_contraction,
+            max_krylov_iterations=options.max_krylov_iterations)
 
     @property
     def target_current(self) -> float:
@@ -80,21 +89,22 @@ class CurrentClamp:
 
     def voltage_from_model(self) -> None:
         """Start the unknown V at the model's present electrode potential."""
-        self.voltage.x.array[:] = float(self.model.parameters.electrode_potential.value)
+        self.voltage.x.array[:] = float(self.parameters.electrode_potential.value)
 
     def save(self) -> np.ndarray:
         return self.voltage.x.array.copy()
 
     def restore(self, saved: np.ndarray) -> None:
         self.voltage.x.array[:] = saved
-        self.model.parameters.electrode_potential.value = float(saved[0]) if saved.size else 0.0
+        self.parameters.electrode_potential.value = float(saved[0]) if saved.size else 0.0
 
-    def solve(self, context: str = "") -> NewtonReport:
-        """Solve the block system; on success copy V into the model's electrode Constant."""
-        if self.model._levels == 0 or all(float(b.value) == 0 for b in self.model.parameters.bdf):
+    def solve(self, context: str = "", history_levels: int = 0) -> NewtonReport:
+        """Solve the block system; on success copy V into the model's electrode Constant.
+        ``history_levels``: accepted time levels behind the state (0: no displacement history)."""
+        if history_levels == 0 or all(float(b.value) == 0 for b in self.parameters.bdf):
             self.history_term.value = 0.0
         report = self.solver.solve(context=f"current clamp; {context}")
-        self.model.parameters.electrode_potential.value = self._global_voltage()
+        self.parameters.electrode_potential.value = self._global_voltage()
         return report
 
     def _global_voltage(self) -> float:

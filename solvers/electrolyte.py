@@ -53,8 +53,8 @@ class Species:
             raise ValueError(f"species name {self.name!r}: use letters, digits and '_' only")
         if self.diffusivity < 0:
             raise ValueError(f"species {self.name}: diffusivity {self.diffusivity} m^2/s < 0")
-        for side in ("left", "right"):
-            value = getattr(self, f"concentration_{side}")
+        for side, value in (("left", self.concentration_left),
+                            ("right", self.concentration_right)):
             if not (value >= 0 and math.isfinite(value)):
                 raise ValueError(f"species {self.name}: concentration_{side} = {value} mol/m^3 "
                                  "must be finite and >= 0")

@@ -155,13 +155,19 @@ class NewtonReport:
 
 
 _prefix_counter = itertools.count()
-_live_solvers: weakref.WeakSet = weakref.WeakSet()
+_LIVE_SOLVERS: weakref.WeakSet = weakref.WeakSet()
+
+
+def live_solvers() -> list[NewtonSolver]:
+    """Every NewtonSolver still alive in this process, in creation order (the same on every
+    rank), e.g. to destroy the ones a test built at a point all ranks reach."""
+    return sorted(_LIVE_SOLVERS, key=lambda solver: solver.creation_index)
 
 
 @atexit.register
 def _remove_options_at_exit() -> None:
     # Registered after petsc4py's own exit handler, so it runs first (atexit is LIFO).
-    for solver in list(_live_solvers):
+    for solver in list(_LIVE_SOLVERS):
         solver.close()
 
 
@@ -180,7 +186,10 @@ class NewtonSolver:
                  max_contraction: float = 0.25,
                  stagnation_window: int = 5, stagnation_decrease: float = 0.02,
                  jit_options: dict | None = None, form_compiler_options: dict | None = None):
-        self.prefix = f"ionslit_{name}_{next(_prefix_counter)}_"
+        self._option_keys: list[str] = []  # this solver's entries in the PETSc options database
+        #: place in creation order; the PETSc options prefix is ionslit_<name>_<index>_
+        self.creation_index = next(_prefix_counter)
+        self.prefix = f"ionslit_{name}_{self.creation_index}_"
         self.u = u
         self.bcs = list(bcs)
         self.max_step = max_step
@@ -212,7 +221,7 @@ class NewtonSolver:
         self._jacobian_ctx = {"u": self.problem.u, "jacobian": self.problem.J,
                               "preconditioner": self.problem.preconditioner, "bcs": self.bcs}
         self.snes.setFunction(self._residual, self.problem.b)
-        self.snes.setJacobian(self._jacobian, self.problem.A, self.problem.P_mat)
+        self.snes.setJacobian(self.jacobian_callback, self.problem.A, self.problem.P_mat)
         self.snes.setMonitor(self._monitor)
         self.snes.setConvergenceTest(self._converged)
 
@@ -221,8 +230,9 @@ class NewtonSolver:
             self.snes.setLineSearchPreCheck(self._limit_step)
 
         self._report: NewtonReport | None = None
-        self._refresh_factorization = True
-        _live_solvers.add(self)
+        #: True: the next Jacobian callback assembles and factorises afresh (reuse modes)
+        self.refresh_factorization = True
+        _LIVE_SOLVERS.add(self)
 
     @property
     def reuse(self) -> str:
@@ -237,7 +247,7 @@ class NewtonSolver:
         if (mode == "lu") != (self.problem.P_mat is not None) and mode != "none":
             raise ValueError("switching to or from reuse='lu' needs a new solver")
         if mode != self._reuse:
-            self._refresh_factorization = True
+            self.refresh_factorization = True
         self._reuse = mode
 
     @property
@@ -261,7 +271,7 @@ class NewtonSolver:
     def close(self) -> None:
         """Remove this solver's options from the PETSc database."""
         db = PETSc.Options()
-        for key in getattr(self, "_option_keys", []):
+        for key in self._option_keys:
             if db.hasName(key):
                 db.delValue(key)
         self._option_keys = []
@@ -316,9 +326,11 @@ class NewtonSolver:
         local = float(np.max(np.abs(defect), initial=0.0))
         return self.comm.allreduce(local, op=MPI.MAX) > 0.0
 
-    def _jacobian(self, snes, x, A, P):
+    def jacobian_callback(self, snes, x, A, P):
+        """The SNES Jacobian callback: assemble J (and P) at ``x`` and factorise when fresh
+        factors are due, else keep the lagged ones (reuse modes; ``refresh_factorization``)."""
         t0 = time.perf_counter()
-        refactor = self.reuse == "none" or self._refresh_factorization
+        refactor = self.reuse == "none" or self.refresh_factorization
         if self.reuse == "jacobian" and not refactor:
             return  # chord step: A and its LU factors from an earlier iterate
         ctx = dict(self._jacobian_ctx)
@@ -330,7 +342,7 @@ class NewtonSolver:
             ksp = snes.getKSP()
             ksp.setOperators(A, P)
             ksp.getPC().setUp()  # factorise now, so that its cost is measured apart
-            self._refresh_factorization = False
+            self.refresh_factorization = False
         t2 = time.perf_counter()
         if self._report is not None:
             self._report.jacobian_time += t1 - t0
@@ -346,11 +358,11 @@ class NewtonSolver:
             return
         if self.reuse == "lu":
             if snes.getKSP().getIterationNumber() > self.max_krylov_iterations:
-                self._refresh_factorization = True
+                self.refresh_factorization = True
         elif self._report is not None and len(self._report.history) >= 2:
             previous = self._report.history[-2]
             if previous > 0 and fnorm > self.max_contraction * previous:
-                self._refresh_factorization = True  # the stale Jacobian converges too slowly
+                self.refresh_factorization = True  # the stale Jacobian converges too slowly
 
     def _limiter_mask(self, limited) -> np.ndarray:
         """Boolean array over the owned entries of the solution vector: dofs the limiter caps."""
@@ -418,11 +430,11 @@ class NewtonSolver:
         """Drop the (possibly failed) factorisation: a failed MUMPS factorisation is sticky."""
         ksp = self.snes.getKSP()
         ksp.getPC().reset()
-        self._refresh_factorization = True
+        self.refresh_factorization = True
 
     def request_fresh_factorization(self) -> None:
         """Make the next Jacobian evaluation refactorise (e.g. after dt changed a lot)."""
-        self._refresh_factorization = True
+        self.refresh_factorization = True
 
     def solve(self, context: str = "") -> NewtonReport:
         """Solve from the current values of ``u``; raise SolverDivergedError on failure (after
@@ -450,7 +462,7 @@ class NewtonSolver:
     def _solve_once(self) -> tuple[NewtonReport, bool]:
         functions = self.u if isinstance(self.u, Sequence) else [self.u]
         self._initial = [f.x.array.copy() for f in functions]
-        started_fresh = self._refresh_factorization
+        started_fresh = self.refresh_factorization
         self._report = report = NewtonReport(0, 0, "", np.nan)
         t0 = time.perf_counter()
         try:

@@ -1,6 +1,6 @@
 """Observables in SI units: electrode currents, charges, inventories, profiles, output fields.
 
-Currents are computed conservatively from the assembled residuals (PHYSICS.md): with psi = 1 on
+Currents are computed conservatively from the assembled residuals (docs/theory.md): with psi = 1 on
 an electrode's nodes and 0 elsewhere, N_i(psi) = -<j_i . n>_electrode exactly at the discrete
 level (all other residual entries vanish at convergence), and P(psi) = <dphi/dn>_electrode is
 the electrode's charge. The current reported (``current_A``) is the *total* current in the
@@ -17,59 +17,59 @@ displacement part vanishes and both equal the ionic currents. The ionic parts ar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import dolfinx
-import dolfinx.fem.petsc
 import numpy as np
-import ufl
 from mpi4py import MPI
 
+from ionslit.meshes.slit_mesh import SlitMesh
+from ionslit.solvers.boundary import Boundary
 from ionslit.solvers.constants import FARADAY_CONSTANT
-
-if TYPE_CHECKING:
-    from ionslit.solvers.model import PNPModel
+from ionslit.solvers.dirichlet import boundary_indicator
+from ionslit.solvers.formulations import Formulation
+from ionslit.solvers.pnp_forms import PNPParameters, PNPResiduals, ScaledDomain, SpeciesData
+from ionslit.solvers.scales import Scales
 
 #: |V| below this many thermal voltages gives conductance NaN (I/V is meaningless there).
 CONDUCTANCE_VOLTAGE_FLOOR = 1e-6
+
+
+class ObservedModel(Protocol):
+    """The public members of a PNPModel that its observables read (see model.py)."""
+
+    comm: Any
+    mesh: Any
+    slit_mesh: SlitMesh
+    boundary: Boundary
+    scales: Scales
+    domain: ScaledDomain
+    residuals: PNPResiduals
+    species: Sequence[SpeciesData]
+    formulation: Formulation
+    parameters: PNPParameters
+    scalar_space: Any
+    state: Any  # the mixed dolfinx Function of scaled unknowns
+    field_dofs: Sequence[np.ndarray]
+    left_indicator: Any
+    right_indicator: Any
+    observables: Observables
+    time: float  # s
+    last_currents: Mapping[str, float]  # A
+
+    @property
+    def voltage(self) -> float: ...  # V
 
 
 def _assemble(comm, form) -> float:
     return float(comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM))
 
 
-def harmonic_ramp(model: PNPModel) -> dolfinx.fem.Function:
-    """P1 function from 1 on the driven electrode to 0 on the grounded one, harmonic in between
-    (div(r grad ramp) = 0, insulated walls): the linear-response potential shape, used as a
-    predictor for voltage changes and to interpolate the cold-start concentrations."""
-    V = model.scalar_space
-    ramp = dolfinx.fem.Function(V, name="ramp")
-    if model.boundary.left is None:
-        return ramp
-    tdim = model.mesh.topology.dim
-    left = dolfinx.fem.locate_dofs_topological(V, tdim - 1, model.facets(model.boundary.left))
-    right = dolfinx.fem.locate_dofs_topological(V, tdim - 1, model.facets(model.boundary.right))
-    one = dolfinx.fem.Constant(model.mesh, dolfinx.default_scalar_type(1.0))
-    zero = dolfinx.fem.Constant(model.mesh, dolfinx.default_scalar_type(0.0))
-    bcs = [dolfinx.fem.dirichletbc(one, left, V), dolfinx.fem.dirichletbc(zero, right, V)]
-    p, q = ufl.TrialFunction(V), ufl.TestFunction(V)
-    d = model.domain
-    a = d.integral(ufl.dot(d.grad(p), d.grad(q)))
-    L = d.integral(zero * q)
-    problem = dolfinx.fem.petsc.LinearProblem(
-        a, L, bcs=bcs, u=ramp, petsc_options_prefix=f"ionslit_ramp_{id(model)}_",
-        petsc_options={"ksp_type": "preonly", "pc_type": "lu",
-                       "pc_factor_mat_solver_type": "mumps"})
-    problem.solve()
-    ramp.x.scatter_forward()
-    return ramp
-
-
 class Observables:
     """Compiled functionals of a PNPModel and their SI values."""
 
-    def __init__(self, model: PNPModel):
+    def __init__(self, model: ObservedModel):
         self.model = model
         self.comm = model.comm
         r, d, sc = model.residuals, model.domain, model.scales
@@ -135,7 +135,7 @@ class Observables:
         for a SurfaceCharge wall it returns ~0 (its charge is prescribed, see boundary)."""
         model = self.model
         if group not in self._wall_forms:
-            psi = model._indicator(group)
+            psi = boundary_indicator(model.scalar_space, model.slit_mesh, group)
             one = dolfinx.fem.Constant(model.mesh, dolfinx.default_scalar_type(1.0))
             self._wall_forms[group] = (
                 dolfinx.fem.form(model.residuals.electrode_charge(psi)),
@@ -202,7 +202,7 @@ class Observables:
     def potential_values(self) -> np.ndarray:
         """Nodal potential (V) on the P1 space (local dofs incl. ghosts)."""
         m = self.model
-        phi = m.state.x.array[m._field_dofs[0]].copy()
+        phi = m.state.x.array[m.field_dofs[0]].copy()
         if m.left_indicator is not None:
             phi += float(m.parameters.electrode_potential.value) * m.left_indicator.x.array
         return phi * m.scales.potential
@@ -211,7 +211,7 @@ class Observables:
         """Nodal concentration (mol/m^3) of species ``name`` on the P1 space."""
         m = self.model
         k = 1 + [s.name for s in m.species].index(name)
-        return m.formulation.concentration_values(m.state.x.array[m._field_dofs[k]]) \
+        return m.formulation.concentration_values(m.state.x.array[m.field_dofs[k]]) \
             * m.scales.concentration
 
     def _point_cells(self, points: np.ndarray) -> np.ndarray:
@@ -265,7 +265,7 @@ class Observables:
             # (created in __init__: creating a Function is collective).
             scratch = self._scratch
             for k in range(n_fields):
-                scratch.x.array[:] = m.state.x.array[m._field_dofs[k]]
+                scratch.x.array[:] = m.state.x.array[m.field_dofs[k]]
                 if k == 0 and m.left_indicator is not None:
                     scratch.x.array[:] += (float(m.parameters.electrode_potential.value)
                                            * m.left_indicator.x.array)
@@ -311,7 +311,7 @@ class FieldOutput:
     refreshed from the model's state by ``update()``; the same Function objects every time so
     that a writer can append time levels. Works on any number of ranks."""
 
-    def __init__(self, model: PNPModel):
+    def __init__(self, model: ObservedModel):
         self.model = model
         V = model.scalar_space
         self.potential = dolfinx.fem.Function(V, name="potential")

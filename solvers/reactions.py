@@ -4,6 +4,8 @@ A reaction provides its stoichiometry and its rate law, written once:
 
     class Reaction(Protocol):
         stoichiometry: Mapping[str, float]       # nu_i: < 0 consumed, > 0 produced
+        region: str | tuple[str, ...] | None     # cell group(s) it runs in; None: everywhere
+        field_length: float | None               # m: sees |V| / field_length; None: local |E|
         def rate(self, c, field_magnitude) -> ufl.Expr   # R (mol/(m^3 s))
 
 ``c`` maps species names to UFL concentrations (mol/m^3) and ``field_magnitude`` is a smooth |E|
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 
 @runtime_checkable
@@ -31,9 +33,29 @@ class Reaction(Protocol):
     """A reaction with mass-action (or any) kinetics; see the module docstring."""
 
     stoichiometry: Mapping[str, float]
+    region: str | tuple[str, ...] | None
+    field_length: float | None
 
     def rate(self, c: Mapping[str, Any], field_magnitude: Any) -> Any:
         """Net forward rate R (mol/(m^3 s)) as a UFL expression."""
+        ...
+
+
+@runtime_checkable
+class ParametrisedReaction(Protocol):
+    """A Reaction whose rate parameters can live in ``dolfinx.fem.Constant`` objects, so that
+    compiled forms are reused when they change (e.g. kinetics.MassActionReaction)."""
+
+    def create_constants(self, mesh) -> Any:
+        """Constants on ``mesh`` holding this reaction's parameter values."""
+        ...
+
+    def assign_constants(self, constants: Any) -> None:
+        """Put this reaction's parameter values into ``create_constants``' Constants."""
+        ...
+
+    def rate(self, c: Mapping[str, Any], field_magnitude: Any, constants: Any = None) -> Any:
+        """R (mol/(m^3 s)) with the parameters read from ``constants``."""
         ...
 
 
@@ -87,7 +109,7 @@ class ReactionSources:
         reactions = tuple(reactions)
         constants = None
         if mesh is not None:
-            constants = tuple(r.create_constants(mesh) if hasattr(r, "create_constants")
+            constants = tuple(r.create_constants(mesh) if isinstance(r, ParametrisedReaction)
                               else None for r in reactions)
         if indicators is not None:
             indicators = tuple(indicators)
@@ -112,7 +134,7 @@ class ReactionSources:
         rates = []
         for k, reaction in enumerate(self.reactions):
             constants = None if self.constants is None else self.constants[k]
-            length = getattr(reaction, "field_length", None)
+            length = reaction.field_length
             field = context.field_magnitude if length is None \
                 else context.voltage_magnitude / length
             if constants is None:
@@ -137,22 +159,6 @@ class ReactionSources:
         return None
 
 
-def check_reactions(reactions: Sequence[Reaction], valences: Mapping[str, float]) -> None:
-    """Every species a reaction names must exist, and each reaction must conserve charge
-    (ReactionError, a ValueError, naming the reaction)."""
-    from ionslit.solvers.kinetics.errors import ReactionError
-
-    for reaction in reactions:
-        text = getattr(reaction, "equation", None) or repr(reaction)
-        unknown = set(reaction.stoichiometry) - set(valences)
-        if unknown:
-            raise ReactionError(text, f"names unknown species {sorted(unknown)}; "
-                                      f"the electrolyte has {sorted(valences)}")
-        charge = sum(nu * valences[name] for name, nu in reaction.stoichiometry.items())
-        if abs(charge) > 1e-12:
-            raise ReactionError(text, f"does not conserve charge (sum nu_i z_i = {charge})")
-
-
 def reacting_species(reactions: Sequence[Reaction]) -> set[str]:
     """Names of the species that take part in at least one reaction."""
     return {name for r in reactions for name, nu in r.stoichiometry.items() if nu != 0}
@@ -169,6 +175,8 @@ class FirstOrderConversion:
     product: str
     forward_rate: float  # 1/s
     backward_rate: float  # 1/s
+    region: ClassVar[None] = None  # runs everywhere
+    field_length: ClassVar[None] = None  # sees the local field (it does not depend on it)
 
     @property
     def stoichiometry(self) -> dict[str, float]:
@@ -178,5 +186,5 @@ class FirstOrderConversion:
         return self.forward_rate * c[self.reactant] - self.backward_rate * c[self.product]
 
 
-__all__ = ["FirstOrderConversion", "Reaction", "ReactionSources", "SourceContext",
-           "VolumeSource", "check_reactions", "reacting_species"]
+__all__ = ["FirstOrderConversion", "ParametrisedReaction", "Reaction", "ReactionSources", "SourceContext",
+           "VolumeSource", "reacting_species"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ionslit.solvers.boundary import Boundary
 from ionslit.solvers.constants import FARADAY_CONSTANT
-from ionslit.solvers.electrolyte import Electrolyte, debye_length
+from ionslit.solvers.electrolyte import Electrolyte, debye_length, gouy_chapman_length
 
 DEFAULT_LENGTH_SCALE = 1e-9  # m
 
@@ -105,8 +105,6 @@ def dimensionless_groups(electrolyte: Electrolyte, boundary: Boundary | None = N
     if height:
         groups["debye_length_over_height"] = lam / height
     if boundary is not None and height:
-        from ionslit.solvers.electrolyte import gouy_chapman_length
-
         for wall, sigma in boundary.charged_walls().items():
             if strength > 0:
                 groups[f"dukhin_{wall}"] = abs(sigma) / (FARADAY_CONSTANT * strength * height)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from ionslit.solvers.nonlinear import SolverDivergedError
+from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
 
 
 def bdf_coefficients(order: int, dt: float, dt_prev: float | None = None
@@ -41,7 +41,7 @@ class TimeSteppingOptions:
     ``max_step`` None: 1/20 of it (adaptive runs only); ``min_step`` None: 1e-9 of it. Nonlinear
     iterations <= ``easy_iterations`` grow the step by ``growth``, >= ``hard_iterations`` shrink
     it by ``shrink`` (None: the provider's ``iteration_targets``, e.g. (3, 7) for Newton and
-    (6, 12) for chord iterations, else (3, 7)); a failure multiplies it by ``cutback`` (at most
+    (6, 12) for chord iterations); a failure multiplies it by ``cutback`` (at most
     ``max_cutbacks`` times in a row). ``adaptive`` False keeps the step fixed (still shortened
     at milestones)."""
 
@@ -96,16 +96,38 @@ class StepRecord:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class TransientProvider(Protocol):
+    """What TimeIntegrator drives (PNPModel is one): SI time (s), voltages (V), currents (A)."""
+
+    time: float  # s, the accepted level; the integrator sets it to exact milestone times
+    last_currents: dict[str, float]  # A, of the last tried step ("current_right_A" at least)
+    last_report: NewtonReport | None  # nonlinear iterations of the last tried step
+    #: the electrode voltage (V) of the accepted level; None: the protocol's value is recorded
+    voltage: float | None
+    #: (easy, hard) nonlinear iteration counts per step for the step controller
+    iteration_targets: tuple[int, int]
+
+    def try_step(self, dt: float, voltage: float) -> float: ...
+
+    def accept(self) -> None: ...
+
+    def reject(self) -> None: ...
+
+    def restart_history(self) -> None: ...
+
+    def solve_steady(self, voltage: float) -> Any: ...
+
+
 class TimeIntegrator:
     """Drives a transient provider (e.g. PNPModel) through a voltage protocol, or a current
     protocol (protocols.ClampedCurrent: the provider's current clamp follows it).
 
-    The provider must implement ``time``, ``try_step(dt, voltage) -> current``, ``accept()``,
-    ``reject()``, ``restart_history()``, ``last_report`` and ``last_currents`` (and
-    ``solve_steady_clamped``/``clamp_current`` for current protocols).
+    The provider implements ``TransientProvider`` (and ``solve_steady_clamped``/
+    ``clamp_current`` for current protocols).
     """
 
-    def __init__(self, model, protocol, options: TimeSteppingOptions | None = None,
+    def __init__(self, model: TransientProvider, protocol,
+                 options: TimeSteppingOptions | None = None,
                  output_times: Iterable[float] = ()):
         self.model = model
         self.protocol = protocol
@@ -205,7 +227,7 @@ class TimeIntegrator:
             t = target_time
             self.model.time = t  # exact milestone times, no round-off drift
             currents = self.model.last_currents
-            voltage = getattr(self.model, "voltage", None)
+            voltage = self.model.voltage
             if voltage is None:
                 voltage = float("nan") if self.clamped else self.protocol.voltage(t)
             record = StepRecord(
@@ -236,7 +258,7 @@ class TimeIntegrator:
         opt = self.options
         if not opt.adaptive:
             return nominal
-        easy, hard = getattr(self.model, "iteration_targets", (3, 7))
+        easy, hard = self.model.iteration_targets
         easy = opt.easy_iterations if opt.easy_iterations is not None else easy
         hard = opt.hard_iterations if opt.hard_iterations is not None else hard
         if cutbacks:

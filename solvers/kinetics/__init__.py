@@ -9,7 +9,8 @@ them; slow association gives the slit a memory of past voltage. Everything is SI
 - laws.py          dissociation laws f(|E|) (k_d = k_d0 f): ConstantLaw, OnsagerLaw, PowerLaw
                    (optional saturation), TableLaw (monotone); make_law; numpy f(E) and UFL
 - mass_action.py   MassActionReaction (k_a, K_d or k_d0, law), mass_action_rate (THE rate law),
-                   reaction_from_si (from a case file's fields), bind_reactions
+                   reaction_from_si (from a case file's fields), check_reactions (species and
+                   charge balance of any Reaction), bind_reactions
 - equilibrium.py   equilibrium_concentrations (reservoirs at zero-field equilibrium),
                    equilibrium_composition (closed 0D box), pair_free_fraction and
                    quasi_static_free_fraction (G/G_free vs E), pair_relaxation_rate (memory
@@ -63,6 +64,7 @@ from ionslit.solvers.kinetics.laws import (
 from ionslit.solvers.kinetics.mass_action import (
     MassActionReaction,
     bind_reactions,
+    check_reactions,
     mass_action_rate,
     reaction_from_si,
 )
@@ -74,7 +76,7 @@ __all__ = [
     "EQUILIBRIUM", "LAW_KINDS", "WIEN_2D_DIVALENT_TABLE", "CalibrationResult", "ConstantLaw",
     "DissociationLaw", "MassActionReaction", "MoietyConstraint", "OnsagerLaw", "PowerLaw",
     "ReactionEquation", "ReactionError", "TableLaw", "areal_to_volume_concentration",
-    "bind_reactions", "calibrate", "check_balance", "equilibrium_composition",
+    "bind_reactions", "calibrate", "check_balance", "check_reactions", "equilibrium_composition",
     "equilibrium_concentrations", "free_fraction_from_kappa", "kappa_from_free_fraction",
     "least_squares", "make_law", "mass_action_rate", "onsager_function",
     "onsager_parameter_per_field", "pair_free_fraction", "pair_relaxation_rate",

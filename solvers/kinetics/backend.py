@@ -7,6 +7,7 @@ Each formula is written once against an ``ops`` object and evaluated either on a
 from __future__ import annotations
 
 import numpy as np
+import ufl
 
 
 class _NumpyOps:
@@ -31,20 +32,14 @@ class _UflOps:
 
     @staticmethod
     def exp(x):
-        import ufl
-
         return ufl.exp(x)
 
     @staticmethod
     def sqrt(x):
-        import ufl
-
         return ufl.sqrt(x)
 
     @staticmethod
     def if_less(a, b, then, otherwise):
-        import ufl
-
         return ufl.conditional(ufl.lt(a, b), then, otherwise)
 
 

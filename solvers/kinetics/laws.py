@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+import dolfinx
 import numpy as np
 
 from ionslit.solvers.constants import BOLTZMANN_CONSTANT, ELEMENTARY_CHARGE, VACUUM_PERMITTIVITY
@@ -132,8 +133,6 @@ class _Law:
 
     def create_constants(self, mesh) -> dict[str, Any]:
         """The parameters as dolfinx Constants on ``mesh``."""
-        import dolfinx
-
         scalar = dolfinx.default_scalar_type
         return {name: dolfinx.fem.Constant(mesh, np.asarray(value, dtype=scalar))
                 for name, value in self.parameters().items()}

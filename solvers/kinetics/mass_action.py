@@ -16,11 +16,13 @@ analysis (numpy arrays) alike.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import dolfinx
 import numpy as np
+import ufl
 
 from ionslit.solvers.electrolyte import region_names
 from ionslit.solvers.kinetics.equation import (
@@ -113,7 +115,7 @@ class MassActionReaction:
             object.__setattr__(self, "dissociation_constant",
                                float(self.dissociation_rate) / float(self.association_rate))
         object.__setattr__(self, "association_rate", float(self.association_rate))
-        if not hasattr(self.law, "factor") or not hasattr(self.law, "f"):
+        if not isinstance(self.law, DissociationLaw):
             raise ReactionError(text, f"law {self.law!r} is not a dissociation law")
         if self.region is not None:
             regions = region_names(self.region)
@@ -181,8 +183,6 @@ class MassActionReaction:
 
     def create_constants(self, mesh) -> dict[str, Any]:
         """k_a, k_d0 (SI) and the law's parameters as dolfinx Constants on ``mesh``."""
-        import dolfinx
-
         def const(value):
             return dolfinx.fem.Constant(mesh, dolfinx.default_scalar_type(value))
 
@@ -230,10 +230,7 @@ class MassActionReaction:
 
 
 def _is_ufl(value) -> bool:
-    import sys
-
-    ufl = sys.modules.get("ufl")
-    return ufl is not None and isinstance(value, ufl.core.expr.Expr)
+    return isinstance(value, ufl.core.expr.Expr)
 
 
 def reaction_from_si(equation: str, association_rate: float,
@@ -255,12 +252,24 @@ def reaction_from_si(equation: str, association_rate: float,
                               dissociation_rate, law, region, field_length)
 
 
+def check_reactions(reactions: Sequence, valences: Mapping[str, float]) -> None:
+    """Every species a reaction names must exist, and each reaction must conserve charge
+    (ReactionError, a ValueError, naming the reaction)."""
+    for reaction in reactions:
+        text = getattr(reaction, "equation", None) or repr(reaction)
+        unknown = set(reaction.stoichiometry) - set(valences)
+        if unknown:
+            raise ReactionError(text, f"names unknown species {sorted(unknown)}; "
+                                      f"the electrolyte has {sorted(valences)}")
+        charge = sum(nu * valences[name] for name, nu in reaction.stoichiometry.items())
+        if abs(charge) > 1e-12:
+            raise ReactionError(text, f"does not conserve charge (sum nu_i z_i = {charge})")
+
+
 def bind_reactions(reactions, valences: Mapping[str, float], temperature: float,
                    relative_permittivity: float) -> tuple:
     """Check every reaction against the electrolyte (unknown species, charge balance) and bind
     mass-action reactions' laws to it; other Reaction objects pass through the generic check."""
-    from ionslit.solvers.reactions import check_reactions
-
     out = []
     for reaction in reactions:
         if isinstance(reaction, MassActionReaction):
@@ -271,4 +280,4 @@ def bind_reactions(reactions, valences: Mapping[str, float], temperature: float,
     return tuple(out)
 
 
-__all__ = ["MassActionReaction", "bind_reactions", "mass_action_rate", "reaction_from_si"]
+__all__ = ["MassActionReaction", "bind_reactions", "check_reactions", "mass_action_rate", "reaction_from_si"]

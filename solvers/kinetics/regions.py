@@ -40,6 +40,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import basix.ufl
+import dolfinx
 import numpy as np
 
 from ionslit.solvers.constants import FARADAY_CONSTANT
@@ -51,7 +53,8 @@ LOG_FLOOR = 1e-30
 
 
 def _regions(item) -> tuple[str, ...]:
-    region = getattr(item, "region", None)
+    """The cell groups of a species or reaction with a ``region`` (() for None)."""
+    region = item.region
     if region is None:
         return ()
     return (region,) if isinstance(region, str) else tuple(region)
@@ -80,9 +83,6 @@ class RegionMap:
 
     def indicator(self, groups: Sequence[str]):
         """DG0 Function: 1 on the cells of the groups (owned and ghost), 0 elsewhere."""
-        import basix.ufl
-        import dolfinx
-
         tags = self.tags(groups)
         if tags not in self._indicators:
             mesh = self.slit_mesh.mesh
@@ -99,8 +99,6 @@ class RegionMap:
     def closure_mask(self, scalar_space, groups: Sequence[str]) -> np.ndarray:
         """Boolean over the local dofs (incl. ghosts) of a scalar P1 space: True on the nodes
         of any cell of the groups, on whichever rank that cell lives (collective)."""
-        import dolfinx
-
         tags = self.tags(groups)
         if tags not in self._closures:
             marker = dolfinx.fem.Function(scalar_space)
@@ -123,7 +121,7 @@ def check_regions(species: Sequence, reactions: Sequence, region_map: RegionMap 
     for s in species:
         if _regions(s):
             region_map.tags(_regions(s))
-            if getattr(s, "diffusivity", 0.0) != 0:
+            if s.diffusivity != 0:
                 raise ValueError(f"species {s.name}: only immobile species can be restricted "
                                  "to a region")
     for r in reactions:

@@ -10,7 +10,7 @@ import pytest
 from mesh_helpers import CASES
 from mpi4py import MPI
 
-from ionslit.meshes import build_slit_mesh
+from ionslit.meshes.build import build_slit_mesh
 
 
 @pytest.fixture(scope="session")

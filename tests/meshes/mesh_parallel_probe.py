@@ -12,7 +12,9 @@ from pathlib import Path
 from mesh_helpers import CASES, group_integrals
 from mpi4py import MPI
 
-from ionslit.meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
+from ionslit.meshes.build import build_slit_mesh
+from ionslit.meshes.report import adequacy_report
+from ionslit.meshes.xdmf import write_mesh_xdmf
 
 
 def main() -> None:

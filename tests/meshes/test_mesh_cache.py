@@ -11,8 +11,8 @@ import pytest
 from mesh_helpers import CASES, nm
 from mpi4py import MPI
 
-import ionslit.meshes.distribute
-from ionslit.meshes import build_slit_mesh
+import ionslit.meshes.build
+from ionslit.meshes.build import build_slit_mesh
 from ionslit.meshes.cache import cache_path, default_cache_dir, write_atomically
 
 GEOMETRY = dataclasses.replace(
@@ -30,13 +30,13 @@ def stamp(path: Path):
 def count_builds(monkeypatch):
     """Counts calls of the gmsh builder on this rank."""
     calls = []
-    original = ionslit.meshes.distribute.build_model
+    original = ionslit.meshes.build.build_model
 
     def counting(*args):
         calls.append(args)
         return original(*args)
 
-    monkeypatch.setattr(ionslit.meshes.distribute, "build_model", counting)
+    monkeypatch.setattr(ionslit.meshes.build, "build_model", counting)
     return calls
 
 
@@ -142,7 +142,7 @@ def test_builder_failure_reaches_every_rank(monkeypatch, shared_tmp):
     def broken(*args):
         raise RuntimeError("gmsh exploded")
 
-    monkeypatch.setattr(ionslit.meshes.distribute, "build_model", broken)
+    monkeypatch.setattr(ionslit.meshes.build, "build_model", broken)
     with pytest.raises(RuntimeError, match="gmsh exploded"):
         build_slit_mesh(GEOMETRY, SPEC, cache_dir=shared_tmp)
     assert not any(shared_tmp.iterdir())

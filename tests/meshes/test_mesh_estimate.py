@@ -57,8 +57,8 @@ def test_estimate_scales_with_the_wall_size():
 
 def test_estimate_needs_neither_gmsh_nor_dolfinx():
     code = (
-        "import sys, meshes\n"
-        "from meshes import SlitGeometry, MeshSpec, estimate_cell_count\n"
+        "import sys, ionslit.meshes\n"
+        "from ionslit.meshes import SlitGeometry, MeshSpec, estimate_cell_count\n"
         "geometry = SlitGeometry(1e-6, 2e-9, 5e-7, 5e-7)\n"
         "n = estimate_cell_count(geometry, MeshSpec(2e-10, 5e-8, 2e-10))\n"
         "assert n > 1000, n\n"

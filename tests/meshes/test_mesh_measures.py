@@ -8,7 +8,7 @@ import math
 import pytest
 from mesh_helpers import CASES, global_count, group_integrals
 
-from ionslit.meshes import adequacy_report
+from ionslit.meshes.report import adequacy_report
 
 EXACT = 1e-10  # relative tolerance for straight edges and flat faces
 

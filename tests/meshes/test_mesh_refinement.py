@@ -12,7 +12,7 @@ import pytest
 from mesh_helpers import CASES
 from mpi4py import MPI
 
-from ionslit.meshes import adequacy_report
+from ionslit.meshes.report import adequacy_report
 
 KINDS = ["slit", "slit_plane", "cone", "slit3d"]
 # Largest cell diameter / target edge size that gmsh's cells reach: triangles, tetrahedra.

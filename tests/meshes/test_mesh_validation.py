@@ -13,10 +13,10 @@ from mesh_helpers import CASES, global_count, nm
 from ionslit.meshes import (
     GeometryError,
     MeshSpecError,
-    build_slit_mesh,
     validate_geometry,
     validate_mesh_spec,
 )
+from ionslit.meshes.build import build_slit_mesh
 
 SLIT, CONE, PLANE, SLAB = (CASES[k][0] for k in ("slit", "cone", "slit_plane", "slit3d"))
 

@@ -172,12 +172,12 @@ def test_failed_factorisation_does_not_stick(comm):
     model = PNPModel(uniform_interval(comm), kcl(10.0), Boundary())
     model.solve_steady(0.05)
     good = model.state.x.array.copy()
-    model.state.x.array[model._field_dofs[1]] = -800.0  # exp(-800) == 0: zero rows
+    model.state.x.array[model.field_dofs[1]] = -800.0  # exp(-800) == 0: zero rows
     with pytest.raises(SolverDivergedError) as info:
         model.solver.solve()
     assert info.value.reason == "DIVERGED_LINEAR_SOLVE"
     model.state.x.array[:] = good
-    model.state.x.array[model._field_dofs[1][3]] += 0.2
+    model.state.x.array[model.field_dofs[1][3]] += 0.2
     report = model.solver.solve()
     assert report.reason.startswith("CONVERGED") and report.iterations <= 5
 
@@ -210,4 +210,20 @@ def test_all_fields_share_the_p1_numbering(small_slit):
     for k in range(1, 1 + len(el.species)):
         space, dofs = model.space.sub(k).collapse()
         assert np.array_equal(space.tabulate_dof_coordinates(), reference)
-        assert np.array_equal(np.concatenate(dofs), model._field_dofs[k])
+        assert np.array_equal(np.concatenate(dofs), model.field_dofs[k])
+
+
+@pytest.mark.mpi
+def test_model_closes_its_solvers(comm):
+    """``with PNPModel(...)`` destroys the Newton solvers the model built (voltage mode and
+    clamp); ``built_solvers`` lists them while they live; a later solve builds new ones."""
+    mesh = structured.channel(comm, 30e-9, 6e-9, [10, 4])
+    with PNPModel(mesh, kcl(10.0), Boundary()) as model:
+        first = model.solve_steady(0.05).current
+        model.solve_steady_clamped(0.0)
+        built = model.built_solvers
+        assert sorted(built) == ["clamp", "pnp"]
+    assert model.built_solvers == {}
+    assert all(solver.snes.handle == 0 for solver in built.values())
+    assert model.solve_steady(0.05).current == pytest.approx(first, rel=1e-8)
+    model.close()

@@ -29,6 +29,9 @@ def test_bdf_coefficients_are_exact_for_polynomials():
 class FakeProvider:
     """dy/dt = V(t) - k y (exact for a constant V: relaxation to V/k)."""
 
+    voltage = None  # the integrator records the protocol's voltage
+    iteration_targets = (3, 7)
+
     def __init__(self, k=1.0, scheme="bdf2", fail_if_dt_above=None):
         self.k, self.scheme, self.fail_if_dt_above = k, scheme, fail_if_dt_above
         self.time, self.y, self.y_prev, self.dt_prev, self.levels = 0.0, 0.0, 0.0, None, 0

@@ -18,18 +18,13 @@ import gc
 import pytest
 
 
-def _creation_index(solver) -> int:
-    """The solver's place in creation order: its PETSc prefix is ionslit_<name>_<n>_."""
-    return int(solver.prefix.rsplit("_", 2)[-2])
-
-
 @pytest.fixture(autouse=True)
 def release_petsc_solvers():
-    from ionslit.solvers.nonlinear import _live_solvers
+    from ionslit.solvers.nonlinear import live_solvers
 
-    before = {id(s) for s in _live_solvers}
+    before = {id(s) for s in live_solvers()}
     yield
-    created = sorted((s for s in list(_live_solvers) if id(s) not in before), key=_creation_index)
+    created = [s for s in live_solvers() if id(s) not in before]
     for solver in created:
         solver.close()
         solver.snes.destroy()

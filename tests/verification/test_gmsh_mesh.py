@@ -1,5 +1,5 @@
-"""Integration with the meshes room: the same charged slit on the gmsh mesh
-(ionslit.meshes.build_slit_mesh) and on the structured verification mesh gives the same current,
+"""Meshes and solvers together: the same charged slit on the gmsh mesh
+(ionslit.meshes.build.build_slit_mesh) and on the structured verification mesh gives the same current,
 inventory and zero-current potential (different meshes: agreement to the discretisation
 error)."""
 
@@ -7,7 +7,8 @@ import ionslit.meshes  # noqa: F401
 
 import pytest
 
-from ionslit.meshes import MeshSpec, SlitGeometry, build_slit_mesh
+from ionslit.meshes import MeshSpec, SlitGeometry
+from ionslit.meshes.build import build_slit_mesh
 from ionslit.meshes import structured
 from ionslit.solvers import (
     Boundary,

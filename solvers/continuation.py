@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
+from ionslit.solvers.scales import Scales
 
 
 class ContinuationTarget(Protocol):
@@ -40,6 +41,22 @@ class ContinuationReport:
 def interpolate(start: Mapping, target: Mapping, s: float) -> dict:
     """(1 - s) start + s target, key by key (keys missing from ``start`` jump to the target)."""
     return {k: (1 - s) * start.get(k, v) + s * v for k, v in target.items()}
+
+
+def describe_parameters(parameters: Mapping, scales: Scales, current_scale: float) -> str:
+    """The SI values of scaled continuation parameters, for messages: keys ("V",), ("I",),
+    ("sigma", wall), ("zeta", wall); ``current_scale``: A per unit scaled current."""
+    parts = []
+    for key, value in parameters.items():
+        if key[0] == "V":
+            parts.append(f"V={value * scales.potential:.4g} V")
+        elif key[0] == "I":
+            parts.append(f"I={value * current_scale:.4g} A")
+        elif key[0] == "sigma":
+            parts.append(f"sigma[{key[1]}]={value * scales.surface_charge:.4g} C/m^2")
+        elif key[0] == "zeta":
+            parts.append(f"zeta[{key[1]}]={value * scales.potential:.4g} V")
+    return ", ".join(parts) or "the initial state"
 
 
 def continuation(model: ContinuationTarget, start: Mapping, target: Mapping,
