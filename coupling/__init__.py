@@ -4,7 +4,7 @@ Pure Python + numpy (never imports dolfinx, petsc4py, gmsh, ``meshes`` or ``solv
 PNP slit enters only through the provider protocol (``provider.MemristorProvider``).
 
 - providers: ``ReducedMemristor`` (a ``ReducedModel``: the reduced model's tables and its
-  ``reduced_model.json``, as fitted by ``ionslit.solvers.memristor``), ``HodgkinHuxleyChannel``,
+  ``reduced_model.json``, as fitted by ``ionslit.coupling.memristor``), ``HodgkinHuxleyChannel``,
   ``Resistor``; protocol ``MemristorProvider`` / ``LaneProvider``;
 - circuit: ``Circuit``, ``Branch``; stimuli ``ConstantCurrent``, ``StepCurrent``, ``Pulse``,
   ``PulseTrain``, ``SineCurrent``, ``PiecewiseLinearCurrent``;

@@ -11,7 +11,7 @@ derivatives: no branches, few temporaries (this lookup is on the per-step path).
 invent conductances beyond its table.
 
 The project's one PCHIP implementation: the reduced model (``ionslit.coupling.reduced.ReducedModel``),
-the circuit provider and the memristor analysis (``ionslit.solvers.memristor``) all evaluate through it.
+the circuit provider and the memristor analysis (``ionslit.coupling.memristor``) all evaluate through it.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from ionslit.output import atomic_write_json
 from ionslit.progress import Progress
 from ionslit.results import FieldWriter, SeriesWriter, write_profiles
 from ionslit.meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
-from ionslit.solvers.memristor import loop_metrics
+from ionslit.coupling.memristor import loop_metrics
 from ionslit.solvers.model import PNPModel
 from ionslit.solvers.observables import FieldOutput
 from ionslit.solvers.time_stepping import TimeIntegrator

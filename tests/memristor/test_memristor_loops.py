@@ -1,4 +1,4 @@
-"""Loop analysis (ionslit.solvers.memristor.loops): areas, lobes, pinch, crossing type, cycles, G(V)."""
+"""Loop analysis (ionslit.coupling.memristor.loops): areas, lobes, pinch, crossing type, cycles, G(V)."""
 
 import math
 
@@ -12,7 +12,7 @@ from memristor_helpers import (
     sine_series,
 )
 
-from ionslit.solvers.memristor import (
+from ionslit.coupling.memristor import (
     classify_crossing,
     cycle_metrics,
     decompose_loop,

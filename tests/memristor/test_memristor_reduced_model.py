@@ -8,7 +8,7 @@ import pytest
 from memristor_helpers import linear_periodic_g, quadratic_periodic_g
 
 from ionslit.coupling.tables import MonotoneTable
-from ionslit.solvers.memristor import (
+from ionslit.coupling.memristor import (
     ReducedModel,
     advance,
     g_inf_from_slow_sweep,

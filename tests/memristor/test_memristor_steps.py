@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ionslit.solvers.memristor import (
+from ionslit.coupling.memristor import (
     ReducedModel,
     fit_exponential,
     plateaus,

@@ -1,7 +1,9 @@
 """Memristor analysis and the reduced model (numpy and ``coupling``; no dolfinx in these modules).
 
-- loops.py          cycles of a periodic drive, lobes and their signed areas (shoelace),
-                    pinch ratio, crossing type (bipolar/unipolar), G(V) loops, ``loop_metrics``
+- polygon.py        signed (shoelace) areas, split of a self-crossing loop into simple loops
+- cycles.py         zero crossings of the drive and the cycles of a periodic series
+- loops.py          lobes and their signed areas, pinch ratio, crossing type
+                    (bipolar/unipolar), G(V) loops, ``loop_metrics``
 - sweep.py          the loop-area maximum over a frequency sweep and the memory time it gives
                     (tau = k / (2 pi f_peak), k from the g_inf shape or calibrated on the model)
 - steps.py          exponential fits of G(t) = I/V after voltage steps: tau and G_inf per level
@@ -18,19 +20,9 @@ V*A = W.
 
 from ionslit.coupling.reduced import ReducedModel
 
-from .loops import (
-    Cycle,
-    classify_crossing,
-    conductance_loop,
-    cycle_metrics,
-    decompose_loop,
-    extract_cycle,
-    lobes,
-    loop_metrics,
-    shoelace_area,
-    split_cycles,
-    zero_crossings,
-)
+from .cycles import Cycle, extract_cycle, split_cycles, zero_crossings
+from .loops import classify_crossing, conductance_loop, cycle_metrics, lobes, loop_metrics
+from .polygon import decompose_loop, shoelace_area
 from .reduced_model import (
     advance,
     effective_tau,
