@@ -49,7 +49,7 @@ class GatedProvider:
     Subclasses implement ``_rates(v) -> (A, B, dA/dv, dB/dv)`` (arrays (nstate, lanes)) and
     ``_current(v, x, dx/dv) -> (I, dI/dv)`` (x, dx/dv: (nstate, lanes); I, dI/dv: (lanes,);
     dx/dv None: dI/dv None); v is the voltage across the element (V), shape (lanes,).
-    ``scheme`` ('be' or 'bdf2') is set by the integrator to its own.
+    ``scheme`` ('backward_euler' or 'bdf2') is set by the integrator to its own.
 
     ``try_step(dt, voltage, conductance=False)`` skips dI/dV (``optional_conductance``): the
     integrator's tries that only test convergence need the current alone.

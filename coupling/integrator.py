@@ -81,7 +81,7 @@ class IntegrationError(RuntimeError):
 class IntegratorOptions:
     """Settings of ``CircuitIntegrator`` (SI: s, V)."""
 
-    scheme: str = "bdf2"  # 'be' or 'bdf2'
+    scheme: str = "bdf2"  # 'backward_euler' or 'bdf2'
     adaptive: bool = True
     step: float | np.ndarray | None = None  # s: fixed step (adaptive=False; may differ per
     #                                           lane) or the first step

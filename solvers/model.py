@@ -704,7 +704,7 @@ class PNPModel:
         """Scaled (1/t^) coefficients b0, b1, b2 of dc/dt ~ b0 c + b1 c^n + b2 c^{n-1} for a
         step ``dt`` (s): backward Euler on the first step after a (re)start, else variable-step
         BDF2 (ratio w = dt / dt_prev) if the scheme is 'bdf2'."""
-        from ionslit.solvers.time_stepping import bdf_coefficients
+        from ionslit.coupling.bdf import bdf_coefficients
 
         order = 2 if (self.options.time_scheme == "bdf2" and self._levels >= 2) else 1
         return bdf_coefficients(order, dt / self.scales.time,

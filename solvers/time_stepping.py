@@ -1,4 +1,5 @@
-"""Transient runs: BDF coefficients, adaptive steps from Newton iteration counts, milestones.
+"""Transient runs: adaptive steps from Newton iteration counts, milestones (BDF coefficients:
+``ionslit.coupling.bdf``).
 
 Backward Euler and variable-step BDF2 (the first step after a start or a jump in the forcing is
 backward Euler). The step grows when Newton converges easily and shrinks when it struggles; a
@@ -15,24 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from ionslit.solvers.nonlinear import SolverDivergedError
-
-
-def bdf_coefficients(order: int, dt: float, dt_prev: float | None = None
-                     ) -> tuple[float, float, float]:
-    """(b0, b1, b2) with du/dt ~ b0 u^{n+1} + b1 u^n + b2 u^{n-1} (units 1/time of dt).
-
-    Order 1: backward Euler. Order 2: variable-step BDF2 with w = dt / dt_prev:
-    b0 = (1 + 2w) / ((1 + w) dt), b1 = -(1 + w) / dt, b2 = w^2 / ((1 + w) dt).
-    """
-    if order == 1 or dt_prev is None:
-        return 1.0 / dt, -1.0 / dt, 0.0
-    if order != 2:
-        raise ValueError(f"BDF order {order} not supported")
-    w = dt / dt_prev
-    return (1 + 2 * w) / ((1 + w) * dt), -(1 + w) / dt, w * w / ((1 + w) * dt)
 
 
 @dataclass(frozen=True)
@@ -254,5 +240,3 @@ def run_protocol(model, protocol, t_end: float, options: TimeSteppingOptions | N
     """Steady state at V(0) (or I(0)), then integrate to ``t_end``: the usual transient run."""
     return TimeIntegrator(model, protocol, options, output_times).run(t_end, on_step)
 
-
-Scheme = Literal["bdf2", "backward_euler"]

@@ -133,7 +133,7 @@ def spike_times(scheme, steps, t_end):
     return [integrator.spikes.times(i) for i in range(len(steps))]
 
 
-@pytest.mark.parametrize("scheme, order", [("be", 1.0), ("bdf2", 2.0)])
+@pytest.mark.parametrize("scheme, order", [("backward_euler", 1.0), ("bdf2", 2.0)])
 def test_spike_times_converge_at_the_order_of_the_scheme(scheme, order):
     """First spike at 10 uA/cm^2 (1.901 ms) with fixed steps 8, 4, 2 us."""
     reference, _ = hh_run(lambda t: 10.0, 2.5, rtol=1e-12)

@@ -60,7 +60,7 @@ def test_rc_pulse_train_hits_every_corner_and_matches_the_exact_solution():
     assert np.max(np.abs(u - expected)) < 5e-7
 
 
-@pytest.mark.parametrize("scheme, order", [("be", 1.0), ("bdf2", 2.0)])
+@pytest.mark.parametrize("scheme, order", [("backward_euler", 1.0), ("bdf2", 2.0)])
 def test_fixed_step_order_on_a_driven_rc_circuit(scheme, order):
     amplitude, frequency, t_end = 0.5e-9, 300.0, 5e-3
     steps = np.array([t_end / 50, t_end / 100, t_end / 200, t_end / 400])
@@ -104,7 +104,7 @@ def test_a_scalar_provider_needs_few_tries_per_step():
     toy = ScalarMemristor()
     stimulus = SineCurrent(2e-9, 500.0)
     # the toy integrates its own state by backward Euler: the coupled scheme is first order
-    options = IntegratorOptions(scheme="be", rtol=1e-5, atol=1e-8)
+    options = IntegratorOptions(scheme="backward_euler", rtol=1e-5, atol=1e-8)
     integrator = CircuitIntegrator(toy_circuit(toy, stimulus), options).run(4e-3)
     stats = integrator.statistics
     attempts = stats["accepted"][0] + stats["rejected"][0]
@@ -166,7 +166,7 @@ def test_runs_with_scalar_providers_go_one_after_the_other_from_the_same_state()
 
 def test_a_provider_on_another_time_scheme_is_reported():
     toy = ScalarMemristor()
-    toy.scheme = "be"
+    toy.scheme = "backward_euler"
     with pytest.warns(UserWarning, match="first order"):
         CircuitIntegrator(toy_circuit(toy, ConstantCurrent(0.0)), IntegratorOptions())
 

@@ -1,4 +1,4 @@
-"""BDF coefficients and the TimeIntegrator (milestones, adaptivity, cut-back), against a fake
+"""The TimeIntegrator (milestones, adaptivity, cut-back), against a fake
 provider that integrates the ODE dy/dt = V(t) - k y with the same BDF coefficients."""
 
 import math
@@ -6,24 +6,10 @@ import math
 import numpy as np
 import pytest
 
+from ionslit.coupling.bdf import bdf_coefficients
 from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
 from ionslit.solvers.protocols import SineVoltage, StepVoltage
-from ionslit.solvers.time_stepping import TimeIntegrator, TimeSteppingOptions, bdf_coefficients
-
-
-def test_bdf_coefficients_are_exact_for_polynomials():
-    # Variable-step BDF2 differentiates quadratics exactly; BE linear functions.
-    rng = np.random.default_rng(1)
-    for _ in range(5):
-        dt, dt_prev = rng.uniform(0.1, 2.0, size=2)
-        t1, t0, tm = 1.0, 1.0 - dt, 1.0 - dt - dt_prev
-        a, b, c = rng.normal(size=3)
-        f = lambda t: a * t * t + b * t + c  # noqa: E731
-        b0, b1, b2 = bdf_coefficients(2, dt, dt_prev)
-        assert b0 * f(t1) + b1 * f(t0) + b2 * f(tm) == pytest.approx(2 * a * t1 + b, abs=1e-12)
-        g = lambda t: b * t + c  # noqa: E731
-        e0, e1, e2 = bdf_coefficients(1, dt)
-        assert e2 == 0 and e0 * g(t1) + e1 * g(t0) == pytest.approx(b, abs=1e-12)
+from ionslit.solvers.time_stepping import TimeIntegrator, TimeSteppingOptions
 
 
 class FakeProvider:
