@@ -18,12 +18,16 @@ All quantities are SI: time in s, voltage in V, current in A, conductance in S, 
 V*A = W.
 """
 
-from ionslit.coupling.reduced import ReducedModel
-
-from .cycles import Cycle, extract_cycle, split_cycles, zero_crossings
-from .loops import classify_crossing, conductance_loop, cycle_metrics, lobes, loop_metrics
-from .polygon import decompose_loop, shoelace_area
-from .reduced_model import (
+from ionslit.coupling.memristor.cycles import Cycle, extract_cycle, split_cycles, zero_crossings
+from ionslit.coupling.memristor.loops import (
+    classify_crossing,
+    conductance_loop,
+    cycle_metrics,
+    lobes,
+    loop_metrics,
+)
+from ionslit.coupling.memristor.polygon import decompose_loop, shoelace_area
+from ionslit.coupling.memristor.reduced_model import (
     advance,
     effective_tau,
     g_inf_from_slow_sweep,
@@ -31,15 +35,15 @@ from .reduced_model import (
     simulate,
     sine_cycle,
 )
-from .spice import (
+from ionslit.coupling.memristor.spice import (
     find_ngspice,
     ngspice_sine_response,
     run_ngspice,
     subcircuit_netlist,
     write_subcircuit,
 )
-from .steps import StepFit, fit_exponential, plateaus, step_levels, step_responses
-from .sweep import (
+from ionslit.coupling.memristor.steps import StepFit, fit_exponential, plateaus, step_levels, step_responses
+from ionslit.coupling.memristor.sweep import (
     SHAPE_FACTORS,
     MemoryTime,
     memory_time_factor,
@@ -48,6 +52,7 @@ from .sweep import (
     model_peak_frequency,
     peak_frequency,
 )
+from ionslit.coupling.reduced import ReducedModel
 
 __all__ = [
     "SHAPE_FACTORS", "Cycle", "MemoryTime", "ReducedModel", "StepFit", "advance",

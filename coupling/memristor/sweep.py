@@ -35,10 +35,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ionslit.coupling.memristor.loops import cycle_metrics
+from ionslit.coupling.memristor.reduced_model import effective_tau, sine_cycle
 from ionslit.coupling.reduced import ReducedModel
-
-from .loops import cycle_metrics
-from .reduced_model import effective_tau, sine_cycle
 
 #: exact k = w_peak tau for a constant tau (module docstring)
 SHAPE_FACTORS = {"even": 0.5, "quadratic": 0.5, "odd_linear": 1.0}

@@ -13,10 +13,12 @@ def test_bdf_coefficients_are_exact_for_polynomials():
         dt, dt_prev = rng.uniform(0.1, 2.0, size=2)
         t1, t0, tm = 1.0, 1.0 - dt, 1.0 - dt - dt_prev
         a, b, c = rng.normal(size=3)
-        f = lambda t: a * t * t + b * t + c  # noqa: E731
+        def f(t, a=a, b=b, c=c):
+            return a * t * t + b * t + c
         b0, b1, b2 = bdf_coefficients(2, dt, dt_prev)
         assert b0 * f(t1) + b1 * f(t0) + b2 * f(tm) == pytest.approx(2 * a * t1 + b, abs=1e-12)
-        g = lambda t: b * t + c  # noqa: E731
+        def g(t, b=b, c=c):
+            return b * t + c
         e0, e1, e2 = bdf_coefficients(1, dt)
         assert e2 == 0 and e0 * g(t1) + e1 * g(t0) == pytest.approx(b, abs=1e-12)
 

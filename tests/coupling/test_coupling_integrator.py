@@ -11,7 +11,6 @@ from scipy.integrate import solve_ivp
 
 from ionslit.coupling import (
     Branch,
-    simulate_lanes,
     Circuit,
     CircuitIntegrator,
     ConstantCurrent,
@@ -21,6 +20,7 @@ from ionslit.coupling import (
     PulseTrain,
     Resistor,
     SineCurrent,
+    simulate_lanes,
 )
 
 C, G, E = 10e-12, 5e-9, -0.07  # F, S, V: tau = C/G = 2 ms

@@ -30,8 +30,8 @@ import pytest
 from cli_helpers import CASES, run_ionslit
 
 from ionslit.case import load_case
-from ionslit.output import read_csv
 from ionslit.coupling.memristor import ReducedModel, cycle_metrics, plateaus, sine_cycle
+from ionslit.output import read_csv
 
 AMPLITUDE_V = 80.0  # the drive amplitude of all three cases (checked in the fixtures)
 

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from memristor_helpers import linear_periodic_g, quadratic_periodic_g
 
-from ionslit.coupling.tables import MonotoneTable
 from ionslit.coupling.memristor import (
     ReducedModel,
     advance,
@@ -16,6 +15,7 @@ from ionslit.coupling.memristor import (
     simulate,
     sine_cycle,
 )
+from ionslit.coupling.tables import MonotoneTable
 
 F = 100.0
 OMEGA = 2 * math.pi * F
