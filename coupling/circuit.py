@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ionslit.coupling.membrane import branch_current, membrane_current
 from ionslit.coupling.provider import is_lane_provider
 from ionslit.coupling.stimulus import ConstantCurrent
 
@@ -104,14 +105,19 @@ class Circuit:
                                 f"equilibrated")
             eq(u - b.battery)
 
+    def steady_membrane_current(self, voltage, stimulus=0.0) -> np.ndarray:
+        """The membrane law's net current into the node (A, ``membrane.membrane_current``) with
+        every provider at steady state for membrane voltage ``voltage`` (V) and the stimulus
+        ``stimulus`` (A): I_stim - sum_k n_k I_k,ss(U - E_k) - g_L (U - E_L), per lane."""
+        u = np.asarray(voltage, dtype=float)
+        total = branch_current([b.count for b in self.branches],
+                               [b.provider.steady_current(u - b.battery) for b in self.branches])
+        return membrane_current(stimulus, total, u, self.leak_conductance, self.leak_reversal)
+
     def steady_current(self, voltage) -> np.ndarray:
         """Membrane current out of the node (A) at steady state for membrane voltage ``voltage``
         (V): sum_k n_k I_k,ss(U - E_k) + g_L (U - E_L), per lane."""
-        u = np.asarray(voltage, dtype=float)
-        total = self.leak_conductance * (u - self.leak_reversal)
-        for b in self.branches:
-            total = total + b.count * b.provider.steady_current(u - b.battery)
-        return total
+        return -self.steady_membrane_current(voltage)
 
     def reversal_range(self) -> tuple[float, float]:
         """Search interval (V) for the resting potential: the batteries' (and the leak's) range,
@@ -135,13 +141,13 @@ class Circuit:
             bracket = self.reversal_range()
         lo = np.full(self.lanes, float(bracket[0]))
         hi = np.full(self.lanes, float(bracket[1]))
-        f_lo = self.steady_current(lo) - current
-        f_hi = self.steady_current(hi) - current
+        f_lo = self.steady_membrane_current(lo, current)
+        f_hi = self.steady_membrane_current(hi, current)
         if np.any(np.sign(f_lo) == np.sign(f_hi)):
             raise ValueError(f"the steady current does not change sign in {bracket} V")
         for _ in range(200):
             mid = 0.5 * (lo + hi)
-            f_mid = self.steady_current(mid) - current
+            f_mid = self.steady_membrane_current(mid, current)
             left = np.sign(f_mid) == np.sign(f_lo)
             lo, f_lo = np.where(left, mid, lo), np.where(left, f_mid, f_lo)
             hi = np.where(left, hi, mid)

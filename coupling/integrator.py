@@ -63,6 +63,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ionslit.coupling import bdf
+from ionslit.coupling.membrane import branch_current, membrane_current
 from ionslit.coupling.provider import as_lanes
 from ionslit.coupling.spikes import SpikeDetector
 
@@ -202,10 +203,11 @@ class CircuitIntegrator:
     def voltage(self) -> np.ndarray:
         return self.u.copy()
 
-    def _net_current(self, t, u, branch_total):
-        """C dU/dt = I_stim(t) - sum - leak (A) per lane."""
+    def _slope(self, i_stim, branch_total, u):
+        """dU/dt (V/s) per lane from the membrane law (``membrane.membrane_current``)."""
         c = self.circuit
-        return c.stimulus.current(t) - branch_total - c.leak_conductance * (u - c.leak_reversal)
+        net = membrane_current(i_stim, branch_total, u, c.leak_conductance, c.leak_reversal)
+        return net / c.capacitance
 
     def _try_all(self, dt, u, conductance: bool = True):
         """One try of every branch at membrane voltage u: (currents, conductances or None).
@@ -247,9 +249,9 @@ class CircuitIntegrator:
                     chord = np.where(np.abs(v) > 1e-6, current / v, 0.0)
                 self.secant[k] = np.where(lanes_mask & np.isfinite(chord), chord,
                                           self.secant[k])
-        total = sum(n * i for n, i in zip(self._count, currents)) if currents else 0.0
-        t_right = np.nextafter(self.t, np.inf)
-        f = self._net_current(t_right, self.u, total) / self.circuit.capacitance
+        total = branch_current(self._count, currents)
+        i_stim = self.circuit.stimulus.current(np.nextafter(self.t, np.inf))
+        f = self._slope(i_stim, total, self.u)
         self.slope = np.where(lanes_mask, f, self.slope)
 
     # ------------------------------------------------------------------------------------------
@@ -295,8 +297,6 @@ class CircuitIntegrator:
         values (rejected, inactive) restored by index rather than selected lane by lane."""
         opt = self.options
         circuit = self.circuit
-        cap = circuit.capacitance
-        g_leak, e_leak = circuit.leak_conductance, circuit.leak_reversal
         stim = circuit.stimulus
         all_active = bool(active.all())
         fixed = not opt.adaptive
@@ -389,10 +389,7 @@ class CircuitIntegrator:
                 bank.accept(accept)
         elif error is None:
             self._reject_all()
-        f_new = i_stim - total
-        if not (np.ndim(g_leak) == 0 and g_leak == 0.0):
-            f_new -= g_leak * (v - e_leak)
-        f_new /= cap
+        f_new = self._slope(i_stim, total, v)
         self.spikes.update(t, u, f, t_new, v, f_new, None if all_accepted else accept)
         if all_accepted:
             self.u_prev, self.u, self.t, self.dt_prev, self.slope = u, v, t_new, h, f_new
@@ -460,7 +457,7 @@ class CircuitIntegrator:
             if jumped.any():
                 jumped &= accept
                 if jumped.any():
-                    self._restart(jumped, t_new, i_stim, plan)
+                    self._restart(jumped, t_new, total, plan)
         if opt.record:
             self._trace.append((self.t.copy(), self.u.copy(), accept.copy()))
         if any_failed:
@@ -474,14 +471,15 @@ class CircuitIntegrator:
                     f"times (last dt={h[lane]:.3g} s): {reason}") from error
         return accept
 
-    def _restart(self, lanes, t_new, i_stim, plan):
-        """After a stimulus jump: BE restart, slope from the new stimulus, a short step."""
+    def _restart(self, lanes, t_new, branch_total, plan):
+        """After a stimulus jump: BE restart, the slope from the new stimulus (with the branch
+        currents ``branch_total`` of the step that landed on the jump), a short step."""
         opt = self.options
         for bank in self.banks:
             bank.restart_history(lanes)
         self.levels = np.where(lanes, 1, self.levels)
-        jump = self.circuit.stimulus.current(np.nextafter(t_new, np.inf)) - i_stim
-        self.slope = np.where(lanes, self.slope + jump / self.circuit.capacitance, self.slope)
+        i_after = self.circuit.stimulus.current(np.nextafter(t_new, np.inf))
+        self.slope = np.where(lanes, self._slope(i_after, branch_total, self.u), self.slope)
         if opt.adaptive:
             restart = opt.restart_step or plan.first_step
             self.dt_next = np.where(lanes, np.minimum(self.dt_next, restart), self.dt_next)
@@ -508,7 +506,6 @@ class CircuitIntegrator:
         any_frozen = bool(frozen.any())
         failed = None
         diagonal = cap * b0 + g_leak  # dR/dU without the branches
-        constant = cap * history - i_stim - g_leak * e_leak  # R(U) = diagonal U + this + sum
         last_v = [None] * len(self.banks)
         last_i = [None] * len(self.banks)
         tries = self.stats["tries"]
@@ -525,30 +522,15 @@ class CircuitIntegrator:
                 tries += ~frozen
             else:
                 tries += 1
-            total = 0.0
+            total = branch_current(counts, currents)
             if exact:
-                jac = diagonal
-            for k, (current, g) in enumerate(zip(currents, conductances)):
-                term = current if counts[k] == 1.0 else counts[k] * current
-                total = term if k == 0 else total + term
-                if not exact:
-                    continue
-                if g is None:  # secants between tries, kept for later steps
-                    if last_v[k] is not None:
-                        dv = v - last_v[k]
-                        use = np.abs(dv) > opt.secant_min_delta
-                        if use.any():
-                            with np.errstate(divide="ignore", invalid="ignore"):
-                                est = (current - last_i[k]) / dv
-                            self.secant[k] = np.where(use & np.isfinite(est), est,
-                                                      self.secant[k])
-                    last_v[k], last_i[k] = v, current
-                    g = self.secant[k]
-                jac = jac + (g if counts[k] == 1.0 else counts[k] * g)
-            # the Newton step -R / R' is v - step (step capped at max_newton_update)
-            step = diagonal * v
-            step += constant
-            step += total
+                jac = self._jacobian(diagonal, v, currents, conductances, last_v, last_i)
+            # R(U) = C (b0 U + history) - membrane current; the Newton step -R / R' is
+            # v - step (step capped at max_newton_update)
+            step = b0 * v
+            step += history
+            step *= cap
+            step -= membrane_current(i_stim, total, v, g_leak, e_leak)
             step /= jac
             if not np.isfinite(step).all():
                 bad = ~np.isfinite(step) & ~frozen
@@ -572,6 +554,26 @@ class CircuitIntegrator:
         if failed is None:
             return v, total, np.zeros(v.shape, dtype=bool), None
         return v, total, failed & active, None
+
+    def _jacobian(self, diagonal, v, currents, conductances, last_v, last_i):
+        """dR/dU at ``v``: ``diagonal`` (C b0 + g_L) plus n_k dI_k/dV per branch, from the
+        provider's conductance or else from a secant between this try and the branch's last
+        one (``last_v``, ``last_i``, updated here), kept for later steps."""
+        opt = self.options
+        jac = diagonal
+        for k, (current, g) in enumerate(zip(currents, conductances, strict=True)):
+            if g is None:
+                if last_v[k] is not None:
+                    dv = v - last_v[k]
+                    use = np.abs(dv) > opt.secant_min_delta
+                    if use.any():
+                        with np.errstate(divide="ignore", invalid="ignore"):
+                            est = (current - last_i[k]) / dv
+                        self.secant[k] = np.where(use & np.isfinite(est), est, self.secant[k])
+                last_v[k], last_i[k] = v, current
+                g = self.secant[k]
+            jac = jac + (g if self._count[k] == 1.0 else self._count[k] * g)
+        return jac
 
     # ------------------------------------------------------------------------------------------
     def trace(self, lane: int = 0) -> tuple[np.ndarray, np.ndarray]:
