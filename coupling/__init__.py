@@ -24,7 +24,8 @@ from ionslit.coupling.analysis import (
 from ionslit.coupling.circuit import Branch, Circuit
 from ionslit.coupling.elements import Resistor
 from ionslit.coupling.hodgkin_huxley import HodgkinHuxleyChannel, hodgkin_huxley_circuit
-from ionslit.coupling.integrator import CircuitIntegrator, IntegrationError, IntegratorOptions
+from ionslit.coupling.integration_options import IntegrationError, IntegratorOptions
+from ionslit.coupling.integrator import CircuitIntegrator
 from ionslit.coupling.provider import LaneProvider, MemristorProvider, as_lanes
 from ionslit.coupling.reduced import ReducedMemristor, ReducedModel
 from ionslit.coupling.spikes import SpikeDetector

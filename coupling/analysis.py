@@ -45,7 +45,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ionslit.coupling.integrator import CircuitIntegrator, IntegratorOptions
+from ionslit.coupling.integration_options import IntegratorOptions
+from ionslit.coupling.integrator import CircuitIntegrator
 from ionslit.coupling.provider import provider_snapshot
 from ionslit.coupling.stimulus import ConstantCurrent, Pulse
 

@@ -9,8 +9,8 @@ voltage, every step solves one scalar equation for U = U^{n+1}:
 (b: backward Euler, or variable-step BDF2 from the second step after a start or a jump of the
 stimulus; see ``bdf``). Each evaluation of R costs one ``try_step`` per branch. Newton's method
 uses the providers' ``differential_conductance`` when they give it (this package's providers do:
-quadratic convergence, 2 tries per step), else per-branch secants between the tries of a step,
-carried over to the next step (a live PNP slit: typically 2-3 tries per step). The iteration
+quadratic convergence), else per-branch secants between the tries of a step, carried over to
+the next step (a live PNP slit). The iteration
 stops when the Newton update is below ``newton_tol`` (V); the state of the *last try* is accepted
 (so the providers' states and U agree), which leaves an error in U below the tolerance. Then
 ``accept()`` on every provider, or ``reject()`` and a step cut when a provider raises
@@ -25,17 +25,14 @@ ratio of the error constants, and kept below ``atol + rtol |U|`` (V) (steps grow
 variable-step BDF2 needs). Providers that can (``local_error(rtol)``, this package's) estimate
 the error of their hidden states the same way, and the step obeys the largest: a slow gate
 drives U through an interspike interval while U itself is smooth, and leaving its error
-unchecked costs more accuracy than it saves steps (measured: 10x worse spike times for the same
-work). Large dU/dt (spikes) therefore gives small steps without special rules;
-``max_voltage_change`` caps |U^{n+1} - U^n| as well. The Newton tolerance is
+unchecked costs more accuracy than it saves steps. Large dU/dt (spikes) therefore gives small
+steps without special rules; ``max_voltage_change`` caps |U^{n+1} - U^n| as well. The Newton tolerance is
 max(``newton_tol``, ``newton_fraction`` x the local error tolerance). The stimulus' milestones
 are hit exactly; after a jump the history restarts (BE) with a short step. ``adaptive=False``
 takes fixed steps of ``step`` (one value, or one per lane: convergence studies in one run).
 
-Accuracy. Error control is per step: global errors are typically 10-100 local tolerances, and
-spike times near a saddle-node (the onset of repetitive firing) are sensitive to them. Measured
-on the two-slit neuron: spike times within ~4e-3 relative at rtol 1e-3, ~1e-3 at 1e-4, ~2e-4 at
-1e-5 (atol = rtol x 1e-2 V); on the HH membrane rates within 0.2 % at rtol 1e-5.
+Accuracy. Error control is per step: global errors are many local tolerances, and spike times
+near a saddle-node (the onset of repetitive firing) are sensitive to them.
 
 Lanes. The state is a vector over independent *lanes* (e.g. the stimulus amplitudes of an f-I
 curve, with vectorised providers): each lane has its own time, step size, history and spike
@@ -58,12 +55,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 
-from ionslit.coupling import bdf
-from ionslit.coupling.membrane import branch_current, membrane_current
+from ionslit.coupling import bdf, step_size
+from ionslit.coupling.integration_options import IntegrationError, IntegratorOptions
+from ionslit.coupling.membrane import branch_current, implicit_residual_terms, membrane_current
 from ionslit.coupling.provider import as_lanes
 from ionslit.coupling.spikes import SpikeDetector
 
@@ -72,63 +70,6 @@ def _keep(new: np.ndarray, old: np.ndarray, lanes: np.ndarray) -> np.ndarray:
     """``new`` (an array of this step, changed in place) with ``old`` on ``lanes`` (indices)."""
     new[lanes] = old[lanes]
     return new
-
-
-class IntegrationError(RuntimeError):
-    """The circuit integration cannot continue (step below ``min_step``, repeated failures)."""
-
-
-@dataclass
-class IntegratorOptions:
-    """Settings of ``CircuitIntegrator`` (SI: s, V)."""
-
-    scheme: str = "bdf2"  # 'backward_euler' or 'bdf2'
-    adaptive: bool = True
-    step: float | np.ndarray | None = None  # s: fixed step (adaptive=False; may differ per
-    #                                           lane) or the first step
-    rtol: float = 1e-4  # local error tolerance, relative to |U|
-    atol: float = 1e-6  # V, absolute local error tolerance
-    min_step: float = 1e-15  # s
-    max_step: float = math.inf  # s
-    restart_step: float | None = None  # s: step after a stimulus jump (default: first step)
-    max_voltage_change: float = math.inf  # V per step
-    newton_tol: float = 1e-10  # V: stop when the Newton update is below this, or below
-    newton_fraction: float = 0.01  # ... this fraction of the local error tolerance (adaptive)
-    max_newton: int = 10  # tries per step before the step is cut
-    max_newton_update: float = 0.2  # V: cap of one Newton update (protects live slits)
-    secant_min_delta: float = 1e-9  # V: smallest voltage difference used for a secant
-    safety: float = 0.9
-    max_growth: float = 2.0  # step ratio cap (BDF2 zero stability needs < 2.414)
-    max_shrink: float = 0.2
-    cutback: float = 0.25  # step factor after a failed Newton iteration / provider error
-    max_failures: int = 30  # consecutive failures of one lane before giving up
-    spike_threshold: float = 0.0  # V
-    spike_rearm: float | None = None  # V (default: the threshold)
-    spike_interpolation: str = "hermite"
-    record: bool = False  # keep every accepted (t, U) per lane
-    control_states: bool = True  # include the providers' state errors (``local_error``)
-
-    def __post_init__(self):
-        bdf.check_scheme(self.scheme)
-        if self.step is not None and not np.all(np.asarray(self.step) > 0):
-            raise ValueError(f"step {self.step} s must be > 0")
-        if not self.adaptive and self.step is None:
-            raise ValueError("fixed steps (adaptive=False) need a step")
-        for name in ("rtol", "atol", "newton_tol", "min_step", "max_step"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} = {getattr(self, name)} must be > 0")
-        if not 1.0 < self.max_growth < 1.0 + math.sqrt(2.0):
-            raise ValueError(f"max_growth = {self.max_growth} must be in (1, 2.414) for BDF2")
-
-
-@dataclass
-class _Plan:
-    """Milestones of one ``run`` (sorted, ending at t_end) and which of them are jumps."""
-
-    milestones: np.ndarray
-    is_jump: np.ndarray
-    eps: float
-    first_step: float
 
 
 class CircuitIntegrator:
@@ -266,12 +207,8 @@ class CircuitIntegrator:
         span = t_end - t_min
         if span <= 0:
             return self
-        eps = 1e-12 * max(abs(t_end), span)
-        ms = sorted({float(m) for m in stim.milestones(t_min, t_end) if m < t_end - eps}
-                    | {t_end})
-        jumps = {float(j) for j in stim.discontinuities(t_min, t_end)}
-        plan = _Plan(np.array(ms), np.array([m in jumps for m in ms]), eps,
-                     opt.step if opt.step is not None else min(1e-4 * span, opt.max_step))
+        plan = step_size.Plan.of_run(stim, t_min, t_end, opt)
+        eps = plan.eps
         active = self.t < t_end - eps
         self.dt_next = np.where(np.isnan(self.dt_next), plan.first_step, self.dt_next)
         unknown = np.isnan(self.slope) & active
@@ -289,7 +226,7 @@ class CircuitIntegrator:
                 on_step(self, accept)
         return self
 
-    def _step(self, active: np.ndarray, plan: _Plan) -> np.ndarray:
+    def _step(self, active: np.ndarray, plan: step_size.Plan) -> np.ndarray:
         """One attempt on every active lane; returns the mask of accepted lanes.
 
         Runs once per attempt on arrays over all lanes, so it is written for few array
@@ -307,25 +244,7 @@ class CircuitIntegrator:
             nominal[:] = opt.step
         else:
             nominal = self.dt_next
-        if plan.milestones.size == 1:  # only the end (e.g. a constant stimulus)
-            index, target = 0, plan.milestones[0]
-        else:
-            index = np.searchsorted(plan.milestones, t + plan.eps, side="right")
-            np.minimum(index, plan.milestones.size - 1, out=index)
-            target = plan.milestones[index]
-        remaining = target - t
-        near = remaining < 2.0 * nominal
-        if near.any():
-            lands = remaining <= 1.2 * nominal
-            h = np.where(lands, remaining, np.where(near, 0.5 * remaining, nominal))
-            t_new = np.where(lands, target, t + h)
-            if not all_active:
-                h = np.where(active, h, h1)
-                t_new = np.where(active, t_new, t)
-        else:  # no milestone within two steps: the nominal step everywhere
-            lands = None
-            h = nominal if all_active else np.where(active, nominal, h1)
-            t_new = t + h
+        index, lands, h, t_new = plan.landing(t, nominal, active, all_active, h1)
         # scheme constants (shared with the providers for this step), history, predictor
         k = bdf.StepConstants(opt.scheme, self.levels, h, h1)
         bdf.publish(k)
@@ -414,31 +333,7 @@ class CircuitIntegrator:
         if fixed:
             proposal = nominal
         else:
-            grow = np.maximum(err, 1e-12)
-            np.divide(1.0, grow, out=grow)
-            if k.second_all:
-                np.cbrt(grow, out=grow)
-            elif k.uniform:
-                np.sqrt(grow, out=grow)
-            else:
-                grow = np.where(k.second, np.cbrt(grow), np.sqrt(grow))
-            grow *= opt.safety
-            np.minimum(grow, opt.max_growth, out=grow)
-            np.maximum(grow, opt.max_shrink, out=grow)
-            if dv is not None:
-                with np.errstate(divide="ignore"):
-                    limit = opt.safety * opt.max_voltage_change / dv
-                grow = np.minimum(grow, np.maximum(limit, opt.max_shrink))
-            if not all_accepted:  # a retry must be shorter even after the landing stretch
-                grow[kept] = np.minimum(grow[kept], 0.7)
-            proposal = h * grow
-            if lands is not None:
-                short = lands & (h < nominal)
-                if short.any():  # a step shortened to land: resume the nominal step
-                    proposal = np.where(short & accept,
-                                        np.maximum(proposal, nominal * np.minimum(grow, 1.0)),
-                                        proposal)
-                    proposal = np.minimum(proposal, opt.max_growth * h)
+            proposal = step_size.proposal(opt, k, err, dv, h, nominal, accept, kept, lands)
         if any_failed:
             proposal = np.where(failed, h * opt.cutback, proposal)
             self.failures = np.where(failed, self.failures + 1,
@@ -505,7 +400,7 @@ class CircuitIntegrator:
         frozen = ~active
         any_frozen = bool(frozen.any())
         failed = None
-        diagonal = cap * b0 + g_leak  # dR/dU without the branches
+        diagonal, constant = implicit_residual_terms(cap, b0, history, i_stim, g_leak, e_leak)
         last_v = [None] * len(self.banks)
         last_i = [None] * len(self.banks)
         tries = self.stats["tries"]
@@ -525,12 +420,10 @@ class CircuitIntegrator:
             total = branch_current(counts, currents)
             if exact:
                 jac = self._jacobian(diagonal, v, currents, conductances, last_v, last_i)
-            # R(U) = C (b0 U + history) - membrane current; the Newton step -R / R' is
-            # v - step (step capped at max_newton_update)
-            step = b0 * v
-            step += history
-            step *= cap
-            step -= membrane_current(i_stim, total, v, g_leak, e_leak)
+            # the Newton step -R / R' is v - step (step capped at max_newton_update)
+            step = diagonal * v
+            step += constant
+            step += total
             step /= jac
             if not np.isfinite(step).all():
                 bad = ~np.isfinite(step) & ~frozen
