@@ -60,9 +60,10 @@ from dataclasses import asdict
 import numpy as np
 
 from ionslit.coupling import bdf, step_size
+from ionslit.coupling.circuit import Branch, Circuit
 from ionslit.coupling.integration_options import IntegrationError, IntegratorOptions
 from ionslit.coupling.membrane import branch_current, implicit_residual_terms, membrane_current
-from ionslit.coupling.provider import as_lanes
+from ionslit.coupling.provider import LaneProvider, as_lanes
 from ionslit.coupling.spikes import SpikeDetector
 
 
@@ -77,7 +78,8 @@ class CircuitIntegrator:
     docstring. ``run(t_end)`` may be called repeatedly; results: ``time``, ``voltage``,
     ``spikes`` (a ``SpikeDetector``), ``trace(lane)`` with ``record=True``, ``statistics``."""
 
-    def __init__(self, circuit, options: IntegratorOptions | None = None, t0: float = 0.0):
+    def __init__(self, circuit: Circuit, options: IntegratorOptions | None = None,
+                 t0: float = 0.0):
         self.circuit = circuit
         self.options = options or IntegratorOptions()
         opt = self.options
@@ -87,7 +89,7 @@ class CircuitIntegrator:
             if bank.lanes != self.lanes:
                 raise ValueError(f"branch {branch.name!r} has {bank.lanes} lanes, the circuit "
                                  f"{self.lanes}")
-            self._align_scheme(branch)
+            self._align_scheme(bank, branch)
         n = self.lanes
         probe = np.asarray(circuit.stimulus.current(np.full(n, float(t0))))
         if probe.shape not in ((), (n,)):
@@ -97,8 +99,7 @@ class CircuitIntegrator:
         self._count = [float(b.count) for b in circuit.branches]
         self._battery = [b.battery for b in circuit.branches]
         # Newton tries after the first may leave out dI/dV (see _newton)
-        self._values_only = all(getattr(bank, "optional_conductance", False)
-                                for bank in self.banks)
+        self._values_only = all(bank.optional_conductance for bank in self.banks)
         self.t = np.full(n, float(t0))
         self.u = np.broadcast_to(np.asarray(circuit.initial_voltage, dtype=float), (n,)).copy()
         self.u_prev = self.u.copy()
@@ -120,19 +121,16 @@ class CircuitIntegrator:
         for bank in self.banks:
             bank.restart_history()
 
-    def _align_scheme(self, branch) -> None:
-        """One time scheme for the coupled system: set it on providers that take it (this
+    def _align_scheme(self, bank: LaneProvider, branch: Branch) -> None:
+        """One time scheme for the coupled system: set it on vectorised providers (this
         package's), warn when a provider runs another one (a PNP model's
         ``options.time_scheme``), which lowers the coupled order to 1."""
-        provider, scheme = branch.provider, self.options.scheme
-        if getattr(provider, "vectorised", False):
-            provider.scheme = scheme
-            return
-        own = getattr(getattr(provider, "options", None), "time_scheme", None)
-        own = getattr(provider, "scheme", own)
-        if own is not None and own != scheme:
-            warnings.warn(f"branch {branch.name!r}: the provider integrates with {own!r}, the "
-                          f"circuit with {scheme!r}; the coupled scheme is first order",
+        scheme = self.options.scheme
+        if bank.vectorised:
+            bank.scheme = scheme
+        elif bank.scheme is not None and bank.scheme != scheme:
+            warnings.warn(f"branch {branch.name!r}: the provider integrates with {bank.scheme!r}, "
+                          f"the circuit with {scheme!r}; the coupled scheme is first order",
                           stacklevel=3)
 
     # ------------------------------------------------------------------------------------------
@@ -280,8 +278,7 @@ class CircuitIntegrator:
         err /= scale
         if opt.control_states:
             for bank in self.banks:
-                local_error = getattr(bank, "local_error", None)
-                state_err = local_error(opt.rtol) if local_error is not None else None
+                state_err = bank.local_error(opt.rtol)
                 if state_err is not None:
                     np.maximum(err, state_err, out=err)
         any_failed = bool(failed.any())

@@ -175,7 +175,7 @@ class PiecewiseLinearCurrent:
             raise ValueError("times and currents must be finite")
         if np.any(np.diff(t) < 0):
             raise ValueError("times must be non-decreasing")
-        if t.size > 2 and np.any((t[2:] == t[:-2])):
+        if t.size > 2 and np.any(t[2:] == t[:-2]):
             raise ValueError("a time may appear at most twice (one jump)")
         object.__setattr__(self, "times", t)
         object.__setattr__(self, "currents", c)

@@ -3,6 +3,7 @@ provider, lanes and checkpoints."""
 
 import math
 import pickle
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -166,7 +167,7 @@ def test_runs_with_scalar_providers_go_one_after_the_other_from_the_same_state()
 
 def test_a_provider_on_another_time_scheme_is_reported():
     toy = ScalarMemristor()
-    toy.scheme = "backward_euler"
+    toy.options = SimpleNamespace(time_scheme="backward_euler")  # as a PNP model names it
     with pytest.warns(UserWarning, match="first order"):
         CircuitIntegrator(toy_circuit(toy, ConstantCurrent(0.0)), IntegratorOptions())
 

@@ -8,9 +8,9 @@ import pytest
 from coupling_reference import hh_rates, hh_steady_current
 from coupling_toys import ScalarMemristor
 
-from ionslit.coupling import HodgkinHuxleyChannel, MemristorProvider, ReducedMemristor, Resistor
+from ionslit.coupling import HodgkinHuxleyChannel, LaneProvider, ReducedMemristor, Resistor
 from ionslit.coupling.hodgkin_huxley import rates
-from ionslit.coupling.provider import as_lanes
+from ionslit.coupling.provider import SteadyStateProvider, as_lanes
 from ionslit.coupling.reduced import ReducedModel
 
 
@@ -28,10 +28,10 @@ def providers():
             HodgkinHuxleyChannel("k", area=1e-8), Resistor(2e-9)]
 
 
-@pytest.mark.parametrize("provider", providers() + [ScalarMemristor()],
-                         ids=lambda p: type(p).__name__)
-def test_protocol(provider):
-    assert isinstance(provider, MemristorProvider)
+@pytest.mark.parametrize("provider", providers(), ids=lambda p: type(p).__name__)
+def test_the_package_providers_declare_the_lane_and_steady_state_contracts(provider):
+    assert isinstance(provider, LaneProvider) and isinstance(provider, SteadyStateProvider)
+    assert as_lanes(provider) is provider
 
 
 @pytest.mark.parametrize("make", [lambda: ReducedMemristor(reduced_table()),
