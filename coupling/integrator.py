@@ -257,25 +257,10 @@ class CircuitIntegrator:
             predictor += curvature
         i_stim = stim.current(t_new)
         abs_u = np.abs(u)
-        if fixed:
-            tol = opt.newton_tol
-        else:  # max(newton_tol, newton_fraction (atol + rtol max(|U^n|, |predictor|)))
-            tol = np.abs(predictor)
-            np.maximum(abs_u, tol, out=tol)
-            tol *= opt.rtol
-            tol += opt.atol
-            tol *= opt.newton_fraction
-            np.maximum(tol, opt.newton_tol, out=tol)
+        tol = opt.newton_tol if fixed else step_size.newton_tolerance(opt, abs_u, predictor)
         v, total, failed, error = self._newton(h, k.b0, history, i_stim, predictor, active, tol)
         # local error (in units of the tolerance) and acceptance
-        scale = np.abs(v)
-        np.maximum(scale, abs_u, out=scale)
-        scale *= opt.rtol
-        scale += opt.atol
-        err = v - predictor
-        np.abs(err, out=err)
-        err *= k.error_factor
-        err /= scale
+        err = step_size.voltage_error(opt, k, v, abs_u, predictor)
         if opt.control_states:
             for bank in self.banks:
                 state_err = bank.local_error(opt.rtol)

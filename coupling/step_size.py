@@ -1,4 +1,5 @@
-"""The next step size of the circuit integrator from the local error of the last attempt.
+"""Step control of the circuit integrator: tolerances, the local error of the voltage, the next
+step size and the landing on the stimulus' milestones.
 
 Per lane, with the error ``err`` in units of the tolerance: the step is multiplied by
 ``safety`` err^(-1/(p+1)) (p the order of the attempt: 1 for backward Euler, 2 for BDF2),
@@ -69,6 +70,34 @@ class Plan:
             h = nominal if all_active else np.where(active, nominal, h1)
             t_new = t + h
         return index, lands, h, t_new
+
+
+def newton_tolerance(opt: IntegratorOptions, abs_u: np.ndarray, predictor: np.ndarray
+                     ) -> np.ndarray:
+    """Newton tolerance (V) per lane of an adaptive step from |U^n| ``abs_u`` and the predictor:
+    max(newton_tol, newton_fraction (atol + rtol max(|U^n|, |predictor|)))."""
+    tol = np.abs(predictor)
+    np.maximum(abs_u, tol, out=tol)
+    tol *= opt.rtol
+    tol += opt.atol
+    tol *= opt.newton_fraction
+    np.maximum(tol, opt.newton_tol, out=tol)
+    return tol
+
+
+def voltage_error(opt: IntegratorOptions, k: StepConstants, v: np.ndarray, abs_u: np.ndarray,
+                  predictor: np.ndarray) -> np.ndarray:
+    """Local error of the new voltage ``v`` (V) in units of its tolerance, per lane:
+    error_factor |v - predictor| / (atol + rtol max(|v|, |U^n|))."""
+    scale = np.abs(v)
+    np.maximum(scale, abs_u, out=scale)
+    scale *= opt.rtol
+    scale += opt.atol
+    err = v - predictor
+    np.abs(err, out=err)
+    err *= k.error_factor
+    err /= scale
+    return err
 
 
 def proposal(opt: IntegratorOptions, k: StepConstants, err: np.ndarray, dv: np.ndarray | None,
