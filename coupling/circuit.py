@@ -16,7 +16,7 @@ import numpy as np
 
 from ionslit.coupling.membrane import branch_current, membrane_current
 from ionslit.coupling.provider import Provider, SteadyStateProvider, as_lanes, is_lane_provider
-from ionslit.coupling.stimulus import ConstantCurrent, Stimulus
+from ionslit.coupling.waveforms import Constant, Waveform
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Circuit:
 
     capacitance: float | np.ndarray
     branches: list[Branch] = field(default_factory=list)
-    stimulus: Stimulus = field(default_factory=ConstantCurrent)
+    stimulus: Waveform = field(default_factory=Constant)  # A
     leak_conductance: float = 0.0  # S
     leak_reversal: float = 0.0  # V
     initial_voltage: float | np.ndarray = 0.0  # V

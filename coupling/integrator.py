@@ -91,7 +91,7 @@ class CircuitIntegrator:
                                  f"{self.lanes}")
             self._align_scheme(bank, branch)
         n = self.lanes
-        probe = np.asarray(circuit.stimulus.current(np.full(n, float(t0))))
+        probe = np.asarray(circuit.stimulus.value(np.full(n, float(t0))))
         if probe.shape not in ((), (n,)):
             raise ValueError(f"the stimulus gives currents of shape {probe.shape} for {n} "
                              f"lanes: per-lane amplitudes need providers with as many lanes "
@@ -189,7 +189,7 @@ class CircuitIntegrator:
                 self.secant[k] = np.where(lanes_mask & np.isfinite(chord), chord,
                                           self.secant[k])
         total = branch_current(self._count, currents)
-        i_stim = self.circuit.stimulus.current(np.nextafter(self.t, np.inf))
+        i_stim = self.circuit.stimulus.value(np.nextafter(self.t, np.inf))
         f = self._slope(i_stim, total, self.u)
         self.slope = np.where(lanes_mask, f, self.slope)
 
@@ -255,7 +255,7 @@ class CircuitIntegrator:
             curvature += f * h1
             curvature *= k.curvature_weight
             predictor += curvature
-        i_stim = stim.current(t_new)
+        i_stim = stim.value(t_new)
         abs_u = np.abs(u)
         tol = opt.newton_tol if fixed else step_size.newton_tolerance(opt, abs_u, predictor)
         v, total, failed, error = self._newton(h, k.b0, history, i_stim, predictor, active, tol)
@@ -355,7 +355,7 @@ class CircuitIntegrator:
         for bank in self.banks:
             bank.restart_history(lanes)
         self.levels = np.where(lanes, 1, self.levels)
-        i_after = self.circuit.stimulus.current(np.nextafter(t_new, np.inf))
+        i_after = self.circuit.stimulus.value(np.nextafter(t_new, np.inf))
         self.slope = np.where(lanes, self._slope(i_after, branch_total, self.u), self.slope)
         if opt.adaptive:
             restart = opt.restart_step or plan.first_step

@@ -20,7 +20,7 @@ import numpy as np
 
 from ionslit.coupling.bdf import StepConstants
 from ionslit.coupling.integration_options import IntegratorOptions
-from ionslit.coupling.stimulus import Stimulus
+from ionslit.coupling.waveforms import Waveform
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Plan:
     first_step: float
 
     @classmethod
-    def of_run(cls, stimulus: Stimulus, t_min: float, t_end: float,
+    def of_run(cls, stimulus: Waveform, t_min: float, t_end: float,
                opt: IntegratorOptions) -> Plan:
         """The plan of a run of every lane from ``t_min`` (the earliest lane) to ``t_end``."""
         span = t_end - t_min

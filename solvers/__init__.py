@@ -16,7 +16,7 @@ everything returned is SI. Where things live:
 - clamp.py          current clamp: electrode potential as a real-space unknown
 - model.py          PNPModel, SolverOptions, SteadyResult
 - time_stepping.py  bdf_coefficients, TimeIntegrator (adaptive steps, milestones)
-- protocols.py      voltage protocols V(t) with milestones
+- current_clamp.py  ClampedCurrent: the current clamp following a waveform
 - observables.py    currents, charges, inventories, profiles, SI output fields (FieldOutput)
 
 Every operation on a model is collective: call it on all ranks.
@@ -44,13 +44,7 @@ _EXPORTS = {
     "merge_petsc_options": "ionslit.solvers.nonlinear",
     "parse_petsc_options": "ionslit.solvers.nonlinear",
     "FieldOutput": "ionslit.solvers.observables",
-    "ClampedCurrent": "ionslit.solvers.protocols",
-    "ConstantVoltage": "ionslit.solvers.protocols",
-    "PiecewiseLinearVoltage": "ionslit.solvers.protocols",
-    "PulseTrain": "ionslit.solvers.protocols",
-    "SineVoltage": "ionslit.solvers.protocols",
-    "StepVoltage": "ionslit.solvers.protocols",
-    "TriangleVoltage": "ionslit.solvers.protocols",
+    "ClampedCurrent": "ionslit.solvers.current_clamp",
     "FirstOrderConversion": "ionslit.solvers.reactions",
     "Reaction": "ionslit.solvers.reactions",
     "SourceContext": "ionslit.solvers.reactions",

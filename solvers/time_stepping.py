@@ -84,7 +84,7 @@ class StepRecord:
 
 class TimeIntegrator:
     """Drives a transient provider (e.g. PNPModel) through a voltage protocol, or a current
-    protocol (protocols.ClampedCurrent: the provider's current clamp follows it).
+    protocol (current_clamp.ClampedCurrent: the provider's current clamp follows it).
 
     The provider must implement ``time``, ``try_step(dt, voltage) -> current``, ``accept()``,
     ``reject()``, ``restart_history()``, ``last_report`` and ``last_currents`` (and
@@ -103,7 +103,7 @@ class TimeIntegrator:
 
     @property
     def clamped(self) -> bool:
-        """True for a current protocol (protocols.ClampedCurrent)."""
+        """True for a current protocol (current_clamp.ClampedCurrent)."""
         return hasattr(self.protocol, "current")
 
     def start(self, t_start: float = 0.0) -> None:
@@ -111,14 +111,14 @@ class TimeIntegrator:
         if self.clamped:
             self.model.solve_steady_clamped(self.protocol.current(t_start))
         else:
-            self.model.solve_steady(self.protocol.voltage(t_start))
+            self.model.solve_steady(self.protocol.value(t_start))
         self.model.time = t_start
 
     def _try(self, dt: float, t_new: float) -> float:
         if self.clamped:
             self.model.clamp_current(self.protocol.current(t_new))
             return self.model.try_step(dt)
-        return self.model.try_step(dt, self.protocol.voltage(t_new))
+        return self.model.try_step(dt, self.protocol.value(t_new))
 
     def run(self, t_end: float, on_step: Callable[[StepRecord], None] | None = None,
             start_from_steady: bool = True, resume: IntegratorState | None = None,
@@ -193,7 +193,7 @@ class TimeIntegrator:
             currents = self.model.last_currents
             voltage = getattr(self.model, "voltage", None)
             if voltage is None:
-                voltage = float("nan") if self.clamped else self.protocol.voltage(t)
+                voltage = float("nan") if self.clamped else self.protocol.value(t)
             record = StepRecord(
                 time=t, dt=dt_taken, voltage=voltage, current=current,
                 current_right=currents.get("current_right_A", float("nan")),

@@ -191,7 +191,7 @@ def test_decompose_loop_figure_eight_and_simple_loops():
 
 
 def test_zero_crossings_and_cycles():
-    # sine with a delay (V = 0 before it, as ionslit.solvers.protocols.SineVoltage): the first rising
+    # sine with a delay (V = 0 before it, as ionslit.coupling.waveforms.Sine): the first rising
     # crossing is the delay itself (last sample of the zero run)
     delay = 0.013
     t = np.arange(9301) * 1e-5  # 0 .. delay + 4 periods, with a sample at the delay

@@ -16,7 +16,7 @@ from ionslit.coupling.memristor import (
 
 
 def _staircase(levels, durations, samples=801, with_jumps=False):
-    """Piecewise-constant V with the left-continuous convention of ionslit.solvers.protocols (the sample
+    """Piecewise-constant V with the left-continuous convention of ionslit.coupling.waveforms (the sample
     at a step time carries the old value; the new one starts at the next sample). With
     ``with_jumps`` every step time appears twice (old value, then new), so that a simulation on
     this grid sees a true jump; the mask drops the second copies to give the series."""

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from ionslit.coupling.bdf import bdf_coefficients
+from ionslit.coupling.waveforms import Sine, Step
 from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
-from ionslit.solvers.protocols import SineVoltage, StepVoltage
 from ionslit.solvers.time_stepping import TimeIntegrator, TimeSteppingOptions
 
 
@@ -53,7 +53,7 @@ class FakeProvider:
 
 def test_milestones_and_outputs_are_hit_exactly():
     model = FakeProvider()
-    sine = SineVoltage(1.0, 10.0)
+    sine = Sine(1.0, 10.0)
     outputs = [0.0123, 0.05]
     records = TimeIntegrator(model, sine, TimeSteppingOptions(initial_step=0.003),
                              output_times=outputs).run(0.1)
@@ -68,7 +68,7 @@ def test_milestones_and_outputs_are_hit_exactly():
 def test_adaptive_growth_and_cutback_on_failure():
     model = FakeProvider(fail_if_dt_above=0.02)
     opts = TimeSteppingOptions(initial_step=0.001, max_step=0.05, growth=2.0)
-    records = TimeIntegrator(model, StepVoltage(0.0, 1.0, 0.0), opts).run(1.0)
+    records = TimeIntegrator(model, Step(0.0, 1.0, 0.0), opts).run(1.0)
     dts = [r.dt for r in records]
     assert max(dts) <= 0.02 + 1e-15  # never accepted a step the provider rejects
     assert any(r.cutbacks > 0 for r in records)  # grew, failed, cut back
@@ -76,7 +76,7 @@ def test_adaptive_growth_and_cutback_on_failure():
     # A provider that always fails gives a clear error after max_cutbacks.
     with pytest.raises(SolverDivergedError, match="failed"):
         TimeIntegrator(FakeProvider(fail_if_dt_above=0.0),
-                       StepVoltage(0.0, 1.0, 0.0), TimeSteppingOptions(max_cutbacks=3)).run(1.0)
+                       Step(0.0, 1.0, 0.0), TimeSteppingOptions(max_cutbacks=3)).run(1.0)
 
 
 @pytest.mark.parametrize("scheme, order", [("backward_euler", 1), ("bdf2", 2)])
@@ -90,7 +90,7 @@ def test_fixed_step_convergence_order(scheme, order):
     for n in (20, 40, 80):
         model = FakeProvider(scheme=scheme)
         opts = TimeSteppingOptions(initial_step=1.0 / n, adaptive=False)
-        TimeIntegrator(model, SineVoltage(1.0, 1.0), opts).run(1.0)
+        TimeIntegrator(model, Sine(1.0, 1.0), opts).run(1.0)
         errors.append(abs(model.y - exact(1.0)))
     rates = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
     assert rates == pytest.approx([order, order], abs=0.15)
