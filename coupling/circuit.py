@@ -1,4 +1,5 @@
-"""The neuron circuit: a membrane capacitor, a stimulus, memristive branches and a leak.
+"""The neuron circuit: a membrane capacitor, a stimulus (a ``waveforms`` waveform, in A),
+memristive branches and a leak; the membrane law itself is ``membrane.membrane_current``:
 
     C dU/dt = I_stim(t) - sum_k n_k I_k(U - E_k, history) - g_L (U - E_L)
 
