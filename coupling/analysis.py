@@ -97,7 +97,7 @@ def simulate_lanes(circuit, amplitudes: Sequence[float], make_stimulus: Callable
     snapshots = [provider_snapshot(b.provider) for b in circuit.branches]
     try:
         for a in amplitudes:
-            for b, snap in zip(circuit.branches, snapshots):
+            for b, snap in zip(circuit.branches, snapshots, strict=False):
                 b.provider.restore(snap)
             run = circuit.with_stimulus(make_stimulus(float(a)))
             integrator = CircuitIntegrator(run, options).run(duration)
@@ -105,7 +105,7 @@ def simulate_lanes(circuit, amplitudes: Sequence[float], make_stimulus: Callable
                                       integrator.spikes.peaks(0),
                                       float(integrator.voltage[0])))
     finally:
-        for b, snap in zip(circuit.branches, snapshots):
+        for b, snap in zip(circuit.branches, snapshots, strict=False):
             b.provider.restore(snap)
     return results
 

@@ -174,7 +174,7 @@ class GatedProvider:
             kept = (~m).nonzero()[0]
             self._x_old = x_prev.copy()
             for new, old in ((self._x_old, x_old), (self._x, x_prev), (self._slope, slope_prev)):
-                for new_row, old_row in zip(new, old):  # state by state: 1-D indexing is fast
+                for new_row, old_row in zip(new, old, strict=False):  # state by state: 1-D indexing is fast
                     new_row[kept] = old_row[kept]
             for new, old in ((self.time, time), (self._dt_prev, dt_prev)):
                 new[kept] = old[kept]

@@ -85,7 +85,7 @@ class CircuitIntegrator:
         opt = self.options
         self.lanes = circuit.lanes
         self.banks = [as_lanes(b.provider) for b in circuit.branches]
-        for bank, branch in zip(self.banks, circuit.branches):
+        for bank, branch in zip(self.banks, circuit.branches, strict=False):
             if bank.lanes != self.lanes:
                 raise ValueError(f"branch {branch.name!r} has {bank.lanes} lanes, the circuit "
                                  f"{self.lanes}")
@@ -153,7 +153,7 @@ class CircuitIntegrator:
         ``conductance=False`` (only when every provider has ``optional_conductance``): the
         currents alone."""
         currents, conductances = [], []
-        for bank, battery in zip(self.banks, self._battery):
+        for bank, battery in zip(self.banks, self._battery, strict=False):
             if conductance:
                 currents.append(bank.try_step(dt, u - battery))
                 conductances.append(bank.differential_conductance)
@@ -181,7 +181,7 @@ class CircuitIntegrator:
         if currents is None:
             self.slope = np.where(lanes_mask, 0.0, self.slope)
             return
-        for k, (current, g, battery) in enumerate(zip(currents, conductances, self._battery)):
+        for k, (current, g, battery) in enumerate(zip(currents, conductances, self._battery, strict=False)):
             if g is None:
                 v = self.u - battery
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -493,5 +493,5 @@ class CircuitIntegrator:
         self._any_failures = bool(self.failures.any())
         self.stats = {k: np.array(v) for k, v in state["stats"].items()}
         self.spikes.restore(state["spikes"])
-        for bank, snap in zip(self.banks, state["providers"]):
+        for bank, snap in zip(self.banks, state["providers"], strict=False):
             bank.restore(snap)

@@ -50,7 +50,7 @@ def sign_runs(signs: np.ndarray) -> list[tuple[int, int, int]]:
     edges = np.flatnonzero(np.diff(signs) != 0)
     starts = np.concatenate([[0], edges + 1])
     ends = np.concatenate([edges, [signs.size - 1]])
-    return [(int(signs[a]), int(a), int(b)) for a, b in zip(starts, ends)]
+    return [(int(signs[a]), int(a), int(b)) for a, b in zip(starts, ends, strict=False)]
 
 
 def zero_crossings(time_s, voltage_V, level_V: float = 0.0, direction: str = "up"
@@ -109,7 +109,7 @@ def split_cycles(time_s, voltage_V, frequency_Hz: float | None = None,
         if cycles:  # the last end may lie a rounding error beyond the series
             cycles[-1] = (cycles[-1][0], min(cycles[-1][1], float(t[-1])))
     else:
-        cycles = [(float(a), float(b)) for a, b in zip(ups[:-1], ups[1:])]
+        cycles = [(float(a), float(b)) for a, b in zip(ups[:-1], ups[1:], strict=False)]
     if not cycles:
         raise ValueError("the series holds no complete drive cycle (from one rising zero "
                          "crossing of V to the next)")

@@ -62,7 +62,7 @@ def test_milestones_and_outputs_are_hit_exactly():
         assert m in times  # exactly, no round-off drift
     assert [r.time for r in records if r.is_output] == outputs
     assert times[-1] == 0.1 and model.steady_voltage == 0.0
-    assert all(b > a for a, b in zip(times, times[1:]))
+    assert all(b > a for a, b in zip(times, times[1:], strict=False))
 
 
 def test_adaptive_growth_and_cutback_on_failure():
