@@ -118,7 +118,7 @@ def reduced_worker(spec: dict, comm=None) -> dict | None:
     import numpy as np
 
     import ionslit.coupling
-    from ionslit.coupling import CircuitIntegrator, ConstantCurrent
+    from ionslit.coupling import CircuitIntegrator, Constant
 
     size, rank = (comm.size, comm.rank) if comm is not None else (1, 0)
     case = Path(spec["case"])
@@ -138,7 +138,7 @@ def reduced_worker(spec: dict, comm=None) -> dict | None:
         stimuli = np.linspace(*STIMULI_A, lanes)
         stimulus = [float(stimuli[0]), float(stimuli[-1])]
         stimuli = stimuli[_block(lanes, size, rank)]
-        run = circuit.with_lanes(stimuli.size, ConstantCurrent(stimuli))
+        run = circuit.with_lanes(stimuli.size, Constant(stimuli))
     integrator = CircuitIntegrator(run, options)
     if comm is not None:
         comm.Barrier()

@@ -63,14 +63,14 @@ def build_model(scale: float, reuse: str, comm):
 def worker(size: str, reuse: str, steps: int, warmup: int, output: Path) -> None:
     from mpi4py import MPI
 
-    from ionslit.solvers import SineVoltage
+    from ionslit.coupling.waveforms import Sine
 
     comm = MPI.COMM_WORLD
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     model = build_model(SIZES[size], reuse, comm)
     dofs = model.space.dofmap.index_map.size_global * model.space.dofmap.index_map_bs
-    protocol = SineVoltage(0.5, 1.0 / PERIOD)
+    protocol = Sine(0.5, 1.0 / PERIOD)
     model.solve_steady(protocol.voltage(0.0))
     setup = time.perf_counter() - t0
     dt = PERIOD / STEPS_PER_PERIOD

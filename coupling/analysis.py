@@ -45,9 +45,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ionslit.coupling.integrator import CircuitIntegrator, IntegratorOptions
+from ionslit.coupling.integration_options import IntegratorOptions
+from ionslit.coupling.integrator import CircuitIntegrator
 from ionslit.coupling.provider import provider_snapshot
-from ionslit.coupling.stimulus import ConstantCurrent, Pulse
+from ionslit.coupling.waveforms import Constant, pulse
 
 
 @dataclass
@@ -96,7 +97,7 @@ def simulate_lanes(circuit, amplitudes: Sequence[float], make_stimulus: Callable
     snapshots = [provider_snapshot(b.provider) for b in circuit.branches]
     try:
         for a in amplitudes:
-            for b, snap in zip(circuit.branches, snapshots):
+            for b, snap in zip(circuit.branches, snapshots, strict=False):
                 b.provider.restore(snap)
             run = circuit.with_stimulus(make_stimulus(float(a)))
             integrator = CircuitIntegrator(run, options).run(duration)
@@ -104,7 +105,7 @@ def simulate_lanes(circuit, amplitudes: Sequence[float], make_stimulus: Callable
                                       integrator.spikes.peaks(0),
                                       float(integrator.voltage[0])))
     finally:
-        for b, snap in zip(circuit.branches, snapshots):
+        for b, snap in zip(circuit.branches, snapshots, strict=False):
             b.provider.restore(snap)
     return results
 
@@ -169,7 +170,7 @@ def fi_curve(circuit, amplitudes: Sequence[float], duration: float, transient: f
     one-rank curve (module docstring)."""
     if not 0 <= transient < duration:
         raise ValueError(f"transient {transient} s must lie in [0, duration={duration} s)")
-    runs = simulate_lanes(circuit, amplitudes, ConstantCurrent, duration, options, max_lanes,
+    runs = simulate_lanes(circuit, amplitudes, Constant, duration, options, max_lanes,
                           comm)
     rates = []
     for r in runs:
@@ -237,7 +238,7 @@ def pulse_threshold(circuit, width: float, duration: float, bracket=(1e-12, 1e-9
     ranks; every rank returns the same result as one rank would (module docstring)."""
 
     def respond(amplitudes):
-        runs = simulate_lanes(circuit, amplitudes, lambda a: Pulse(a, width, start), duration,
+        runs = simulate_lanes(circuit, amplitudes, lambda a: pulse(a, width, start), duration,
                               options, comm=comm)
         return np.array([np.any(r.spike_times > start) for r in runs])
 
@@ -255,7 +256,7 @@ def repetitive_firing_threshold(circuit, duration: float, bracket=(1e-12, 1e-9),
     window = 0.5 * duration if window is None else float(window)
 
     def respond(amplitudes):
-        runs = simulate_lanes(circuit, amplitudes, ConstantCurrent, duration, options,
+        runs = simulate_lanes(circuit, amplitudes, Constant, duration, options,
                               comm=comm)
         return np.array([np.count_nonzero(r.spike_times >= duration - window) >= min_spikes
                          for r in runs])

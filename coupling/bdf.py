@@ -1,4 +1,9 @@
-"""Variable-step BDF1/BDF2 coefficients, shared by the circuit and the providers.
+"""Variable-step BDF1/BDF2 coefficients: the one BDF module of the package, used by the circuit,
+its providers and the finite-element time stepping (``ionslit.solvers``).
+
+Schemes (``Scheme``): ``"backward_euler"`` (order 1 on every step) and ``"bdf2"`` (variable-step
+BDF2, order 1 on the first step after a start or a jump of the forcing). Times in s (or any unit:
+the coefficients have the unit 1/time of the steps).
 
 dy/dt at t_{n+1} ~ b0 y_{n+1} + b1 y_n + b2 y_{n-1}, step h = t_{n+1} - t_n, ratio
 w = h / h_prev:
@@ -13,26 +18,38 @@ below 1 + sqrt(2) for zero stability of variable-step BDF2 (the integrator caps 
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 
-SCHEMES = ("be", "bdf2")
+Scheme = Literal["backward_euler", "bdf2"]
+SCHEMES: tuple[str, ...] = get_args(Scheme)
 
 
 def check_scheme(scheme: str) -> str:
+    """``scheme`` if it is one of ``SCHEMES``, else ValueError."""
     if scheme not in SCHEMES:
         raise ValueError(f"time scheme {scheme!r} is not one of {SCHEMES}")
     return scheme
 
 
-def orders(scheme: str, levels: np.ndarray) -> np.ndarray:
-    """Order per lane: 2 under 'bdf2' once two accepted levels exist (levels >= 2), else 1."""
-    if scheme == "be":
-        return np.ones_like(levels)
-    return np.where(levels >= 2, 2, 1)
+def bdf_coefficients(order: int, dt: float, dt_prev: float | None = None
+                     ) -> tuple[float, float, float]:
+    """(b0, b1, b2) of one step (floats) with du/dt ~ b0 u^{n+1} + b1 u^n + b2 u^{n-1}.
+
+    Order 1 (or no ``dt_prev``): backward Euler. Order 2: variable-step BDF2 with
+    w = dt / dt_prev: b0 = (1 + 2w) / ((1 + w) dt), b1 = -(1 + w) / dt, b2 = w^2 / ((1 + w) dt).
+    """
+    if order == 1 or dt_prev is None:
+        return 1.0 / dt, -1.0 / dt, 0.0
+    if order != 2:
+        raise ValueError(f"BDF order {order} not supported")
+    w = dt / dt_prev
+    return (1 + 2 * w) / ((1 + w) * dt), -(1 + w) / dt, w * w / ((1 + w) * dt)
 
 
 def coefficients(second, dt: np.ndarray, dt_prev: np.ndarray):
-    """(b0, b1, b2) per lane; ``second``: boolean (per lane or one for all), BDF2 where True
+    """(b0, b1, b2) arrays, one value per lane; ``second``: boolean (per lane or one for all), BDF2 where True
     (else backward Euler). A lane's values do not depend on the other lanes' ``second``."""
     inv = 1.0 / dt
     if np.ndim(second) == 0 or second.all() or not second.any():

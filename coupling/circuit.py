@@ -1,4 +1,5 @@
-"""The neuron circuit: a membrane capacitor, a stimulus, memristive branches and a leak.
+"""The neuron circuit: a membrane capacitor, a stimulus (a ``waveforms`` waveform, in A),
+memristive branches and a leak; the membrane law itself is ``membrane.membrane_current``:
 
     C dU/dt = I_stim(t) - sum_k n_k I_k(U - E_k, history) - g_L (U - E_L)
 
@@ -11,19 +12,19 @@ element, i.e. out of the membrane node). SI units: C in F, currents in A, conduc
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
-from ionslit.coupling.provider import is_lane_provider
-from ionslit.coupling.stimulus import ConstantCurrent
+from ionslit.coupling.membrane import branch_current, membrane_current
+from ionslit.coupling.provider import Provider, SteadyStateProvider, as_lanes, is_lane_provider
+from ionslit.coupling.waveforms import Constant, Waveform
 
 
 @dataclass
 class Branch:
     """A battery (V) in series with ``count`` identical providers in parallel."""
 
-    provider: Any
+    provider: Provider
     battery: float = 0.0  # V
     count: float = 1.0
     name: str = ""
@@ -45,7 +46,7 @@ class Circuit:
 
     capacitance: float | np.ndarray
     branches: list[Branch] = field(default_factory=list)
-    stimulus: Any = field(default_factory=ConstantCurrent)
+    stimulus: Waveform = field(default_factory=Constant)  # A
     leak_conductance: float = 0.0  # S
     leak_reversal: float = 0.0  # V
     initial_voltage: float | np.ndarray = 0.0  # V
@@ -62,7 +63,7 @@ class Circuit:
     @property
     def lanes(self) -> int:
         """Number of independent lanes (1 unless the providers are vectorised copies)."""
-        counts = {int(getattr(b.provider, "lanes", 1)) for b in self.branches}
+        counts = {as_lanes(b.provider).lanes for b in self.branches}
         sizes = {np.size(a) for a in (self.capacitance, self.initial_voltage) if np.ndim(a)}
         counts |= {s for s in sizes if s != 1}
         if len(counts - {1}) > 1:
@@ -98,20 +99,21 @@ class Circuit:
             self.initial_voltage = voltage
         u = np.asarray(self.initial_voltage, dtype=float)
         for b in self.branches:
-            eq = getattr(b.provider, "equilibrate", None)
-            if eq is None:
-                raise TypeError(f"branch {b.name!r}: {type(b.provider).__name__} cannot be "
-                                f"equilibrated")
-            eq(u - b.battery)
+            _steady(b).equilibrate(u - b.battery)
+
+    def steady_membrane_current(self, voltage, stimulus=0.0) -> np.ndarray:
+        """The membrane law's net current into the node (A, ``membrane.membrane_current``) with
+        every provider at steady state for membrane voltage ``voltage`` (V) and the stimulus
+        ``stimulus`` (A): I_stim - sum_k n_k I_k,ss(U - E_k) - g_L (U - E_L), per lane."""
+        u = np.asarray(voltage, dtype=float)
+        total = branch_current([b.count for b in self.branches],
+                               [_steady(b).steady_current(u - b.battery) for b in self.branches])
+        return membrane_current(stimulus, total, u, self.leak_conductance, self.leak_reversal)
 
     def steady_current(self, voltage) -> np.ndarray:
         """Membrane current out of the node (A) at steady state for membrane voltage ``voltage``
         (V): sum_k n_k I_k,ss(U - E_k) + g_L (U - E_L), per lane."""
-        u = np.asarray(voltage, dtype=float)
-        total = self.leak_conductance * (u - self.leak_reversal)
-        for b in self.branches:
-            total = total + b.count * b.provider.steady_current(u - b.battery)
-        return total
+        return -self.steady_membrane_current(voltage)
 
     def reversal_range(self) -> tuple[float, float]:
         """Search interval (V) for the resting potential: the batteries' (and the leak's) range,
@@ -135,16 +137,24 @@ class Circuit:
             bracket = self.reversal_range()
         lo = np.full(self.lanes, float(bracket[0]))
         hi = np.full(self.lanes, float(bracket[1]))
-        f_lo = self.steady_current(lo) - current
-        f_hi = self.steady_current(hi) - current
+        f_lo = self.steady_membrane_current(lo, current)
+        f_hi = self.steady_membrane_current(hi, current)
         if np.any(np.sign(f_lo) == np.sign(f_hi)):
             raise ValueError(f"the steady current does not change sign in {bracket} V")
         for _ in range(200):
             mid = 0.5 * (lo + hi)
-            f_mid = self.steady_current(mid) - current
+            f_mid = self.steady_membrane_current(mid, current)
             left = np.sign(f_mid) == np.sign(f_lo)
             lo, f_lo = np.where(left, mid, lo), np.where(left, f_mid, f_lo)
             hi = np.where(left, hi, mid)
             if np.all(hi - lo <= tolerance):
                 break
         return 0.5 * (lo + hi)
+
+
+def _steady(branch: Branch) -> SteadyStateProvider:
+    """The branch's provider as a ``SteadyStateProvider`` (TypeError if it is not one)."""
+    if not isinstance(branch.provider, SteadyStateProvider):
+        raise TypeError(f"branch {branch.name!r}: {type(branch.provider).__name__} has no "
+                        f"steady state")
+    return branch.provider

@@ -49,7 +49,7 @@ class GatedProvider:
     Subclasses implement ``_rates(v) -> (A, B, dA/dv, dB/dv)`` (arrays (nstate, lanes)) and
     ``_current(v, x, dx/dv) -> (I, dI/dv)`` (x, dx/dv: (nstate, lanes); I, dI/dv: (lanes,);
     dx/dv None: dI/dv None); v is the voltage across the element (V), shape (lanes,).
-    ``scheme`` ('be' or 'bdf2') is set by the integrator to its own.
+    ``scheme`` ('backward_euler' or 'bdf2') is set by the integrator to its own.
 
     ``try_step(dt, voltage, conductance=False)`` skips dI/dV (``optional_conductance``): the
     integrator's tries that only test convergence need the current alone.
@@ -174,7 +174,7 @@ class GatedProvider:
             kept = (~m).nonzero()[0]
             self._x_old = x_prev.copy()
             for new, old in ((self._x_old, x_old), (self._x, x_prev), (self._slope, slope_prev)):
-                for new_row, old_row in zip(new, old):  # state by state: 1-D indexing is fast
+                for new_row, old_row in zip(new, old, strict=False):  # state by state: 1-D indexing is fast
                     new_row[kept] = old_row[kept]
             for new, old in ((self.time, time), (self._dt_prev, dt_prev)):
                 new[kept] = old[kept]

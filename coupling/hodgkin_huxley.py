@@ -188,7 +188,7 @@ def hodgkin_huxley_circuit(stimulus=None, area: float = 1.0, lanes: int = 1,
     currents in A/m^2): Na and K channel branches (batteries E_Na, E_K), the leak as the
     circuit's leak, gates at steady state for ``initial_voltage`` (V)."""
     from ionslit.coupling.circuit import Branch, Circuit
-    from ionslit.coupling.stimulus import ConstantCurrent
+    from ionslit.coupling.waveforms import Constant
 
     p = parameters or HodgkinHuxleyParameters()
     na = HodgkinHuxleyChannel("na", area, lanes, scheme, p.g_na, p.e_na, p.temperature,
@@ -197,6 +197,6 @@ def hodgkin_huxley_circuit(stimulus=None, area: float = 1.0, lanes: int = 1,
                              initial_voltage)
     return Circuit(capacitance=p.capacitance * area,
                    branches=[Branch(na, p.e_na, 1, "na"), Branch(k, p.e_k, 1, "k")],
-                   stimulus=stimulus if stimulus is not None else ConstantCurrent(0.0),
+                   stimulus=stimulus if stimulus is not None else Constant(0.0),
                    leak_conductance=p.g_leak * area, leak_reversal=p.e_leak,
                    initial_voltage=initial_voltage)

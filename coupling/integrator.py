@@ -9,8 +9,8 @@ voltage, every step solves one scalar equation for U = U^{n+1}:
 (b: backward Euler, or variable-step BDF2 from the second step after a start or a jump of the
 stimulus; see ``bdf``). Each evaluation of R costs one ``try_step`` per branch. Newton's method
 uses the providers' ``differential_conductance`` when they give it (this package's providers do:
-quadratic convergence, 2 tries per step), else per-branch secants between the tries of a step,
-carried over to the next step (a live PNP slit: typically 2-3 tries per step). The iteration
+quadratic convergence), else per-branch secants between the tries of a step, carried over to
+the next step (a live PNP slit). The iteration
 stops when the Newton update is below ``newton_tol`` (V); the state of the *last try* is accepted
 (so the providers' states and U agree), which leaves an error in U below the tolerance. Then
 ``accept()`` on every provider, or ``reject()`` and a step cut when a provider raises
@@ -25,17 +25,14 @@ ratio of the error constants, and kept below ``atol + rtol |U|`` (V) (steps grow
 variable-step BDF2 needs). Providers that can (``local_error(rtol)``, this package's) estimate
 the error of their hidden states the same way, and the step obeys the largest: a slow gate
 drives U through an interspike interval while U itself is smooth, and leaving its error
-unchecked costs more accuracy than it saves steps (measured: 10x worse spike times for the same
-work). Large dU/dt (spikes) therefore gives small steps without special rules;
-``max_voltage_change`` caps |U^{n+1} - U^n| as well. The Newton tolerance is
+unchecked costs more accuracy than it saves steps. Large dU/dt (spikes) therefore gives small
+steps without special rules; ``max_voltage_change`` caps |U^{n+1} - U^n| as well. The Newton tolerance is
 max(``newton_tol``, ``newton_fraction`` x the local error tolerance). The stimulus' milestones
 are hit exactly; after a jump the history restarts (BE) with a short step. ``adaptive=False``
 takes fixed steps of ``step`` (one value, or one per lane: convergence studies in one run).
 
-Accuracy. Error control is per step: global errors are typically 10-100 local tolerances, and
-spike times near a saddle-node (the onset of repetitive firing) are sensitive to them. Measured
-on the two-slit neuron: spike times within ~4e-3 relative at rtol 1e-3, ~1e-3 at 1e-4, ~2e-4 at
-1e-5 (atol = rtol x 1e-2 V); on the HH membrane rates within 0.2 % at rtol 1e-5.
+Accuracy. Error control is per step: global errors are many local tolerances, and spike times
+near a saddle-node (the onset of repetitive firing) are sensitive to them.
 
 Lanes. The state is a vector over independent *lanes* (e.g. the stimulus amplitudes of an f-I
 curve, with vectorised providers): each lane has its own time, step size, history and spike
@@ -58,12 +55,15 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 
-from ionslit.coupling import bdf
-from ionslit.coupling.provider import as_lanes
+from ionslit.coupling import bdf, step_size
+from ionslit.coupling.circuit import Branch, Circuit
+from ionslit.coupling.integration_options import IntegrationError, IntegratorOptions
+from ionslit.coupling.membrane import branch_current, implicit_residual_terms, membrane_current
+from ionslit.coupling.provider import LaneProvider, as_lanes
 from ionslit.coupling.spikes import SpikeDetector
 
 
@@ -73,81 +73,25 @@ def _keep(new: np.ndarray, old: np.ndarray, lanes: np.ndarray) -> np.ndarray:
     return new
 
 
-class IntegrationError(RuntimeError):
-    """The circuit integration cannot continue (step below ``min_step``, repeated failures)."""
-
-
-@dataclass
-class IntegratorOptions:
-    """Settings of ``CircuitIntegrator`` (SI: s, V)."""
-
-    scheme: str = "bdf2"  # 'be' or 'bdf2'
-    adaptive: bool = True
-    step: float | np.ndarray | None = None  # s: fixed step (adaptive=False; may differ per
-    #                                           lane) or the first step
-    rtol: float = 1e-4  # local error tolerance, relative to |U|
-    atol: float = 1e-6  # V, absolute local error tolerance
-    min_step: float = 1e-15  # s
-    max_step: float = math.inf  # s
-    restart_step: float | None = None  # s: step after a stimulus jump (default: first step)
-    max_voltage_change: float = math.inf  # V per step
-    newton_tol: float = 1e-10  # V: stop when the Newton update is below this, or below
-    newton_fraction: float = 0.01  # ... this fraction of the local error tolerance (adaptive)
-    max_newton: int = 10  # tries per step before the step is cut
-    max_newton_update: float = 0.2  # V: cap of one Newton update (protects live slits)
-    secant_min_delta: float = 1e-9  # V: smallest voltage difference used for a secant
-    safety: float = 0.9
-    max_growth: float = 2.0  # step ratio cap (BDF2 zero stability needs < 2.414)
-    max_shrink: float = 0.2
-    cutback: float = 0.25  # step factor after a failed Newton iteration / provider error
-    max_failures: int = 30  # consecutive failures of one lane before giving up
-    spike_threshold: float = 0.0  # V
-    spike_rearm: float | None = None  # V (default: the threshold)
-    spike_interpolation: str = "hermite"
-    record: bool = False  # keep every accepted (t, U) per lane
-    control_states: bool = True  # include the providers' state errors (``local_error``)
-
-    def __post_init__(self):
-        bdf.check_scheme(self.scheme)
-        if self.step is not None and not np.all(np.asarray(self.step) > 0):
-            raise ValueError(f"step {self.step} s must be > 0")
-        if not self.adaptive and self.step is None:
-            raise ValueError("fixed steps (adaptive=False) need a step")
-        for name in ("rtol", "atol", "newton_tol", "min_step", "max_step"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} = {getattr(self, name)} must be > 0")
-        if not 1.0 < self.max_growth < 1.0 + math.sqrt(2.0):
-            raise ValueError(f"max_growth = {self.max_growth} must be in (1, 2.414) for BDF2")
-
-
-@dataclass
-class _Plan:
-    """Milestones of one ``run`` (sorted, ending at t_end) and which of them are jumps."""
-
-    milestones: np.ndarray
-    is_jump: np.ndarray
-    eps: float
-    first_step: float
-
-
 class CircuitIntegrator:
     """Integrates ``circuit`` (see ``circuit.Circuit``) from ``t0`` (s); see the module
     docstring. ``run(t_end)`` may be called repeatedly; results: ``time``, ``voltage``,
     ``spikes`` (a ``SpikeDetector``), ``trace(lane)`` with ``record=True``, ``statistics``."""
 
-    def __init__(self, circuit, options: IntegratorOptions | None = None, t0: float = 0.0):
+    def __init__(self, circuit: Circuit, options: IntegratorOptions | None = None,
+                 t0: float = 0.0):
         self.circuit = circuit
         self.options = options or IntegratorOptions()
         opt = self.options
         self.lanes = circuit.lanes
         self.banks = [as_lanes(b.provider) for b in circuit.branches]
-        for bank, branch in zip(self.banks, circuit.branches):
+        for bank, branch in zip(self.banks, circuit.branches, strict=False):
             if bank.lanes != self.lanes:
                 raise ValueError(f"branch {branch.name!r} has {bank.lanes} lanes, the circuit "
                                  f"{self.lanes}")
-            self._align_scheme(branch)
+            self._align_scheme(bank, branch)
         n = self.lanes
-        probe = np.asarray(circuit.stimulus.current(np.full(n, float(t0))))
+        probe = np.asarray(circuit.stimulus.value(np.full(n, float(t0))))
         if probe.shape not in ((), (n,)):
             raise ValueError(f"the stimulus gives currents of shape {probe.shape} for {n} "
                              f"lanes: per-lane amplitudes need providers with as many lanes "
@@ -155,8 +99,7 @@ class CircuitIntegrator:
         self._count = [float(b.count) for b in circuit.branches]
         self._battery = [b.battery for b in circuit.branches]
         # Newton tries after the first may leave out dI/dV (see _newton)
-        self._values_only = all(getattr(bank, "optional_conductance", False)
-                                for bank in self.banks)
+        self._values_only = all(bank.optional_conductance for bank in self.banks)
         self.t = np.full(n, float(t0))
         self.u = np.broadcast_to(np.asarray(circuit.initial_voltage, dtype=float), (n,)).copy()
         self.u_prev = self.u.copy()
@@ -178,19 +121,16 @@ class CircuitIntegrator:
         for bank in self.banks:
             bank.restart_history()
 
-    def _align_scheme(self, branch) -> None:
-        """One time scheme for the coupled system: set it on providers that take it (this
+    def _align_scheme(self, bank: LaneProvider, branch: Branch) -> None:
+        """One time scheme for the coupled system: set it on vectorised providers (this
         package's), warn when a provider runs another one (a PNP model's
         ``options.time_scheme``), which lowers the coupled order to 1."""
-        provider, scheme = branch.provider, self.options.scheme
-        if getattr(provider, "vectorised", False):
-            provider.scheme = scheme
-            return
-        own = getattr(getattr(provider, "options", None), "time_scheme", None)
-        own = getattr(provider, "scheme", own)
-        if own is not None and own != scheme:
-            warnings.warn(f"branch {branch.name!r}: the provider integrates with {own!r}, the "
-                          f"circuit with {scheme!r}; the coupled scheme is first order",
+        scheme = self.options.scheme
+        if bank.vectorised:
+            bank.scheme = scheme
+        elif bank.scheme is not None and bank.scheme != scheme:
+            warnings.warn(f"branch {branch.name!r}: the provider integrates with {bank.scheme!r}, "
+                          f"the circuit with {scheme!r}; the coupled scheme is first order",
                           stacklevel=3)
 
     # ------------------------------------------------------------------------------------------
@@ -202,17 +142,18 @@ class CircuitIntegrator:
     def voltage(self) -> np.ndarray:
         return self.u.copy()
 
-    def _net_current(self, t, u, branch_total):
-        """C dU/dt = I_stim(t) - sum - leak (A) per lane."""
+    def _slope(self, i_stim, branch_total, u):
+        """dU/dt (V/s) per lane from the membrane law (``membrane.membrane_current``)."""
         c = self.circuit
-        return c.stimulus.current(t) - branch_total - c.leak_conductance * (u - c.leak_reversal)
+        net = membrane_current(i_stim, branch_total, u, c.leak_conductance, c.leak_reversal)
+        return net / c.capacitance
 
     def _try_all(self, dt, u, conductance: bool = True):
         """One try of every branch at membrane voltage u: (currents, conductances or None).
         ``conductance=False`` (only when every provider has ``optional_conductance``): the
         currents alone."""
         currents, conductances = [], []
-        for bank, battery in zip(self.banks, self._battery):
+        for bank, battery in zip(self.banks, self._battery, strict=False):
             if conductance:
                 currents.append(bank.try_step(dt, u - battery))
                 conductances.append(bank.differential_conductance)
@@ -240,16 +181,16 @@ class CircuitIntegrator:
         if currents is None:
             self.slope = np.where(lanes_mask, 0.0, self.slope)
             return
-        for k, (current, g, battery) in enumerate(zip(currents, conductances, self._battery)):
+        for k, (current, g, battery) in enumerate(zip(currents, conductances, self._battery, strict=False)):
             if g is None:
                 v = self.u - battery
                 with np.errstate(divide="ignore", invalid="ignore"):
                     chord = np.where(np.abs(v) > 1e-6, current / v, 0.0)
                 self.secant[k] = np.where(lanes_mask & np.isfinite(chord), chord,
                                           self.secant[k])
-        total = sum(n * i for n, i in zip(self._count, currents)) if currents else 0.0
-        t_right = np.nextafter(self.t, np.inf)
-        f = self._net_current(t_right, self.u, total) / self.circuit.capacitance
+        total = branch_current(self._count, currents)
+        i_stim = self.circuit.stimulus.value(np.nextafter(self.t, np.inf))
+        f = self._slope(i_stim, total, self.u)
         self.slope = np.where(lanes_mask, f, self.slope)
 
     # ------------------------------------------------------------------------------------------
@@ -264,12 +205,8 @@ class CircuitIntegrator:
         span = t_end - t_min
         if span <= 0:
             return self
-        eps = 1e-12 * max(abs(t_end), span)
-        ms = sorted({float(m) for m in stim.milestones(t_min, t_end) if m < t_end - eps}
-                    | {t_end})
-        jumps = {float(j) for j in stim.discontinuities(t_min, t_end)}
-        plan = _Plan(np.array(ms), np.array([m in jumps for m in ms]), eps,
-                     opt.step if opt.step is not None else min(1e-4 * span, opt.max_step))
+        plan = step_size.Plan.of_run(stim, t_min, t_end, opt)
+        eps = plan.eps
         active = self.t < t_end - eps
         self.dt_next = np.where(np.isnan(self.dt_next), plan.first_step, self.dt_next)
         unknown = np.isnan(self.slope) & active
@@ -287,7 +224,7 @@ class CircuitIntegrator:
                 on_step(self, accept)
         return self
 
-    def _step(self, active: np.ndarray, plan: _Plan) -> np.ndarray:
+    def _step(self, active: np.ndarray, plan: step_size.Plan) -> np.ndarray:
         """One attempt on every active lane; returns the mask of accepted lanes.
 
         Runs once per attempt on arrays over all lanes, so it is written for few array
@@ -295,8 +232,6 @@ class CircuitIntegrator:
         values (rejected, inactive) restored by index rather than selected lane by lane."""
         opt = self.options
         circuit = self.circuit
-        cap = circuit.capacitance
-        g_leak, e_leak = circuit.leak_conductance, circuit.leak_reversal
         stim = circuit.stimulus
         all_active = bool(active.all())
         fixed = not opt.adaptive
@@ -307,25 +242,7 @@ class CircuitIntegrator:
             nominal[:] = opt.step
         else:
             nominal = self.dt_next
-        if plan.milestones.size == 1:  # only the end (e.g. a constant stimulus)
-            index, target = 0, plan.milestones[0]
-        else:
-            index = np.searchsorted(plan.milestones, t + plan.eps, side="right")
-            np.minimum(index, plan.milestones.size - 1, out=index)
-            target = plan.milestones[index]
-        remaining = target - t
-        near = remaining < 2.0 * nominal
-        if near.any():
-            lands = remaining <= 1.2 * nominal
-            h = np.where(lands, remaining, np.where(near, 0.5 * remaining, nominal))
-            t_new = np.where(lands, target, t + h)
-            if not all_active:
-                h = np.where(active, h, h1)
-                t_new = np.where(active, t_new, t)
-        else:  # no milestone within two steps: the nominal step everywhere
-            lands = None
-            h = nominal if all_active else np.where(active, nominal, h1)
-            t_new = t + h
+        index, lands, h, t_new = plan.landing(t, nominal, active, all_active, h1)
         # scheme constants (shared with the providers for this step), history, predictor
         k = bdf.StepConstants(opt.scheme, self.levels, h, h1)
         bdf.publish(k)
@@ -338,31 +255,15 @@ class CircuitIntegrator:
             curvature += f * h1
             curvature *= k.curvature_weight
             predictor += curvature
-        i_stim = stim.current(t_new)
+        i_stim = stim.value(t_new)
         abs_u = np.abs(u)
-        if fixed:
-            tol = opt.newton_tol
-        else:  # max(newton_tol, newton_fraction (atol + rtol max(|U^n|, |predictor|)))
-            tol = np.abs(predictor)
-            np.maximum(abs_u, tol, out=tol)
-            tol *= opt.rtol
-            tol += opt.atol
-            tol *= opt.newton_fraction
-            np.maximum(tol, opt.newton_tol, out=tol)
+        tol = opt.newton_tol if fixed else step_size.newton_tolerance(opt, abs_u, predictor)
         v, total, failed, error = self._newton(h, k.b0, history, i_stim, predictor, active, tol)
         # local error (in units of the tolerance) and acceptance
-        scale = np.abs(v)
-        np.maximum(scale, abs_u, out=scale)
-        scale *= opt.rtol
-        scale += opt.atol
-        err = v - predictor
-        np.abs(err, out=err)
-        err *= k.error_factor
-        err /= scale
+        err = step_size.voltage_error(opt, k, v, abs_u, predictor)
         if opt.control_states:
             for bank in self.banks:
-                local_error = getattr(bank, "local_error", None)
-                state_err = local_error(opt.rtol) if local_error is not None else None
+                state_err = bank.local_error(opt.rtol)
                 if state_err is not None:
                     np.maximum(err, state_err, out=err)
         any_failed = bool(failed.any())
@@ -389,10 +290,7 @@ class CircuitIntegrator:
                 bank.accept(accept)
         elif error is None:
             self._reject_all()
-        f_new = i_stim - total
-        if not (np.ndim(g_leak) == 0 and g_leak == 0.0):
-            f_new -= g_leak * (v - e_leak)
-        f_new /= cap
+        f_new = self._slope(i_stim, total, v)
         self.spikes.update(t, u, f, t_new, v, f_new, None if all_accepted else accept)
         if all_accepted:
             self.u_prev, self.u, self.t, self.dt_prev, self.slope = u, v, t_new, h, f_new
@@ -417,31 +315,7 @@ class CircuitIntegrator:
         if fixed:
             proposal = nominal
         else:
-            grow = np.maximum(err, 1e-12)
-            np.divide(1.0, grow, out=grow)
-            if k.second_all:
-                np.cbrt(grow, out=grow)
-            elif k.uniform:
-                np.sqrt(grow, out=grow)
-            else:
-                grow = np.where(k.second, np.cbrt(grow), np.sqrt(grow))
-            grow *= opt.safety
-            np.minimum(grow, opt.max_growth, out=grow)
-            np.maximum(grow, opt.max_shrink, out=grow)
-            if dv is not None:
-                with np.errstate(divide="ignore"):
-                    limit = opt.safety * opt.max_voltage_change / dv
-                grow = np.minimum(grow, np.maximum(limit, opt.max_shrink))
-            if not all_accepted:  # a retry must be shorter even after the landing stretch
-                grow[kept] = np.minimum(grow[kept], 0.7)
-            proposal = h * grow
-            if lands is not None:
-                short = lands & (h < nominal)
-                if short.any():  # a step shortened to land: resume the nominal step
-                    proposal = np.where(short & accept,
-                                        np.maximum(proposal, nominal * np.minimum(grow, 1.0)),
-                                        proposal)
-                    proposal = np.minimum(proposal, opt.max_growth * h)
+            proposal = step_size.proposal(opt, k, err, dv, h, nominal, accept, kept, lands)
         if any_failed:
             proposal = np.where(failed, h * opt.cutback, proposal)
             self.failures = np.where(failed, self.failures + 1,
@@ -460,7 +334,7 @@ class CircuitIntegrator:
             if jumped.any():
                 jumped &= accept
                 if jumped.any():
-                    self._restart(jumped, t_new, i_stim, plan)
+                    self._restart(jumped, t_new, total, plan)
         if opt.record:
             self._trace.append((self.t.copy(), self.u.copy(), accept.copy()))
         if any_failed:
@@ -474,14 +348,15 @@ class CircuitIntegrator:
                     f"times (last dt={h[lane]:.3g} s): {reason}") from error
         return accept
 
-    def _restart(self, lanes, t_new, i_stim, plan):
-        """After a stimulus jump: BE restart, slope from the new stimulus, a short step."""
+    def _restart(self, lanes, t_new, branch_total, plan):
+        """After a stimulus jump: BE restart, the slope from the new stimulus (with the branch
+        currents ``branch_total`` of the step that landed on the jump), a short step."""
         opt = self.options
         for bank in self.banks:
             bank.restart_history(lanes)
         self.levels = np.where(lanes, 1, self.levels)
-        jump = self.circuit.stimulus.current(np.nextafter(t_new, np.inf)) - i_stim
-        self.slope = np.where(lanes, self.slope + jump / self.circuit.capacitance, self.slope)
+        i_after = self.circuit.stimulus.value(np.nextafter(t_new, np.inf))
+        self.slope = np.where(lanes, self._slope(i_after, branch_total, self.u), self.slope)
         if opt.adaptive:
             restart = opt.restart_step or plan.first_step
             self.dt_next = np.where(lanes, np.minimum(self.dt_next, restart), self.dt_next)
@@ -507,8 +382,7 @@ class CircuitIntegrator:
         frozen = ~active
         any_frozen = bool(frozen.any())
         failed = None
-        diagonal = cap * b0 + g_leak  # dR/dU without the branches
-        constant = cap * history - i_stim - g_leak * e_leak  # R(U) = diagonal U + this + sum
+        diagonal, constant = implicit_residual_terms(cap, b0, history, i_stim, g_leak, e_leak)
         last_v = [None] * len(self.banks)
         last_i = [None] * len(self.banks)
         tries = self.stats["tries"]
@@ -525,26 +399,9 @@ class CircuitIntegrator:
                 tries += ~frozen
             else:
                 tries += 1
-            total = 0.0
+            total = branch_current(counts, currents)
             if exact:
-                jac = diagonal
-            for k, (current, g) in enumerate(zip(currents, conductances)):
-                term = current if counts[k] == 1.0 else counts[k] * current
-                total = term if k == 0 else total + term
-                if not exact:
-                    continue
-                if g is None:  # secants between tries, kept for later steps
-                    if last_v[k] is not None:
-                        dv = v - last_v[k]
-                        use = np.abs(dv) > opt.secant_min_delta
-                        if use.any():
-                            with np.errstate(divide="ignore", invalid="ignore"):
-                                est = (current - last_i[k]) / dv
-                            self.secant[k] = np.where(use & np.isfinite(est), est,
-                                                      self.secant[k])
-                    last_v[k], last_i[k] = v, current
-                    g = self.secant[k]
-                jac = jac + (g if counts[k] == 1.0 else counts[k] * g)
+                jac = self._jacobian(diagonal, v, currents, conductances, last_v, last_i)
             # the Newton step -R / R' is v - step (step capped at max_newton_update)
             step = diagonal * v
             step += constant
@@ -572,6 +429,26 @@ class CircuitIntegrator:
         if failed is None:
             return v, total, np.zeros(v.shape, dtype=bool), None
         return v, total, failed & active, None
+
+    def _jacobian(self, diagonal, v, currents, conductances, last_v, last_i):
+        """dR/dU at ``v``: ``diagonal`` (C b0 + g_L) plus n_k dI_k/dV per branch, from the
+        provider's conductance or else from a secant between this try and the branch's last
+        one (``last_v``, ``last_i``, updated here), kept for later steps."""
+        opt = self.options
+        jac = diagonal
+        for k, (current, g) in enumerate(zip(currents, conductances, strict=True)):
+            if g is None:
+                if last_v[k] is not None:
+                    dv = v - last_v[k]
+                    use = np.abs(dv) > opt.secant_min_delta
+                    if use.any():
+                        with np.errstate(divide="ignore", invalid="ignore"):
+                            est = (current - last_i[k]) / dv
+                        self.secant[k] = np.where(use & np.isfinite(est), est, self.secant[k])
+                last_v[k], last_i[k] = v, current
+                g = self.secant[k]
+            jac = jac + (g if self._count[k] == 1.0 else self._count[k] * g)
+        return jac
 
     # ------------------------------------------------------------------------------------------
     def trace(self, lane: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -616,5 +493,5 @@ class CircuitIntegrator:
         self._any_failures = bool(self.failures.any())
         self.stats = {k: np.array(v) for k, v in state["stats"].items()}
         self.spikes.restore(state["spikes"])
-        for bank, snap in zip(self.banks, state["providers"]):
+        for bank, snap in zip(self.banks, state["providers"], strict=False):
             bank.restore(snap)

@@ -16,24 +16,26 @@ implicit iteration. SI units throughout (s, V, A, S).
 - ``accept()``: the last try becomes the accepted state; ``reject()``: discard it;
 - ``restart_history()``: forget older time levels, so the next step is backward Euler (after a
   start or a discontinuity of the forcing);
-- a picklable snapshot for checkpoints: ``snapshot()`` if the provider has it (PNPModel, whose
-  ``state`` attribute is its finite-element function), else the ``state`` property; and
-  ``restore(snapshot)``.
+- ``snapshot()``: a picklable checkpoint; ``restore(snapshot)``.
 
-Optional: ``differential_conductance`` (S), dI/dV of the last try at fixed dt (the derivative of
-the implicit step map). Providers that know it make the circuit Newton iteration exact;
-without it the integrator uses secants between tries and reuses them across steps.
+A scalar provider gives no dI/dV: the integrator uses secants between tries and reuses them
+across steps. ``SteadyStateProvider`` adds ``equilibrate(voltage)`` and
+``steady_current(voltage)`` (the resting-potential search, ``Circuit.equilibrate``);
+``SchemeOptions``: a provider with ``options.time_scheme`` (a PNP model) names its time scheme.
 
 ``LaneProvider`` is the vectorised extension used by the providers of this package
 (``vectorised = True``): ``lanes`` independent copies of the element (e.g. one per stimulus
 amplitude of an f-I curve), ``time``, ``dt``, ``voltage`` and the returned current are arrays of
 shape ``(lanes,)``, and ``accept``, ``reject`` and ``restart_history`` take a boolean lane mask.
 ``with_lanes(n)`` returns a fresh copy whose present state is broadcast to ``n`` lanes;
-``local_error(rtol)`` (optional) estimates the local error of the hidden states of the last try
-for the integrator's step control; ``optional_conductance = True`` (optional) says that
+``differential_conductance`` (S, or None) is dI/dV of the last try at fixed dt (the derivative of
+the implicit step map), which makes the circuit Newton iteration exact; ``local_error(rtol)``
+estimates the local error of the hidden states of the last try (in units of the tolerance, or
+None) for the integrator's step control; ``optional_conductance`` says whether
 ``try_step(dt, voltage, conductance=False)`` computes the current alone (no dI/dV, which the
-integrator does not need on tries that only confirm convergence). A scalar provider is wrapped
-by ``as_lanes`` (one lane).
+integrator does not need on tries that only confirm convergence); ``scheme`` is the time scheme
+(settable on vectorised providers; None when unknown). A scalar provider is wrapped by
+``as_lanes`` (one lane).
 
 Caveat: ``dt`` arrays passed to a lane provider must not be modified until the step is accepted
 or rejected (the tries of one step are recognised by the identity of the ``dt`` array).
@@ -59,7 +61,10 @@ import numpy as np
 class MemristorProvider(Protocol):
     """Scalar provider contract (see the module docstring)."""
 
-    time: float
+    @property
+    def time(self) -> float:
+        """Accepted time (s)."""
+        ...
 
     def try_step(self, dt: float, voltage: float) -> float:
         """Current (A) at the new time level after a tentative step ``dt`` (s) at ``voltage``
@@ -75,8 +80,35 @@ class MemristorProvider(Protocol):
     def restart_history(self) -> None:
         ...
 
-    def restore(self, state: Any) -> None:
+    def snapshot(self) -> Any:
         ...
+
+    def restore(self, snapshot: Any) -> None:
+        ...
+
+
+@runtime_checkable
+class SteadyStateProvider(Protocol):
+    """A provider that can be put at, and report, its steady state at a fixed voltage."""
+
+    def equilibrate(self, voltage) -> None:
+        """Set the steady state for ``voltage`` (V) across the element."""
+        ...
+
+    def steady_current(self, voltage):
+        """Steady-state current (A) at ``voltage`` (V) across the element."""
+        ...
+
+
+class SchemeOptions(Protocol):
+    time_scheme: str
+
+
+@runtime_checkable
+class SchemeProvider(Protocol):
+    """A scalar provider whose ``options.time_scheme`` names its time scheme (a PNP model)."""
+
+    options: SchemeOptions
 
 
 @runtime_checkable
@@ -85,13 +117,22 @@ class LaneProvider(Protocol):
 
     lanes: int
     vectorised: bool
-    time: np.ndarray
+    optional_conductance: bool
+    scheme: str | None
 
-    def try_step(self, dt: np.ndarray, voltage: np.ndarray) -> np.ndarray:
+    @property
+    def time(self) -> np.ndarray:
+        ...
+
+    def try_step(self, dt: np.ndarray, voltage: np.ndarray,
+                 conductance: bool = True) -> np.ndarray:
         ...
 
     @property
     def differential_conductance(self) -> np.ndarray | None:
+        ...
+
+    def local_error(self, rtol: float) -> np.ndarray | None:
         ...
 
     def accept(self, mask: np.ndarray | None = None) -> None:
@@ -104,27 +145,27 @@ class LaneProvider(Protocol):
         ...
 
     @property
-    def state(self) -> dict:
+    def state(self) -> Any:
         ...
 
-    def restore(self, state: dict) -> None:
+    def restore(self, state: Any) -> None:
         ...
 
     def with_lanes(self, lanes: int) -> LaneProvider:
         ...
 
 
-def provider_snapshot(provider) -> Any:
-    """A checkpoint of ``provider``: ``snapshot()`` when it has one, else ``state``."""
-    snap = getattr(provider, "snapshot", None)
-    if callable(snap):
-        return snap()
-    return provider.state
+Provider = MemristorProvider | LaneProvider
 
 
-def is_lane_provider(provider) -> bool:
-    """Whether ``provider`` is natively vectorised (``vectorised = True``, lane masks)."""
-    return bool(getattr(provider, "vectorised", False))
+def is_lane_provider(provider: Provider) -> bool:
+    """Whether ``provider`` is natively vectorised (a ``LaneProvider`` with lane masks)."""
+    return isinstance(provider, LaneProvider) and provider.vectorised
+
+
+def provider_snapshot(provider: Provider) -> Any:
+    """A checkpoint of ``provider``: ``state`` of a lane provider, else ``snapshot()``."""
+    return as_lanes(provider).state
 
 
 class ScalarLanes:
@@ -133,13 +174,16 @@ class ScalarLanes:
     Converts the integrator's one-element arrays to floats and back; ``accept(mask)`` accepts
     when the lane is selected and rejects otherwise. The clock of the wrapped provider is set to
     the integrator's exact (milestone) time after each accepted step, as the PNP time stepper
-    does, so no round-off drift accumulates.
+    does, so no round-off drift accumulates. A scalar provider gives no dI/dV and no state
+    error estimate.
     """
 
     lanes = 1
     vectorised = False
+    optional_conductance = False
+    differential_conductance = None
 
-    def __init__(self, provider):
+    def __init__(self, provider: MemristorProvider):
         self.provider = provider
 
     @property
@@ -147,16 +191,18 @@ class ScalarLanes:
         return np.array([float(self.provider.time)])
 
     @property
-    def scheme(self):
-        return getattr(self.provider, "scheme", None)
+    def scheme(self) -> str | None:
+        """The wrapped provider's time scheme (``options.time_scheme``), None when unknown."""
+        if isinstance(self.provider, SchemeProvider):
+            return self.provider.options.time_scheme
+        return None
 
-    def try_step(self, dt: np.ndarray, voltage: np.ndarray) -> np.ndarray:
+    def try_step(self, dt: np.ndarray, voltage: np.ndarray, conductance: bool = True
+                 ) -> np.ndarray:
         return np.array([float(self.provider.try_step(float(dt[0]), float(voltage[0])))])
 
-    @property
-    def differential_conductance(self):
-        g = getattr(self.provider, "differential_conductance", None)
-        return None if g is None else np.array([float(g)])
+    def local_error(self, rtol: float) -> None:
+        return None
 
     def accept(self, mask=None) -> None:
         if mask is None or bool(mask[0]):
@@ -170,29 +216,26 @@ class ScalarLanes:
 
     def restart_history(self, mask=None) -> None:
         if mask is None or bool(mask[0]):
-            restart = getattr(self.provider, "restart_history", None)
-            if restart is not None:
-                restart()
+            self.provider.restart_history()
 
     @property
-    def state(self):
-        return provider_snapshot(self.provider)
+    def state(self) -> Any:
+        return self.provider.snapshot()
 
-    def restore(self, state) -> None:
+    def restore(self, state: Any) -> None:
         self.provider.restore(state)
 
-    def with_lanes(self, lanes: int):
+    def with_lanes(self, lanes: int) -> LaneProvider:
         raise TypeError(f"{type(self.provider).__name__} is a scalar provider: it cannot be "
                         f"copied into {lanes} lanes (run the lanes one after the other)")
 
 
-def as_lanes(provider) -> LaneProvider:
+def as_lanes(provider: Provider) -> LaneProvider:
     """``provider`` itself if it is a lane provider, else a one-lane wrapper."""
     if is_lane_provider(provider):
-        return provider
-    missing = [m for m in ("try_step", "accept", "reject", "restore") if
-               not callable(getattr(provider, m, None))]
-    if missing or not hasattr(provider, "time"):
+        return provider  # type: ignore[return-value]
+    if not isinstance(provider, MemristorProvider):
         raise TypeError(f"{type(provider).__name__} is not a memristor provider: it lacks "
-                        f"{', '.join(missing) or 'time'}")
+                        f"one of try_step, accept, reject, restart_history, snapshot, restore "
+                        f"or time")
     return ScalarLanes(provider)

@@ -2,7 +2,7 @@
 circuit provider.
 
 ``ReducedModel`` is the one data class and file format of the reduced model (the memristor
-analysis, ``ionslit.solvers.memristor``, fits and writes it; the circuit reads it). ``reduced_model.json``::
+analysis, ``ionslit.coupling.memristor``, fits and writes it; the circuit reads it). ``reduced_model.json``::
 
     {"kind": "ionslit.reduced_memristor", "version": 1,
      "voltage_V": [...], "g_inf_S": [...], "tau_s": [...],

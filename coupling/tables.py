@@ -11,12 +11,18 @@ derivatives: no branches, few temporaries (this lookup is on the per-step path).
 invent conductances beyond its table.
 
 The project's one PCHIP implementation: the reduced model (``ionslit.coupling.reduced.ReducedModel``),
-the circuit provider and the memristor analysis (``ionslit.solvers.memristor``) all evaluate through it.
+the circuit provider and the memristor analysis (``ionslit.coupling.memristor``) evaluate through
+``MonotoneTable``; the tabulated dissociation law (``ionslit.solvers.kinetics.laws.TableLaw``)
+takes its knot slopes from ``pchip_slopes`` with flat ends.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+
+EndCondition = Literal["three_point", "flat"]
 
 
 def _end_slope(h0: float, h1: float, d0: float, d1: float) -> float:
@@ -29,15 +35,19 @@ def _end_slope(h0: float, h1: float, d0: float, d1: float) -> float:
     return float(slope)
 
 
-def pchip_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Knot derivatives of the monotone cubic through (x, y), x strictly increasing."""
+def pchip_slopes(x: np.ndarray, y: np.ndarray, ends: EndCondition = "three_point"
+                 ) -> np.ndarray:
+    """Knot derivatives (units of y / x) of the monotone cubic through (x, y), x strictly
+    increasing: Fritsch-Butland weighted harmonic means of the neighbouring secant slopes inside
+    (0 at a local extremum or a flat neighbour); at the two ends ``ends``: "three_point" (the
+    shape-preserving three-point formula; the secant on a two-point grid) or "flat" (0)."""
     n = x.size
     if n == 1:
         return np.zeros(1)
     h = np.diff(x)
     secant = np.diff(y) / h
     if n == 2:
-        return np.array([secant[0], secant[0]])
+        return np.array([secant[0], secant[0]]) if ends == "three_point" else np.zeros(2)
     slopes = np.zeros(n)
     left, right = secant[:-1], secant[1:]
     same_sign = (left * right) > 0.0
@@ -46,8 +56,9 @@ def pchip_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         harmonic = (w1 + w2) / (w1 / left + w2 / right)
     slopes[1:-1] = np.where(same_sign, harmonic, 0.0)
-    slopes[0] = _end_slope(h[0], h[1], secant[0], secant[1])
-    slopes[-1] = _end_slope(h[-1], h[-2], secant[-1], secant[-2])
+    if ends == "three_point":
+        slopes[0] = _end_slope(h[0], h[1], secant[0], secant[1])
+        slopes[-1] = _end_slope(h[-1], h[-2], secant[-1], secant[-2])
     return slopes
 
 

@@ -3,7 +3,7 @@ calibration record of a case.
 
 - ``frequency_sweep`` protocol (``run_sweep``): one steady state at 0 V, saved once
   (``PNPModel.snapshot``) and restored before every frequency; ``cycles`` periods of
-  V0 sin(2 pi f t) each, the last one analysed (ionslit.solvers.memristor.loop_metrics). Writes
+  V0 sin(2 pi f t) each, the last one analysed (ionslit.coupling.memristor.loop_metrics). Writes
   series.csv (every accepted step, with a ``frequency_Hz`` column; ``time_s`` restarts at 0 for
   each frequency), sweep.csv (frequency_Hz, period_s, loop_area_W, lobe areas, pinch ratio,
   conductance range, steps) and loop_metrics.json: the memory time from the area maximum
@@ -12,7 +12,7 @@ calibration record of a case.
 - ``step`` protocol with ``[analysis] reduced_model`` (``run_steps``): the transient as any slit
   run (ionslit.slit_study.run_slit: series, checkpoints), then g_inf(V) from steady solves at the
   listed voltages, tau(V) from exponential fits of G = I/V after each step
-  (ionslit.solvers.memristor.step_responses / step_levels), the reduced model tau(V) dg/dt = g_inf(V) - g
+  (ionslit.coupling.memristor.step_responses / step_levels), the reduced model tau(V) dg/dt = g_inf(V) - g
   as reduced_model.json and memristor.cir, and loop_metrics.json with the relaxation times, the
   memory time (tau_eff of the model over a sine of the steps' largest amplitude) and the metrics
   of the model's loop at its area maximum.
@@ -99,7 +99,7 @@ def run_sweep(loaded: LoadedCase, directory: Path, petsc_command_line: str, mani
               comm: MPI.Comm, control: RunControl | None = None) -> dict:
     """The frequency sweep (module docstring); returns the loop_metrics.json content."""
     from ionslit.results import SeriesWriter
-    from ionslit.solvers.memristor import loop_metrics
+    from ionslit.coupling.memristor import loop_metrics
     from ionslit.solvers.time_stepping import TimeIntegrator
 
     case = loaded.case
@@ -169,7 +169,7 @@ def run_sweep(loaded: LoadedCase, directory: Path, petsc_command_line: str, mani
 def sweep_metrics(rows: list[dict], summaries: list[dict], full: dict, case: Case) -> dict:
     """loop_metrics.json of a sweep: memory time from the area maximum, the loop with the
     largest area in full, one summary per frequency."""
-    from ionslit.solvers.memristor import memory_time_from_sweep
+    from ionslit.coupling.memristor import memory_time_from_sweep
 
     f = np.array([r["frequency_Hz"] for r in rows])
     area = np.array([r["loop_area_W"] for r in rows])
@@ -223,7 +223,7 @@ def run_reduced_model(loaded: LoadedCase, directory: Path, petsc_command_line: s
     atomic_write_json(directory / "loop_metrics.json", result["metrics"])
     result["model"].save(directory / "reduced_model.json")
     if section.spice:
-        from ionslit.solvers.memristor import write_subcircuit
+        from ionslit.coupling.memristor import write_subcircuit
 
         write_subcircuit(result["model"], directory / "memristor.cir")
     log.info("reduced model: memory time %.4g s (tau_eff over a %.4g V sine), tau from %.4g to "
@@ -243,7 +243,7 @@ def _mirror(v: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def reduced_model_from_steps(series: dict, voltages, g_inf, section, case: Case) -> dict:
     """The reduced model and loop_metrics.json content from a step series (dict of columns)
     and steady conductances ``g_inf`` at ``voltages`` (numpy only)."""
-    from ionslit.solvers.memristor import (
+    from ionslit.coupling.memristor import (
         ReducedModel,
         cycle_metrics,
         effective_tau,

@@ -32,15 +32,15 @@ from ionslit.coupling import (
     Branch,
     Circuit,
     CircuitIntegrator,
-    ConstantCurrent,
+    Constant,
     HodgkinHuxleyChannel,
     IntegratorOptions,
-    PiecewiseLinearCurrent,
+    PiecewiseLinear,
     PulseTrain,
     ReducedMemristor,
     ReducedModel,
-    SineCurrent,
-    StepCurrent,
+    Sine,
+    Step,
     fi_curve,
     pulse_threshold,
 )
@@ -72,18 +72,18 @@ def stimulus(section: StimulusSection):
     """The coupling room's stimulus for ``[circuit.stimulus]`` (A, s)."""
     s = section
     if s.kind == "constant":
-        return ConstantCurrent(s.current)
+        return Constant(s.current)
     if s.kind == "step":
-        return StepCurrent(final=s.current, time=s.start, initial=s.baseline)
+        return Step(final=s.current, time=s.start, initial=s.baseline)
     if s.kind in ("pulse", "pulse_train"):
         count, period = (1, np.inf) if s.kind == "pulse" else (s.count, s.period)
         return PulseTrain(amplitude=s.current, width=s.width, start=s.start, period=period,
                           count=count, baseline=s.baseline)
     if s.kind == "sine":
-        return SineCurrent(amplitude=s.current, frequency=s.frequency, offset=s.baseline,
-                           delay=s.start)
+        return Sine(amplitude=s.current, frequency=s.frequency, offset=s.baseline,
+                    delay=s.start, quarter_periods=False)
     table = read_csv(s.file)
-    return PiecewiseLinearCurrent(tuple(table["time_s"]), tuple(table["current_A"]))
+    return PiecewiseLinear(tuple(table["time_s"]), tuple(table["current_A"]))
 
 
 def element(branch, section: CircuitSection, scheme: str, live_slits: dict):
@@ -253,7 +253,7 @@ def run_neuron(loaded: LoadedCase, directory: Path, petsc_command_line: str, man
     phase = "integration"
     if restart is None:
         series.append({"time_s": 0.0, "membrane_voltage_V": run.initial_voltage,
-                       "stimulus_current_A": float(circuit.stimulus.current(0.0))})
+                       "stimulus_current_A": float(circuit.stimulus.value(0.0))})
         if control is not None and control.any_signalled():
             raise RunInterrupted(interrupted_reason(None, None, False))
     else:
@@ -322,7 +322,7 @@ def integrate(run: _CircuitRun, circuit: Circuit, series: SeriesWriter, duration
     def on_step(state: CircuitIntegrator, accepted) -> None:
         t, u = float(state.time[0]), float(state.voltage[0])
         series.append({"time_s": t, "membrane_voltage_V": u,
-                       "stimulus_current_A": float(circuit.stimulus.current(t))})
+                       "stimulus_current_A": float(circuit.stimulus.value(t))})
         progress.update(t, float(state.dt_next[0]), 0, int(state.spikes.counts()[0]))
         run.poll_step(final=t >= end)
 

@@ -26,7 +26,6 @@ from ionslit.results import FieldWriter, SeriesWriter, write_profiles
 from ionslit.meshes.build import build_slit_mesh
 from ionslit.meshes.report import adequacy_report
 from ionslit.meshes.xdmf import write_mesh_xdmf
-from ionslit.solvers.memristor import loop_metrics
 from ionslit.solvers.model import PNPModel
 from ionslit.solvers.observables import FieldOutput
 from ionslit.solvers.time_stepping import TimeIntegrator

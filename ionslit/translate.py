@@ -25,15 +25,8 @@ from ionslit.solvers.kinetics import (
     parse_reaction,
     reaction_from_si,
 )
+from ionslit.coupling.waveforms import Constant, PiecewiseLinear, PulseTrain, Sine, Triangle, Waveform
 from ionslit.solvers.options import SolverOptions
-from ionslit.solvers.protocols import (
-    ConstantVoltage,
-    PiecewiseLinearVoltage,
-    PulseTrain,
-    SineVoltage,
-    TriangleVoltage,
-    VoltageProtocol,
-)
 from ionslit.solvers.scales import dimensionless_groups
 from ionslit.solvers.time_stepping import TimeSteppingOptions
 
@@ -257,7 +250,7 @@ def time_stepping_options(case: Case) -> TimeSteppingOptions:
                                min_step=section.min_step, max_cutbacks=section.max_cutbacks)
 
 
-def voltage_protocol(case: Case) -> tuple[VoltageProtocol, float]:
+def voltage_protocol(case: Case) -> tuple[Waveform, float]:
     """The transient voltage protocol for ``[protocol]`` and its end time (s)."""
     p = case.protocol
     if p.kind == "step":
@@ -266,28 +259,27 @@ def voltage_protocol(case: Case) -> tuple[VoltageProtocol, float]:
         voltages = np.repeat(p.voltages, 2)[1:-1]
         times = np.concatenate([[0.0], times, [edges[-1]]])
         voltages = np.concatenate([[p.voltages[0]], voltages, [p.voltages[-1]]])
-        return PiecewiseLinearVoltage(tuple(times), tuple(voltages)), float(edges[-1])
+        return PiecewiseLinear(tuple(times), tuple(voltages)), float(edges[-1])
     if p.kind == "sine":
-        return SineVoltage(p.amplitude, p.frequency, p.offset), p.cycles / p.frequency
+        return Sine(p.amplitude, p.frequency, p.offset), p.cycles / p.frequency
     if p.kind == "triangle":
-        return TriangleVoltage(p.amplitude, p.frequency), p.cycles / p.frequency
+        return Triangle(p.amplitude, p.frequency), p.cycles / p.frequency
     if p.kind == "pulse_train":
-        protocol = PulseTrain(p.baseline, p.baseline + p.amplitude, p.width, p.period, p.delay,
-                              p.count)
+        protocol = PulseTrain(p.amplitude, p.width, p.delay, p.period, p.count, p.baseline)
         return protocol, p.delay + p.count * p.period
     if p.kind == "piecewise_linear":
         table = read_csv(p.file)
-        return PiecewiseLinearVoltage(tuple(table["time_s"]), tuple(table["voltage_V"])), \
+        return PiecewiseLinear(tuple(table["time_s"]), tuple(table["voltage_V"])), \
             float(table["time_s"][-1])
     if p.kind == "concentration_step":  # the step itself is applied by the study
-        return ConstantVoltage(p.voltage), p.duration
+        return Constant(p.voltage), p.duration
     if p.kind == "frequency_sweep":  # one sine per frequency: see sweep_protocols
         raise ValueError("a frequency sweep is one sine protocol per frequency: use "
                          "translate.sweep_protocols")
     raise ValueError(f"protocol kind '{p.kind}' is not a transient voltage protocol")
 
 
-def sweep_protocols(case: Case) -> list[tuple[float, SineVoltage, float, TimeSteppingOptions]]:
+def sweep_protocols(case: Case) -> list[tuple[float, Sine, float, TimeSteppingOptions]]:
     """(frequency (Hz), sine protocol, end time (s), step control) for each frequency of a
     ``frequency_sweep`` protocol: ``cycles`` periods, steps of at most 1 / (steps_per_cycle f)
     (and at least 1e-9 of a period); [solver] initial_step/min_step are fractions of nothing
@@ -302,5 +294,5 @@ def sweep_protocols(case: Case) -> list[tuple[float, SineVoltage, float, TimeSte
                                       max_step=period / p.steps_per_cycle,
                                       min_step=1e-9 * period,
                                       max_cutbacks=case.solver.max_cutbacks)
-        out.append((f, SineVoltage(p.amplitude, f), p.cycles * period, options))
+        out.append((f, Sine(p.amplitude, f), p.cycles * period, options))
     return out

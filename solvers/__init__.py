@@ -20,7 +20,7 @@ Inputs are frozen dataclasses in SI units; ``PNPModel`` ties them to a
 - model.py          PNPModel (steady solves, current clamp, parameters, close())
 - transient.py      PNPModel's time steps: try_step/accept/reject, snapshot/restore, initialize
 - time_stepping.py  bdf_coefficients, TimeIntegrator (adaptive steps, milestones)
-- protocols.py      voltage protocols V(t) with milestones
+- current_clamp.py  ClampedCurrent: the current clamp following a waveform
 - observables.py    currents, charges, inventories, profiles, SI output fields (FieldOutput)
 - checkpoint.py     a model's transient state gathered by input node and restored on any ranks
 
@@ -31,6 +31,7 @@ Every operation on a model is collective: call it on all ranks.
 import ionslit.meshes  # noqa: F401  (loads MPI before dolfinx; must stay the first import)
 
 # isort: split
+from ionslit.solvers.current_clamp import ClampedCurrent
 from ionslit.solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
 from ionslit.solvers.electrolyte import Electrolyte, Species, debye_length, gouy_chapman_length
 from ionslit.solvers.model import PNPModel
@@ -42,15 +43,6 @@ from ionslit.solvers.nonlinear import (
 )
 from ionslit.solvers.observables import FieldOutput
 from ionslit.solvers.options import SolverOptions, SteadyResult
-from ionslit.solvers.protocols import (
-    ClampedCurrent,
-    ConstantVoltage,
-    PiecewiseLinearVoltage,
-    PulseTrain,
-    SineVoltage,
-    StepVoltage,
-    TriangleVoltage,
-)
 from ionslit.solvers.reactions import FirstOrderConversion, Reaction, SourceContext, VolumeSource
 from ionslit.solvers.scales import Scales, dimensionless_groups, make_scales
 from ionslit.solvers.time_stepping import (
@@ -64,28 +56,22 @@ __all__ = [
     "DEFAULT_PETSC_OPTIONS",
     "Boundary",
     "ClampedCurrent",
-    "ConstantVoltage",
     "Electrolyte",
     "FieldOutput",
     "FirstOrderConversion",
     "PNPModel",
-    "PiecewiseLinearVoltage",
-    "PulseTrain",
     "Reaction",
     "Scales",
-    "SineVoltage",
     "SolverDivergedError",
     "SolverOptions",
     "SourceContext",
     "Species",
     "SteadyResult",
     "StepRecord",
-    "StepVoltage",
     "SurfaceCharge",
     "SurfacePotential",
     "TimeIntegrator",
     "TimeSteppingOptions",
-    "TriangleVoltage",
     "VolumeSource",
     "debye_length",
     "dimensionless_groups",

@@ -1,4 +1,5 @@
-"""Transient runs: BDF coefficients, adaptive steps from Newton iteration counts, milestones.
+"""Transient runs: adaptive steps from Newton iteration counts, milestones (BDF coefficients:
+``ionslit.coupling.bdf``).
 
 Backward Euler and variable-step BDF2 (the first step after a start or a jump in the forcing is
 backward Euler). The step grows when Newton converges easily and shrinks when it struggles; a
@@ -15,24 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
-
-
-def bdf_coefficients(order: int, dt: float, dt_prev: float | None = None
-                     ) -> tuple[float, float, float]:
-    """(b0, b1, b2) with du/dt ~ b0 u^{n+1} + b1 u^n + b2 u^{n-1} (units 1/time of dt).
-
-    Order 1: backward Euler. Order 2: variable-step BDF2 with w = dt / dt_prev:
-    b0 = (1 + 2w) / ((1 + w) dt), b1 = -(1 + w) / dt, b2 = w^2 / ((1 + w) dt).
-    """
-    if order == 1 or dt_prev is None:
-        return 1.0 / dt, -1.0 / dt, 0.0
-    if order != 2:
-        raise ValueError(f"BDF order {order} not supported")
-    w = dt / dt_prev
-    return (1 + 2 * w) / ((1 + w) * dt), -(1 + w) / dt, w * w / ((1 + w) * dt)
 
 
 @dataclass(frozen=True)
@@ -120,7 +106,7 @@ class TransientProvider(Protocol):
 
 class TimeIntegrator:
     """Drives a transient provider (e.g. PNPModel) through a voltage protocol, or a current
-    protocol (protocols.ClampedCurrent: the provider's current clamp follows it).
+    protocol (current_clamp.ClampedCurrent: the provider's current clamp follows it).
 
     The provider implements ``TransientProvider`` (and ``solve_steady_clamped``/
     ``clamp_current`` for current protocols).
@@ -139,7 +125,7 @@ class TimeIntegrator:
 
     @property
     def clamped(self) -> bool:
-        """True for a current protocol (protocols.ClampedCurrent)."""
+        """True for a current protocol (current_clamp.ClampedCurrent)."""
         return hasattr(self.protocol, "current")
 
     def start(self, t_start: float = 0.0) -> None:
@@ -147,14 +133,14 @@ class TimeIntegrator:
         if self.clamped:
             self.model.solve_steady_clamped(self.protocol.current(t_start))
         else:
-            self.model.solve_steady(self.protocol.voltage(t_start))
+            self.model.solve_steady(self.protocol.value(t_start))
         self.model.time = t_start
 
     def _try(self, dt: float, t_new: float) -> float:
         if self.clamped:
             self.model.clamp_current(self.protocol.current(t_new))
             return self.model.try_step(dt)
-        return self.model.try_step(dt, self.protocol.voltage(t_new))
+        return self.model.try_step(dt, self.protocol.value(t_new))
 
     def run(self, t_end: float, on_step: Callable[[StepRecord], None] | None = None,
             start_from_steady: bool = True, resume: IntegratorState | None = None,
@@ -229,7 +215,7 @@ class TimeIntegrator:
             currents = self.model.last_currents
             voltage = self.model.voltage
             if voltage is None:
-                voltage = float("nan") if self.clamped else self.protocol.voltage(t)
+                voltage = float("nan") if self.clamped else self.protocol.value(t)
             record = StepRecord(
                 time=t, dt=dt_taken, voltage=voltage, current=current,
                 current_right=currents.get("current_right_A", float("nan")),
@@ -276,5 +262,3 @@ def run_protocol(model, protocol, t_end: float, options: TimeSteppingOptions | N
     """Steady state at V(0) (or I(0)), then integrate to ``t_end``: the usual transient run."""
     return TimeIntegrator(model, protocol, options, output_times).run(t_end, on_step)
 
-
-Scheme = Literal["bdf2", "backward_euler"]

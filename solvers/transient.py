@@ -2,7 +2,7 @@
 
 A step from the accepted level at ``time`` (s) to ``time + dt`` is tried (``try_step``), then
 accepted or rejected; backward Euler on the first step after a (re)start, else variable-step BDF2
-if the scheme is 'bdf2' (ionslit.solvers.time_stepping.bdf_coefficients). The electrode charges
+if the scheme is 'bdf2' (ionslit.coupling.bdf.bdf_coefficients). The electrode charges
 of the two last levels give the displacement current (observables.py). ``snapshot``/``restore``
 hold everything a transient needs to continue (checkpoints, roll-back of a coupled simulation);
 ``initialize`` sets the accepted level from SI fields (initial data of a transient, a restart).
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import dolfinx
 
 from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
-from ionslit.solvers.time_stepping import bdf_coefficients
+from ionslit.coupling.bdf import bdf_coefficients
 
 
 class TransientSteps:

@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 import dolfinx
 import numpy as np
 
+from ionslit.coupling.tables import pchip_slopes
 from ionslit.solvers.constants import BOLTZMANN_CONSTANT, ELEMENTARY_CHARGE, VACUUM_PERMITTIVITY
 from ionslit.solvers.kinetics.backend import NUMPY, UFL
 
@@ -270,19 +271,6 @@ class OnsagerLaw(_Law):
         return onsager_function(p["b_per_field"] * _effective_field(E, p), ops)
 
 
-def monotone_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Fritsch-Butland slopes for a monotone C1 cubic Hermite interpolant: weighted harmonic
-    means of the neighbouring secants inside (0 at local extrema), 0 at both ends."""
-    h, secant = np.diff(x), np.diff(y) / np.diff(x)
-    d = np.zeros_like(y)
-    for k in range(1, len(x) - 1):
-        s0, s1 = secant[k - 1], secant[k]
-        if s0 * s1 > 0:
-            w1, w2 = 2 * h[k] + h[k - 1], h[k] + 2 * h[k - 1]
-            d[k] = (w1 + w2) / (w1 / s0 + w2 / s1)
-    return d
-
-
 @dataclass(frozen=True)
 class TableLaw(_Law):
     """f from a monotone table: ``field`` E_k (V/m, increasing, >= 0) and ``factor_values`` f_k
@@ -345,7 +333,7 @@ class TableLaw(_Law):
         E, f = np.array(self.field), np.array(self.factor_values)
         if self.interpolation == "linear":
             return {"E": E, "f": f}
-        return {"E": E, "f": f, "d": monotone_slopes(E, f)}
+        return {"E": E, "f": f, "d": pchip_slopes(E, f, ends="flat")}
 
     def factor(self, E, ops, p):
         n = len(self.field)
@@ -437,5 +425,5 @@ def make_law(kind: str = "constant", field: float | None = None, exponent: float
 
 
 __all__ = ["ConstantLaw", "DissociationLaw", "LAW_KINDS", "OnsagerLaw", "PowerLaw", "TableLaw",
-           "make_law", "monotone_slopes", "onsager_function", "onsager_parameter_per_field",
+           "make_law", "onsager_function", "onsager_parameter_per_field",
            "read_two_columns"]

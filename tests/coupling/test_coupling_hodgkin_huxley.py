@@ -12,14 +12,14 @@ from scipy.optimize import brentq
 
 from ionslit.coupling import (
     CircuitIntegrator,
-    ConstantCurrent,
+    Constant,
     IntegratorOptions,
     fi_curve,
     hodgkin_huxley_circuit,
     pulse_threshold,
     repetitive_firing_threshold,
 )
-from ionslit.coupling.stimulus import Pulse
+from ionslit.coupling.waveforms import pulse
 
 UA = 0.01  # A/m^2 per uA/cm^2
 # rtol 1e-5 (atol 1e-7 V) puts spike-time errors near 1e-3 relative and rates within 0.2 %
@@ -74,8 +74,8 @@ def test_single_pulse_threshold():
     start, width, t_end = 1.0, 1.0, 20.0  # ms
 
     def fires(amplitude_uA):
-        stimulus = Pulse(amplitude_uA, width, start)
-        spikes, _ = hh_run(lambda t: float(stimulus.current(t)), t_end, breaks=(1.0, 2.0))
+        stimulus = pulse(amplitude_uA, width, start)
+        spikes, _ = hh_run(lambda t: float(stimulus.value(t)), t_end, breaks=(1.0, 2.0))
         return spikes.size > 0
 
     expected = reference_bisection(fires, 3.0, 10.0)
@@ -129,12 +129,12 @@ def spike_times(scheme, steps, t_end):
     """Spike times of lanes with fixed steps (one lane per step size)."""
     options = IntegratorOptions(scheme=scheme, adaptive=False, step=np.asarray(steps),
                                 newton_tol=1e-13)
-    circuit = hodgkin_huxley_circuit(ConstantCurrent(10 * UA)).with_lanes(len(steps))
+    circuit = hodgkin_huxley_circuit(Constant(10 * UA)).with_lanes(len(steps))
     integrator = CircuitIntegrator(circuit, options).run(t_end)
     return [integrator.spikes.times(i) for i in range(len(steps))]
 
 
-@pytest.mark.parametrize("scheme, order", [("be", 1.0), ("bdf2", 2.0)])
+@pytest.mark.parametrize("scheme, order", [("backward_euler", 1.0), ("bdf2", 2.0)])
 def test_spike_times_converge_at_the_order_of_the_scheme(scheme, order):
     """First spike at 10 uA/cm^2 (1.901 ms) with fixed steps 8, 4, 2 us."""
     reference, _ = hh_run(lambda t: 10.0, 2.5, rtol=1e-12)
@@ -151,8 +151,8 @@ def test_a_membrane_patch_gives_the_per_area_result():
     """area = 1e-9 m^2 (SI currents in A, C in F) and per-unit-area units give the same
     spikes: the area scales every current and the capacitance alike."""
     area = 1e-9
-    per_area = CircuitIntegrator(hodgkin_huxley_circuit(ConstantCurrent(10 * UA)), OPTIONS)
-    patch = CircuitIntegrator(hodgkin_huxley_circuit(ConstantCurrent(10 * UA * area),
+    per_area = CircuitIntegrator(hodgkin_huxley_circuit(Constant(10 * UA)), OPTIONS)
+    patch = CircuitIntegrator(hodgkin_huxley_circuit(Constant(10 * UA * area),
                                                      area=area), OPTIONS)
     per_area.run(0.02)
     patch.run(0.02)

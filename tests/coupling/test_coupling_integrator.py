@@ -3,6 +3,7 @@ provider, lanes and checkpoints."""
 
 import math
 import pickle
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,16 +12,16 @@ from scipy.integrate import solve_ivp
 
 from ionslit.coupling import (
     Branch,
-    simulate_lanes,
     Circuit,
     CircuitIntegrator,
-    ConstantCurrent,
+    Constant,
     IntegrationError,
     IntegratorOptions,
-    PiecewiseLinearCurrent,
+    PiecewiseLinear,
     PulseTrain,
     Resistor,
-    SineCurrent,
+    Sine,
+    simulate_lanes,
 )
 
 C, G, E = 10e-12, 5e-9, -0.07  # F, S, V: tau = C/G = 2 ms
@@ -60,12 +61,12 @@ def test_rc_pulse_train_hits_every_corner_and_matches_the_exact_solution():
     assert np.max(np.abs(u - expected)) < 5e-7
 
 
-@pytest.mark.parametrize("scheme, order", [("be", 1.0), ("bdf2", 2.0)])
+@pytest.mark.parametrize("scheme, order", [("backward_euler", 1.0), ("bdf2", 2.0)])
 def test_fixed_step_order_on_a_driven_rc_circuit(scheme, order):
     amplitude, frequency, t_end = 0.5e-9, 300.0, 5e-3
     steps = np.array([t_end / 50, t_end / 100, t_end / 200, t_end / 400])
     options = IntegratorOptions(scheme=scheme, adaptive=False, step=steps, newton_tol=1e-15)
-    circuit = rc(SineCurrent(amplitude, frequency), lanes=steps.size)
+    circuit = rc(Sine(amplitude, frequency, quarter_periods=False), lanes=steps.size)
     integrator = CircuitIntegrator(circuit, options).run(t_end)  # one lane per step size
     errors = np.abs(integrator.voltage - rc_sine_exact(t_end, amplitude, frequency, E))
     observed = np.log2(errors[:-1] / errors[1:])
@@ -74,10 +75,10 @@ def test_fixed_step_order_on_a_driven_rc_circuit(scheme, order):
 
 
 def test_piecewise_linear_stimulus_with_a_jump():
-    wave = PiecewiseLinearCurrent([0.0, 2e-3, 2e-3, 4e-3], [0.0, 0.1e-9, -0.1e-9, 0.0])
+    wave = PiecewiseLinear([0.0, 2e-3, 2e-3, 4e-3], [0.0, 0.1e-9, -0.1e-9, 0.0])
     options = IntegratorOptions(rtol=1e-8, atol=1e-11)
     integrator = CircuitIntegrator(rc(wave), options).run(4e-3)
-    sol = solve_ivp(lambda t, y: [(wave.current(t) - G * (y[0] - E)) / C], (0, 4e-3), [E],
+    sol = solve_ivp(lambda t, y: [(wave.value(t) - G * (y[0] - E)) / C], (0, 4e-3), [E],
                     method="Radau", rtol=1e-10, atol=1e-14, first_step=1e-7,
                     t_eval=[4e-3], max_step=1e-5)
     # local tolerance 7e-10 V; global error ~ (steps per relaxation time ~ 300) x local
@@ -92,7 +93,7 @@ def toy_circuit(toy, stimulus):
 def toy_reference(toy, stimulus, t_end):
     def rhs(t, y):
         u, g = y
-        return [(stimulus.current(t) - 2 * g * u) / C, (toy.g_inf(u) - g) / toy.tau]
+        return [(stimulus.value(t) - 2 * g * u) / C, (toy.g_inf(u) - g) / toy.tau]
 
     sol = solve_ivp(rhs, (0, t_end), [0.0, toy.g0], method="Radau", rtol=1e-10, atol=1e-20,
                     t_eval=[t_end])
@@ -102,9 +103,9 @@ def toy_reference(toy, stimulus, t_end):
 def test_a_scalar_provider_needs_few_tries_per_step():
     """A provider without dI/dV (a live PNP slit) is solved by secants reused across steps."""
     toy = ScalarMemristor()
-    stimulus = SineCurrent(2e-9, 500.0)
+    stimulus = Sine(2e-9, 500.0, quarter_periods=False)
     # the toy integrates its own state by backward Euler: the coupled scheme is first order
-    options = IntegratorOptions(scheme="be", rtol=1e-5, atol=1e-8)
+    options = IntegratorOptions(scheme="backward_euler", rtol=1e-5, atol=1e-8)
     integrator = CircuitIntegrator(toy_circuit(toy, stimulus), options).run(4e-3)
     stats = integrator.statistics
     attempts = stats["accepted"][0] + stats["rejected"][0]
@@ -118,7 +119,7 @@ def test_a_scalar_provider_needs_few_tries_per_step():
 
 def test_provider_failures_cut_the_step_and_the_run_continues():
     toy = ScalarMemristor()
-    stimulus = ConstantCurrent(1e-9)
+    stimulus = Constant(1e-9)
     integrator = CircuitIntegrator(toy_circuit(toy, stimulus), IntegratorOptions())
     integrator.run(1e-4)
     toy.fail_next = 3  # three diverged solves in a row
@@ -127,7 +128,7 @@ def test_provider_failures_cut_the_step_and_the_run_continues():
     assert integrator.time[0] == 2e-3
     # a provider that cannot reach the needed voltage at all ends the run with a clear error
     toy = ScalarMemristor(fail_above=0.05)
-    integrator = CircuitIntegrator(toy_circuit(toy, ConstantCurrent(5e-9)),
+    integrator = CircuitIntegrator(toy_circuit(toy, Constant(5e-9)),
                                    IntegratorOptions(max_failures=5))
     with pytest.raises(IntegrationError, match="provider error"):
         integrator.run(5e-3)
@@ -136,16 +137,16 @@ def test_provider_failures_cut_the_step_and_the_run_continues():
 def test_lanes_reproduce_separate_runs_and_checkpoints_continue_exactly():
     stimuli = np.array([0.1e-9, 0.3e-9, -0.2e-9])
     options = IntegratorOptions(rtol=1e-6, atol=1e-9)
-    batch = CircuitIntegrator(rc(SineCurrent(stimuli, 400.0), lanes=3), options).run(3e-3)
+    batch = CircuitIntegrator(rc(Sine(stimuli, 400.0, quarter_periods=False), lanes=3), options).run(3e-3)
     for lane, a in enumerate(stimuli):
-        alone = CircuitIntegrator(rc(SineCurrent(a, 400.0)), options).run(3e-3)
+        alone = CircuitIntegrator(rc(Sine(a, 400.0, quarter_periods=False)), options).run(3e-3)
         # same step sequence per lane; vectorised math may round differently by an ulp
         assert batch.voltage[lane] == pytest.approx(alone.voltage[0], rel=1e-12)
     # checkpoint mid-run, continue twice: identical
-    first = CircuitIntegrator(rc(SineCurrent(stimuli, 400.0), lanes=3), options).run(1e-3)
+    first = CircuitIntegrator(rc(Sine(stimuli, 400.0, quarter_periods=False), lanes=3), options).run(1e-3)
     saved = pickle.dumps(first.state())
     first.run(3e-3)
-    second = CircuitIntegrator(rc(SineCurrent(stimuli, 400.0), lanes=3), options)
+    second = CircuitIntegrator(rc(Sine(stimuli, 400.0, quarter_periods=False), lanes=3), options)
     second.restore(pickle.loads(saved))
     second.run(3e-3)
     np.testing.assert_array_equal(first.voltage, second.voltage)
@@ -153,22 +154,22 @@ def test_lanes_reproduce_separate_runs_and_checkpoints_continue_exactly():
 
 def test_runs_with_scalar_providers_go_one_after_the_other_from_the_same_state():
     toy = ScalarMemristor()
-    circuit = toy_circuit(toy, ConstantCurrent(0.0))
+    circuit = toy_circuit(toy, Constant(0.0))
     options = IntegratorOptions(rtol=1e-6, atol=1e-9)
-    runs = simulate_lanes(circuit, [1e-9, 2e-9], ConstantCurrent, 1e-3, options)
+    runs = simulate_lanes(circuit, [1e-9, 2e-9], Constant, 1e-3, options)
     assert toy.g == toy.g0 and toy.time == 0.0  # restored after the runs
     for run in runs:
         alone = ScalarMemristor()
-        expected = CircuitIntegrator(toy_circuit(alone, ConstantCurrent(run.amplitude)),
+        expected = CircuitIntegrator(toy_circuit(alone, Constant(run.amplitude)),
                                      options).run(1e-3)
         assert run.final_voltage == expected.voltage[0]
 
 
 def test_a_provider_on_another_time_scheme_is_reported():
     toy = ScalarMemristor()
-    toy.scheme = "be"
+    toy.options = SimpleNamespace(time_scheme="backward_euler")  # as a PNP model names it
     with pytest.warns(UserWarning, match="first order"):
-        CircuitIntegrator(toy_circuit(toy, ConstantCurrent(0.0)), IntegratorOptions())
+        CircuitIntegrator(toy_circuit(toy, Constant(0.0)), IntegratorOptions())
 
 
 @pytest.mark.parametrize("change, message", [
@@ -198,12 +199,12 @@ def test_coupling_imports_no_finite_element_stack():
 def test_voltage_change_cap_callbacks_and_lane_checks():
     options = IntegratorOptions(max_voltage_change=2e-3, record=True)
     seen = []
-    integrator = CircuitIntegrator(rc(ConstantCurrent(0.1e-9)), options)
+    integrator = CircuitIntegrator(rc(Constant(0.1e-9)), options)
     integrator.run(5e-3, on_step=lambda integ, accepted: seen.append(float(integ.time[0])))
     t, u = integrator.trace()
     assert np.max(np.abs(np.diff(u))) <= 2e-3
     assert seen == list(t[1:])
     with pytest.raises(RuntimeError, match="record"):
-        CircuitIntegrator(rc(ConstantCurrent(0.0)), IntegratorOptions()).trace()
+        CircuitIntegrator(rc(Constant(0.0)), IntegratorOptions()).trace()
     with pytest.raises(ValueError, match="lanes"):
-        CircuitIntegrator(rc(ConstantCurrent(np.array([1e-9, 2e-9]))), options)
+        CircuitIntegrator(rc(Constant(np.array([1e-9, 2e-9]))), options)

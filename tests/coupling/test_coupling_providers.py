@@ -8,9 +8,9 @@ import pytest
 from coupling_reference import hh_rates, hh_steady_current
 from coupling_toys import ScalarMemristor
 
-from ionslit.coupling import HodgkinHuxleyChannel, MemristorProvider, ReducedMemristor, Resistor
+from ionslit.coupling import HodgkinHuxleyChannel, LaneProvider, ReducedMemristor, Resistor
 from ionslit.coupling.hodgkin_huxley import rates
-from ionslit.coupling.provider import as_lanes
+from ionslit.coupling.provider import SteadyStateProvider, as_lanes
 from ionslit.coupling.reduced import ReducedModel
 
 
@@ -34,10 +34,8 @@ def test_protocol(provider):
     the names exist): a try at v > 0 returns a finite current of v's sign (passive elements);
     reject() keeps the accepted time, accept() advances it by dt; restore() of a pickled
     snapshot returns to that state (the same try gives the same current)."""
-    assert isinstance(provider, MemristorProvider)
     dt, v = 1e-5, 0.03
-    snapshot = getattr(provider, "snapshot", None)
-    saved = pickle.loads(pickle.dumps(snapshot() if snapshot else provider.state))
+    saved = pickle.loads(pickle.dumps(provider.state))
     t0 = np.array(provider.time, dtype=float)
     first = np.asarray(provider.try_step(dt, v), dtype=float)
     assert np.all(np.isfinite(first)) and np.all(first > 0)
@@ -51,6 +49,12 @@ def test_protocol(provider):
     provider.restore(saved)
     np.testing.assert_array_equal(provider.time, t0)
     np.testing.assert_array_equal(provider.try_step(dt, v), first)
+
+
+@pytest.mark.parametrize("provider", providers(), ids=lambda p: type(p).__name__)
+def test_the_package_providers_declare_the_lane_and_steady_state_contracts(provider):
+    assert isinstance(provider, LaneProvider) and isinstance(provider, SteadyStateProvider)
+    assert as_lanes(provider) is provider
 
 
 @pytest.mark.parametrize("make", [lambda: ReducedMemristor(reduced_table()),
@@ -181,7 +185,7 @@ def test_hodgkin_huxley_rates_match_the_textbook_formulas():
     alpha, beta, dalpha, dbeta = rates(v)
     am, bm, ah, bh, an, bn = hh_rates(v)
     # the textbook form evaluated independently: same values to round-off
-    for mine, ref in zip([*alpha, *beta], [am, ah, an, bm, bh, bn]):
+    for mine, ref in zip([*alpha, *beta], [am, ah, an, bm, bh, bn], strict=False):
         np.testing.assert_allclose(mine, ref, rtol=1e-12)
     # derivatives against central differences (error ~ (1e-4 mV)^2 * rate''' ~ 1e-9 relative)
     h = 1e-4

@@ -15,7 +15,7 @@ from coupling_toys import ScalarMemristor
 from ionslit.coupling import (
     Branch,
     Circuit,
-    ConstantCurrent,
+    Constant,
     IntegrationError,
     IntegratorOptions,
     fi_curve,
@@ -56,7 +56,7 @@ def same_runs(a, b) -> bool:
     return len(a) == len(b) and all(
         x.amplitude == y.amplitude and x.final_voltage == y.final_voltage
         and np.array_equal(x.spike_times, y.spike_times)
-        and np.array_equal(x.spike_peaks, y.spike_peaks) for x, y in zip(a, b))
+        and np.array_equal(x.spike_peaks, y.spike_peaks) for x, y in zip(a, b, strict=False))
 
 
 @pytest.mark.parametrize("count", [0, 1, 5, 7, 64])
@@ -71,12 +71,12 @@ def test_lane_blocks_cover_the_lanes_in_rank_order(count, size):
 
 
 def test_each_rank_runs_its_block_and_the_gathered_runs_equal_one_rank(neuron):
-    whole = simulate_lanes(neuron, STIMULI, ConstantCurrent, 0.01, OPTIONS)
+    whole = simulate_lanes(neuron, STIMULI, Constant, 0.01, OPTIONS)
     blocks, chunks = [], []
 
     def make(amplitudes):
         chunks.append(amplitudes.size)
-        return ConstantCurrent(amplitudes)
+        return Constant(amplitudes)
 
     for rank in range(3):  # each rank alone, the others' contributions left empty
         blocks.append(simulate_lanes(neuron, STIMULI, make, 0.01, OPTIONS,
@@ -85,7 +85,7 @@ def test_each_rank_runs_its_block_and_the_gathered_runs_equal_one_rank(neuron):
     assert same_runs([r for block in blocks for r in block], whole)
     # rank 1 with the others' blocks: every rank returns the whole, in stimulus order
     rank = OneRank(1, 3, {0: (blocks[0], None), 2: (blocks[2], None)})
-    assert same_runs(simulate_lanes(neuron, STIMULI, ConstantCurrent, 0.01, OPTIONS,
+    assert same_runs(simulate_lanes(neuron, STIMULI, Constant, 0.01, OPTIONS,
                                     comm=rank), whole)
     curve = fi_curve(neuron, STIMULI, 0.01, 0.0, OPTIONS, comm=OneRank(0, 1))
     np.testing.assert_array_equal(curve.stimulus_A, STIMULI)
@@ -94,7 +94,7 @@ def test_each_rank_runs_its_block_and_the_gathered_runs_equal_one_rank(neuron):
 def test_a_failure_on_any_rank_is_raised_on_every_rank(neuron):
     failure = pickle.dumps(IntegrationError("lane 0: step failed"))
     with pytest.raises(IntegrationError, match="step failed") as raised:
-        simulate_lanes(neuron, STIMULI, ConstantCurrent, 0.01, OPTIONS,
+        simulate_lanes(neuron, STIMULI, Constant, 0.01, OPTIONS,
                        comm=OneRank(0, 2, {1: (None, failure)}))
     assert "raised on MPI rank 1 of 2" in "".join(raised.value.__notes__)
 
@@ -110,9 +110,9 @@ def test_a_failure_on_any_rank_is_raised_on_every_rank(neuron):
 
 def test_scalar_providers_are_not_split():
     """A live slit is one collective solve over the ranks: every rank runs every amplitude."""
-    circuit = Circuit(10e-12, [Branch(ScalarMemristor(), -0.07, 1, "slit")], ConstantCurrent(0.0))
+    circuit = Circuit(10e-12, [Branch(ScalarMemristor(), -0.07, 1, "slit")], Constant(0.0))
     rank = OneRank(1, 2)
-    runs = simulate_lanes(circuit, [1e-9, 2e-9], ConstantCurrent, 1e-3, OPTIONS, comm=rank)
+    runs = simulate_lanes(circuit, [1e-9, 2e-9], Constant, 1e-3, OPTIONS, comm=rank)
     assert [r.amplitude for r in runs] == [1e-9, 2e-9] and rank.gathered == []
 
 
@@ -121,12 +121,12 @@ def test_split_over_the_ranks_equals_one_rank(neuron):
     from mpi4py import MPI
 
     world = MPI.COMM_WORLD
-    alone = simulate_lanes(neuron, STIMULI, ConstantCurrent, 0.01, OPTIONS)
+    alone = simulate_lanes(neuron, STIMULI, Constant, 0.01, OPTIONS)
     sizes = []
 
     def make(amplitudes):
         sizes.append(amplitudes.size)
-        return ConstantCurrent(amplitudes)
+        return Constant(amplitudes)
 
     split = simulate_lanes(neuron, STIMULI, make, 0.01, OPTIONS, comm=world)
     assert sizes == [lane_block(STIMULI.size, world.size, world.rank).stop
@@ -136,7 +136,7 @@ def test_split_over_the_ranks_equals_one_rank(neuron):
     def fails_on_the_last_rank(amplitudes):
         if world.rank == world.size - 1:
             raise ValueError("no stimulus here")
-        return ConstantCurrent(amplitudes)
+        return Constant(amplitudes)
 
     with pytest.raises(ValueError, match="no stimulus here"):
         simulate_lanes(neuron, STIMULI, fails_on_the_last_rank, 0.01, OPTIONS, comm=world)

@@ -43,7 +43,7 @@ from ionslit.coupling import (
     Branch,
     Circuit,
     CircuitIntegrator,
-    ConstantCurrent,
+    Constant,
     IntegratorOptions,
     PulseTrain,
     ReducedMemristor,
@@ -107,8 +107,8 @@ def reference_spikes(neuron, stimulus, t_end, breaks=()):
     y = model.initial(neuron.initial_voltage)
     edges = [0.0, *breaks, t_end]
     spikes = []
-    for a, b in zip(edges[:-1], edges[1:]):
-        sol = solve_ivp(model.rhs(lambda t: float(stimulus.current(t))), (a, b), y,
+    for a, b in zip(edges[:-1], edges[1:], strict=False):
+        sol = solve_ivp(model.rhs(lambda t: float(stimulus.value(t))), (a, b), y,
                         method="LSODA", rtol=1e-10, atol=model.atol(), dense_output=True)
         assert sol.success
         spikes += list(crossings(sol, 0.0, rearm=-30.0))
@@ -118,10 +118,10 @@ def reference_spikes(neuron, stimulus, t_end, breaks=()):
 
 def test_spike_times_match_the_reference_ode(neuron):
     stimuli = np.array([0.5e-9, 1e-9])  # A
-    integrator = CircuitIntegrator(neuron.with_lanes(2, ConstantCurrent(stimuli)), OPTIONS)
+    integrator = CircuitIntegrator(neuron.with_lanes(2, Constant(stimuli)), OPTIONS)
     integrator.run(0.06)
     for lane, current in enumerate(stimuli):
-        expected = reference_spikes(neuron, ConstantCurrent(current), 0.06)
+        expected = reference_spikes(neuron, Constant(current), 0.06)
         got = integrator.spikes.times(lane)
         assert got.size == expected.size >= 3
         # brief: spike times within 1e-3 relative (measured <= 5.2e-4 at rtol 1e-5)
@@ -173,7 +173,7 @@ COARSE = IntegratorOptions(rtol=1e-4, atol=1e-3)  # where identity, not accuracy
 
 
 def test_checkpoint_restart_gives_identical_spikes(neuron):
-    stimuli = ConstantCurrent(np.array([0.5e-9, 2e-9]))
+    stimuli = Constant(np.array([0.5e-9, 2e-9]))
     first = CircuitIntegrator(neuron.with_lanes(2, stimuli), COARSE).run(22.3e-3)
     assert all(first.spikes.counts() >= 1)  # mid-train, history and detector state matter
     saved = pickle.dumps(first.state())
@@ -190,10 +190,10 @@ def test_checkpoint_restart_gives_identical_spikes(neuron):
 
 def test_lanes_give_the_same_spikes_as_separate_runs(neuron):
     stimuli = np.array([0.5e-9, 1.5e-9])
-    batch = CircuitIntegrator(neuron.with_lanes(2, ConstantCurrent(stimuli)), COARSE)
+    batch = CircuitIntegrator(neuron.with_lanes(2, Constant(stimuli)), COARSE)
     batch.run(0.04)
     for lane, current in enumerate(stimuli):
-        alone = CircuitIntegrator(neuron.with_lanes(1, ConstantCurrent(current)), COARSE)
+        alone = CircuitIntegrator(neuron.with_lanes(1, Constant(current)), COARSE)
         alone.run(0.04)
         # identical step sequences; vectorised exp/div may round differently by an ulp, which
         # the error control does not amplify here (checked to 1e-9 relative)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.interpolate import PchipInterpolator
 
-from ionslit.coupling.tables import MonotoneTable
+from ionslit.coupling.tables import MonotoneTable, pchip_slopes
 
 
 def _tables():
@@ -59,3 +59,21 @@ def test_scalar_and_shaped_inputs():
 def test_invalid_tables_are_refused(x, y, message):
     with pytest.raises(ValueError, match=message):
         MonotoneTable(x, [y])
+
+
+def test_flat_end_slopes_are_the_harmonic_means_inside_and_zero_at_the_ends():
+    rng = np.random.default_rng(3)
+    x = np.cumsum(rng.uniform(0.1, 1.0, 9))
+    y = np.cumsum(rng.uniform(0.0, 2.0, 9))
+    y[4] = y[3]  # a flat interval: zero slopes at both its knots
+    h, secant = np.diff(x), np.diff(y) / np.diff(x)
+    expected = np.zeros_like(y)
+    for k in range(1, x.size - 1):
+        if secant[k - 1] * secant[k] > 0:
+            w1, w2 = 2 * h[k] + h[k - 1], h[k] + 2 * h[k - 1]
+            expected[k] = (w1 + w2) / (w1 / secant[k - 1] + w2 / secant[k])
+    flat = pchip_slopes(x, y, ends="flat")
+    assert np.array_equal(flat, expected)
+    assert flat[3] == flat[4] == 0.0
+    three_point = pchip_slopes(x, y)
+    assert np.array_equal(three_point[1:-1], flat[1:-1]) and three_point[0] > 0

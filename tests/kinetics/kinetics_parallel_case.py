@@ -11,13 +11,13 @@ from ionslit.solvers import (
     Boundary,
     Electrolyte,
     PNPModel,
-    SineVoltage,
     SolverOptions,
     Species,
     SurfaceCharge,
     TimeIntegrator,
     TimeSteppingOptions,
 )
+from ionslit.coupling.waveforms import Sine
 from ionslit.solvers.kinetics import MassActionReaction, PowerLaw, equilibrium_concentrations
 
 REACTION = MassActionReaction("Ca + SO4 <-> CaSO4", 2e3, dissociation_constant=0.5,
@@ -45,7 +45,7 @@ def run(comm) -> dict:
         rows.append([step.time, step.current, step.current_right,
                      inv["mean_concentration_CaSO4_mol_m3"], inv["mean_concentration_Ca_mol_m3"]])
 
-    records = TimeIntegrator(model, SineVoltage(0.3, 2.5e3), TimeSteppingOptions(
+    records = TimeIntegrator(model, Sine(0.3, 2.5e3), TimeSteppingOptions(
         initial_step=5e-6, adaptive=False)).run(1e-4, on_step=record)
     return {"ranks": comm.size, "rows": rows,
             "cutbacks": sum(r.cutbacks for r in records),

@@ -16,10 +16,10 @@ from ionslit.solvers import (
     PNPModel,
     SolverOptions,
     Species,
-    StepVoltage,
     TimeIntegrator,
     TimeSteppingOptions,
 )
+from ionslit.coupling.waveforms import Step
 from ionslit.solvers.kinetics import (
     ConstantLaw,
     MassActionReaction,
@@ -73,7 +73,7 @@ def test_closed_box_reproduces_the_reaction_ode(comm):
         def record(step):
             rows.append([step.time] + [mean(model, n) for n in ("A", "P", "C", "C2D")])
 
-        TimeIntegrator(model, StepVoltage(0.0, voltage), TimeSteppingOptions(
+        TimeIntegrator(model, Step(0.0, voltage), TimeSteppingOptions(
             initial_step=t_end / steps, adaptive=False)).run(t_end, on_step=record)
         return np.array(rows)  # (the next run() starts with the steady state at V = 0 again)
 
@@ -274,7 +274,7 @@ def test_halving_association_rate_doubles_relaxation_time(comm):
             times.append(step.time)
             pairs.append(mean(model, "CaSO4"))
 
-        TimeIntegrator(model, StepVoltage(0.0, voltage), TimeSteppingOptions(
+        TimeIntegrator(model, Step(0.0, voltage), TimeSteppingOptions(
             initial_step=tau_expected / 50, adaptive=False)).run(3 * tau_expected,
                                                                  on_step=record)
         model.solve_steady(voltage)

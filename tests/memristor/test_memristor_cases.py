@@ -30,8 +30,8 @@ import pytest
 from cli_helpers import CASES, run_ionslit
 
 from ionslit.case import load_case
+from ionslit.coupling.memristor import ReducedModel, cycle_metrics, plateaus, sine_cycle
 from ionslit.output import read_csv
-from ionslit.solvers.memristor import ReducedModel, cycle_metrics, plateaus, sine_cycle
 
 AMPLITUDE_V = 80.0  # the drive amplitude of all three cases (checked in the fixtures)
 
@@ -132,7 +132,7 @@ def test_sine_loop_is_pinched_and_unipolar(sine):
     # the crossing type from the series: the signed (shoelace, counterclockwise > 0) areas of the
     # V > 0 and V < 0 halves, each closed along V = 0
     lobe_areas = []
-    for start, stop in zip(crossings_t[:-1], crossings_t[1:]):
+    for start, stop in zip(crossings_t[:-1], crossings_t[1:], strict=False):
         inside = (t > start) & (t < stop)
         vv = np.concatenate([[0.0], v[inside], [0.0]])
         ii = np.concatenate([[np.interp(start, t, i)], i[inside], [np.interp(stop, t, i)]])
@@ -222,7 +222,7 @@ def test_conductance_ratio_at_least_five(steps, reduced):
     series = read_csv(steps / "series.csv")
     t, v, i = floats(series, "time_s"), floats(series, "voltage_V"), floats(series, "current_A")
     ends = {}
-    for first, last in plateaus(t, v):
+    for _first, last in plateaus(t, v):
         ends.setdefault(round(float(v[last]), 6), i[last] / v[last] if v[last] else math.nan)
     assert ends[80.0] / ends[8.0] >= 5.0, ends
     # ... and they are the steady solves' values: after 12 and 18 tau what is left of the

@@ -1,4 +1,4 @@
-"""Loop analysis (ionslit.solvers.memristor.loops): areas, lobes, pinch, crossing type, cycles, G(V)."""
+"""Loop analysis (ionslit.coupling.memristor.loops): areas, lobes, pinch, crossing type, cycles, G(V)."""
 
 import math
 
@@ -12,7 +12,7 @@ from memristor_helpers import (
     sine_series,
 )
 
-from ionslit.solvers.memristor import (
+from ionslit.coupling.memristor import (
     classify_crossing,
     cycle_metrics,
     decompose_loop,
@@ -191,7 +191,7 @@ def test_decompose_loop_figure_eight_and_simple_loops():
 
 
 def test_zero_crossings_and_cycles():
-    # sine with a delay (V = 0 before it, as ionslit.solvers.protocols.SineVoltage): the first rising
+    # sine with a delay (V = 0 before it, as ionslit.coupling.waveforms.Sine): the first rising
     # crossing is the delay itself (last sample of the zero run)
     delay = 0.013
     t = np.arange(9301) * 1e-5  # 0 .. delay + 4 periods, with a sample at the delay

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from memristor_helpers import linear_periodic_g, quadratic_periodic_g
 
-from ionslit.coupling.tables import MonotoneTable
-from ionslit.solvers.memristor import (
+from ionslit.coupling.memristor import (
     ReducedModel,
     advance,
     g_inf_from_slow_sweep,
@@ -16,6 +15,7 @@ from ionslit.solvers.memristor import (
     simulate,
     sine_cycle,
 )
+from ionslit.coupling.tables import MonotoneTable
 
 F = 100.0
 OMEGA = 2 * math.pi * F

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ionslit.solvers.memristor import (
+from ionslit.coupling.memristor import (
     ReducedModel,
     find_ngspice,
     loop_metrics,
@@ -13,7 +13,7 @@ from ionslit.solvers.memristor import (
     subcircuit_netlist,
     write_subcircuit,
 )
-from ionslit.solvers.memristor.spice import dense_tables, ngspice_sine_response, read_wrdata
+from ionslit.coupling.memristor.spice import dense_tables, ngspice_sine_response, read_wrdata
 
 needs_ngspice = pytest.mark.skipif(
     find_ngspice() is None,

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ionslit.solvers.memristor import (
+from ionslit.coupling.memristor import (
     ReducedModel,
     fit_exponential,
     plateaus,
@@ -16,12 +16,12 @@ from ionslit.solvers.memristor import (
 
 
 def _staircase(levels, durations, samples=801, with_jumps=False):
-    """Piecewise-constant V with the left-continuous convention of ionslit.solvers.protocols (the sample
+    """Piecewise-constant V with the left-continuous convention of ionslit.coupling.waveforms (the sample
     at a step time carries the old value; the new one starts at the next sample). With
     ``with_jumps`` every step time appears twice (old value, then new), so that a simulation on
     this grid sees a true jump; the mask drops the second copies to give the series."""
     t, v, keep, t0 = [], [], [], 0.0
-    for level, duration in zip(levels, durations):
+    for level, duration in zip(levels, durations, strict=False):
         tt = t0 + np.linspace(0, duration, samples)
         first_kept = 0 if not t else 1
         if t and not with_jumps:

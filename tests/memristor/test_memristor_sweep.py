@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from memristor_helpers import linear_lobe_area, quadratic_lobe_area
 
-from ionslit.solvers.memristor import (
+from ionslit.coupling.memristor import (
     ReducedModel,
     effective_tau,
     loop_metrics,

@@ -14,10 +14,10 @@ from ionslit.solvers import (
     FirstOrderConversion,
     PNPModel,
     Species,
-    StepVoltage,
     TimeIntegrator,
     TimeSteppingOptions,
 )
+from ionslit.coupling.waveforms import Step
 
 
 def electrolyte(extra):
@@ -67,7 +67,7 @@ def test_immobile_species_relaxes_through_the_reaction(comm):
     for side in ("left", "right"):
         model.set_reservoir_concentration("B", side, 6.0)
     records = []
-    TimeIntegrator(model, StepVoltage(0.0, 0.0), TimeSteppingOptions(
+    TimeIntegrator(model, Step(0.0, 0.0), TimeSteppingOptions(
         initial_step=5e-6, adaptive=False)).run(1e-3, on_step=records.append,
                                                 start_from_steady=False)
     a_eq, a0 = kb * 6.0 / kf, kb * 2.0 / kf

@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 from solver_helpers import kcl
 
+from ionslit.coupling.waveforms import PulseTrain, Sine, Step
 from ionslit.solvers import (
     Boundary,
     ClampedCurrent,
     FieldOutput,
-    PulseTrain,
     PNPModel,
-    SineVoltage,
-    StepVoltage,
     SurfaceCharge,
     TimeIntegrator,
     TimeSteppingOptions,
@@ -31,7 +29,7 @@ def test_total_current_is_conserved_in_transients(small_slit):
     """Left and right *total* currents (ionic + dQ/dt of the electrode) agree at every step;
     the ionic currents alone do not (charge builds up in the double layers)."""
     model = charged(small_slit)
-    records = TimeIntegrator(model, SineVoltage(0.1, 2e7), TimeSteppingOptions(
+    records = TimeIntegrator(model, Sine(0.1, 2e7), TimeSteppingOptions(
         initial_step=2.5e-10, adaptive=False)).run(2.5e-8)
     assert len(records) == 100
     total = np.array([[r.current, r.current_right] for r in records])
@@ -63,7 +61,7 @@ def test_current_clamp_in_time(small_slit):
 @pytest.mark.mpi
 def test_step_restarts_bdf2_and_hits_the_jump(small_slit):
     model = charged(small_slit)
-    step = StepVoltage(0.0, 0.05, time=1e-9)
+    step = Step(0.0, 0.05, time=1e-9)
     records = TimeIntegrator(model, step, TimeSteppingOptions(initial_step=3e-10)).run(4e-9)
     times = [r.time for r in records]
     assert 1e-9 in times and times[-1] == 4e-9
@@ -116,7 +114,7 @@ def test_current_protocol_drives_the_clamp(small_slit):
     exactly, and the potential responds (and relaxes back towards the zero-current value)."""
     model = charged(small_slit, kcl(10.0, left=10.0, right=2.0))
     scale = model.observables.current_scale
-    pulse = ClampedCurrent(PulseTrain(0.0, 4 * scale, width=5e-9, period=20e-9, delay=2e-9,
+    pulse = ClampedCurrent(PulseTrain(4 * scale, width=5e-9, start=2e-9, period=20e-9,
                                       count=1))
     records = TimeIntegrator(model, pulse, TimeSteppingOptions(initial_step=5e-10)).run(1.5e-8)
     times = [r.time for r in records]

@@ -14,13 +14,13 @@ from ionslit.solvers import (
     Boundary,
     Electrolyte,
     PNPModel,
-    SineVoltage,
     SolverOptions,
     Species,
     SurfaceCharge,
     TimeIntegrator,
     TimeSteppingOptions,
 )
+from ionslit.coupling.waveforms import Sine
 
 # Tight, but above the residual's round-off floor (~1e-12 here): Newton ends quadratically, so the
 # solution is converged to ~1e-14 relative.
@@ -43,7 +43,7 @@ def run(comm=MPI.COMM_WORLD) -> dict:
     out["profile"] = {k: np.asarray(v).tolist() for k, v in profile.items()}
     out["inventory"] = model.observables.inventories("slit")
     currents = []
-    TimeIntegrator(model, SineVoltage(0.1, 2e6, offset=0.2), TimeSteppingOptions(
+    TimeIntegrator(model, Sine(0.1, 2e6, offset=0.2), TimeSteppingOptions(
         initial_step=2.5e-8, adaptive=False)).run(
         1e-7, on_step=lambda r: currents.append([r.time, r.current, r.current_right]),
         start_from_steady=False)

@@ -24,7 +24,6 @@ import pytest
 from ionslit.meshes import structured
 from ionslit.solvers import (
     Boundary,
-    ConstantVoltage,
     Electrolyte,
     PNPModel,
     SolverOptions,
@@ -32,6 +31,7 @@ from ionslit.solvers import (
     TimeIntegrator,
     TimeSteppingOptions,
 )
+from ionslit.coupling.waveforms import Constant
 
 D, C0, C1 = 2.0e-9, 10.0, 20.0  # m^2/s, mol/m^3
 
@@ -51,7 +51,7 @@ def relax(model, t_end, options, record_every=None):
         times.append(record.time)
         means.append(model.observables.inventories("slit")["mean_concentration_K_mol_m3"])
 
-    TimeIntegrator(model, ConstantVoltage(0.0), options).run(t_end, on_step,
+    TimeIntegrator(model, Constant(0.0), options).run(t_end, on_step,
                                                              start_from_steady=False)
     return np.array(times), np.array(means)
 

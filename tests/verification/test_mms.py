@@ -24,7 +24,6 @@ from mpi4py import MPI
 from ionslit.meshes import structured
 from ionslit.solvers import (
     Boundary,
-    ConstantVoltage,
     Electrolyte,
     PNPModel,
     SolverOptions,
@@ -32,6 +31,7 @@ from ionslit.solvers import (
     TimeIntegrator,
     TimeSteppingOptions,
 )
+from ionslit.coupling.waveforms import Constant
 from ionslit.solvers.constants import FARADAY_CONSTANT
 
 LX, H, C0 = 8e-9, 4e-9, 100.0  # m, m, mol/m^3 (lambda_D = 0.96 nm: strong coupling)
@@ -94,7 +94,7 @@ def solve_mms(comm, n, formulation):
     model.initialize(potential=at_t0("phi"), concentrations={"K": at_t0("K"),
                                                               "Cl": at_t0("Cl")},
                      voltage=A * vt, time=0.0)
-    TimeIntegrator(model, ConstantVoltage(A * vt), TimeSteppingOptions(
+    TimeIntegrator(model, Constant(A * vt), TimeSteppingOptions(
         initial_step=T / 2, adaptive=False)).run(T, start_from_steady=False)
 
     x = ufl.SpatialCoordinate(model.mesh)

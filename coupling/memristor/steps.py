@@ -9,7 +9,7 @@ G(t) = I / V relaxes; it is fitted with one exponential
 by variable projection (for a given tau the fit is linear in G_inf and G_0; the residual is
 minimised over ln tau by a scan and a golden-section refinement: numpy only, no starting guess).
 The step time t_s is the time of the last sample of the previous plateau (the left-continuous
-convention of ``ionslit.solvers.protocols``: V(t_s) is still the old value), or as given.
+convention of ``ionslit.coupling.waveforms``: V(t_s) is still the old value), or as given.
 
 The fast ionic/capacitive transient right after a step (double-layer charging, ~lambda_D L / D
 or the RC time of the reservoirs; much shorter than the pairing kinetics) is not part of the

@@ -50,259 +50,21 @@ Definitions (all areas in the (V, I) plane with V on the horizontal axis; units 
 Conductance metrics use G = ``conductance_S`` when given, else I / V, only where |V| >
 ``min_voltage_fraction`` * max |V| (G = I/V is undefined near V = 0).
 """
-
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-_ZERO_SNAP = 1e-12  # |V| below this fraction of max |V| counts as exactly 0
-
-
-# --------------------------------------------------------------------- geometry
-def shoelace_area(x, y) -> float:
-    """Signed area of the closed polygon (x_k, y_k) (closing edge implied), > 0 if counterclockwise.
-
-    Units: those of x times those of y (V * A = W for an I-V loop)."""
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if x.size < 3:
-        return 0.0
-    # centre first: the sum is translation invariant and this avoids cancellation
-    xc, yc = x - x.mean(), y - y.mean()
-    return 0.5 * float(np.dot(xc, np.roll(yc, -1)) - np.dot(np.roll(xc, -1), yc))
-
-
-def decompose_loop(x, y, tolerance: float = 1e-12) -> list[dict]:
-    """Split a closed polyline at its self-crossings (and self-touchings at vertices) into simple
-    loops, walking it once (loop erasure: when the new edge hits the path walked so far, the part
-    of the path after the hit point is closed into a loop and removed).
-
-    Returns one dict per simple loop, in the order closed: ``signed_area`` (units of x*y, > 0
-    counterclockwise), ``x``, ``y`` (its vertices, open polygon). The signed areas add up to the
-    polygon's shoelace area. ``tolerance``: relative to the bounding box, what counts as a hit.
-    O(n^2) in the number of vertices, vectorised per edge (a few thousand vertices are fast).
-    """
-    x = np.asarray(x, dtype=float).ravel()
-    y = np.asarray(y, dtype=float).ravel()
-    if x.size != y.size:
-        raise ValueError("x and y must have the same length")
-    if x.size and (x[0] != x[-1] or y[0] != y[-1]):
-        x, y = np.append(x, x[0]), np.append(y, y[0])
-    n = x.size
-    if n < 4:
-        return [{"signed_area": 0.0, "x": x[:-1], "y": y[:-1]}] if n else []
-    scale = max(float(np.ptp(x)), float(np.ptp(y)), 1e-300)
-    eps = tolerance
-    px = np.empty(2 * n)
-    py = np.empty(2 * n)
-    px[0], py[0] = x[0], y[0]
-    m = 1  # path length
-    loops: list[dict] = []
-    for k in range(1, n):
-        bx, by = x[k], y[k]
-        while True:
-            ax, ay = px[m - 1], py[m - 1]
-            dx, dy = bx - ax, by - ay
-            if math.hypot(dx, dy) <= eps * scale:
-                break  # zero-length edge: nothing to cross, do not add a duplicate vertex
-            hit_j, hit_s = -1, math.inf
-            if m >= 3:  # candidate edges 0 .. m-3 (the edge ending at a is adjacent)
-                sx, sy = px[:m - 2], py[:m - 2]
-                ex, ey = px[1:m - 1] - sx, py[1:m - 1] - sy
-                denom = dx * ey - dy * ex
-                wx, wy = sx - ax, sy - ay
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    s = (wx * ey - wy * ex) / denom  # along the new edge a -> b
-                    u = (wx * dy - wy * dx) / denom  # along the old edge
-                hit = (np.abs(denom) > 1e-300) & (s > eps) & (s <= 1 + eps) \
-                    & (u > eps) & (u <= 1 + eps)
-                if np.any(hit):
-                    hit_j = int(np.argmin(np.where(hit, s, np.inf)))
-                    hit_s = min(float(s[hit_j]), 1.0)
-            if hit_s > 1.0 - eps and m >= 2:
-                # b on a vertex walked before (a touching, possibly along collinear edges that
-                # the crossing test cannot see); the closing edge's end on vertex 0 is no touch
-                first = 1 if k == n - 1 else 0
-                near = np.flatnonzero(np.hypot(px[first:m - 1] - bx, py[first:m - 1] - by)
-                                      <= eps * scale)
-                if near.size:
-                    hit_j, hit_s = int(near[-1]) + first - 1, 1.0
-                    if hit_j < 0:  # b is vertex 0 itself: the loop is the whole path
-                        lx, ly = px[:m].copy(), py[:m].copy()
-                        loops.append({"signed_area": shoelace_area(lx, ly), "x": lx, "y": ly})
-                        m = 1
-                        break
-            if hit_j >= 0:
-                hx, hy = ax + hit_s * dx, ay + hit_s * dy
-                lx = np.concatenate([[hx], px[hit_j + 1:m]])
-                ly = np.concatenate([[hy], py[hit_j + 1:m]])
-                loops.append({"signed_area": shoelace_area(lx, ly), "x": lx, "y": ly})
-                m = hit_j + 1
-                px[m], py[m] = hx, hy
-                m += 1
-                continue  # go on from the hit point towards b
-            px[m], py[m] = bx, by
-            m += 1
-            break
-    rest_x, rest_y = px[:m], py[:m]
-    if m > 1 and rest_x[-1] == rest_x[0] and rest_y[-1] == rest_y[0]:
-        rest_x, rest_y = rest_x[:-1], rest_y[:-1]
-    loops.append({"signed_area": shoelace_area(rest_x, rest_y), "x": rest_x, "y": rest_y})
-    return loops
-
-
-# --------------------------------------------------------------------- series helpers
-def _series(time_s, *arrays):
-    t = np.asarray(time_s, dtype=float).ravel()
-    if t.size < 3:
-        raise ValueError("a loop analysis needs at least 3 samples")
-    if np.any(np.diff(t) < 0):
-        raise ValueError("time_s must be non-decreasing")
-    out = [t]
-    for a in arrays:
-        if a is None:
-            out.append(None)
-            continue
-        a = np.asarray(a, dtype=float).ravel()
-        if a.size != t.size:
-            raise ValueError(f"series lengths differ: time_s has {t.size} samples, another "
-                             f"array {a.size}")
-        out.append(a)
-    if not np.all(np.isfinite(out[1])):
-        raise ValueError("voltage_V contains NaN or inf")
-    return out
-
-
-def _signs(v: np.ndarray) -> np.ndarray:
-    scale = float(np.max(np.abs(v))) if v.size else 0.0
-    s = np.sign(v)
-    s[np.abs(v) <= _ZERO_SNAP * scale] = 0.0
-    return s
-
-
-def _runs(signs: np.ndarray) -> list[tuple[int, int, int]]:
-    """Maximal runs of equal sign: (sign, first index, last index)."""
-    edges = np.flatnonzero(np.diff(signs) != 0)
-    starts = np.concatenate([[0], edges + 1])
-    ends = np.concatenate([edges, [signs.size - 1]])
-    return [(int(signs[a]), int(a), int(b)) for a, b in zip(starts, ends)]
-
-
-def zero_crossings(time_s, voltage_V, level_V: float = 0.0, direction: str = "up"
-                   ) -> np.ndarray:
-    """Times (s) where V crosses ``level_V`` (``direction`` "up", "down" or "both").
-
-    Between samples of opposite sign: linear interpolation. Through a run of samples equal to the
-    level: its last sample for a rising crossing, its first for a falling one. A series that
-    starts at the level and then rises (a sine from t = 0) starts with a rising crossing; one
-    that ends at the level coming from below ends with one.
-    """
-    if direction not in ("up", "down", "both"):
-        raise ValueError(f"direction must be 'up', 'down' or 'both', not {direction!r}")
-    t, v = _series(time_s, voltage_V)
-    v = v - level_V
-    runs = _runs(_signs(v))
-    found: list[float] = []
-    for r, (sign, first, last) in enumerate(runs):
-        if sign == 0:
-            before = runs[r - 1][0] if r > 0 else None
-            after = runs[r + 1][0] if r + 1 < len(runs) else None
-            rising = (before in (-1, None)) and (after in (1, None)) and before != after
-            falling = (before in (1, None)) and (after in (-1, None)) and before != after
-            if rising and direction in ("up", "both"):
-                found.append(t[last] if after is not None else t[first])
-            if falling and direction in ("down", "both"):
-                found.append(t[first] if before is not None else t[last])
-            continue
-        if r + 1 < len(runs) and runs[r + 1][0] == -sign:  # direct sign change
-            i = last
-            if (sign < 0 and direction in ("up", "both")) or \
-                    (sign > 0 and direction in ("down", "both")):
-                found.append(t[i] + (t[i + 1] - t[i]) * (-v[i]) / (v[i + 1] - v[i]))
-    return np.asarray(found)
-
-
-def split_cycles(time_s, voltage_V, frequency_Hz: float | None = None,
-                 level_V: float = 0.0) -> list[tuple[float, float]]:
-    """Complete drive cycles (t_start, t_end) in s, each starting at a rising zero crossing.
-
-    Without ``frequency_Hz``: consecutive rising crossings of ``level_V``. With it: the first
-    rising crossing, then steps of exactly 1 / frequency_Hz (robust when the sampled series does
-    not resolve every crossing equally well).
-    """
-    t, v = _series(time_s, voltage_V)
-    ups = zero_crossings(t, v, level_V, "up")
-    if ups.size == 0:
-        raise ValueError("V never rises through zero: not a periodic drive that changes sign "
-                         "(give level_V for an offset drive)")
-    if frequency_Hz is not None:
-        if not frequency_Hz > 0:
-            raise ValueError("frequency_Hz must be > 0")
-        period = 1.0 / frequency_Hz
-        n = int(math.floor((t[-1] - ups[0]) / period + 1e-9))
-        cycles = [(ups[0] + k * period, ups[0] + (k + 1) * period) for k in range(n)]
-        if cycles:  # the last end may lie a rounding error beyond the series
-            cycles[-1] = (cycles[-1][0], min(cycles[-1][1], float(t[-1])))
-    else:
-        cycles = [(float(a), float(b)) for a, b in zip(ups[:-1], ups[1:])]
-    if not cycles:
-        raise ValueError("the series holds no complete drive cycle (from one rising zero "
-                         "crossing of V to the next)")
-    return cycles
-
-
-@dataclass(frozen=True)
-class Cycle:
-    """One drive cycle: samples with t_start < t < t_end plus both ends (interpolated)."""
-
-    index: int
-    n_cycles: int
-    t_start_s: float
-    t_end_s: float
-    time_s: np.ndarray
-    voltage_V: np.ndarray
-    current_A: np.ndarray
-    conductance_S: np.ndarray | None
-
-    @property
-    def frequency_Hz(self) -> float:
-        return 1.0 / (self.t_end_s - self.t_start_s)
-
-
-def extract_cycle(time_s, voltage_V, current_A, conductance_S=None,
-                  frequency_Hz: float | None = None, cycle: int = -1,
-                  level_V: float = 0.0) -> Cycle:
-    """The chosen complete cycle (python indexing: -1 = the last) of the series."""
-    t, v, i, g = _series(time_s, voltage_V, current_A, conductance_S)
-    cycles = split_cycles(t, v, frequency_Hz, level_V)
-    try:
-        t0, t1 = cycles[cycle]
-    except IndexError:
-        raise ValueError(f"cycle {cycle} requested but the series holds {len(cycles)} complete "
-                         f"cycles") from None
-    inside = (t > t0) & (t < t1)
-    tt = np.concatenate([[t0], t[inside], [t1]])
-
-    def cut(a):
-        return None if a is None else np.concatenate([[np.interp(t0, t, a)], a[inside],
-                                                      [np.interp(t1, t, a)]])
-    vv = cut(v)
-    if abs(vv[0] - level_V) <= 1e-9 * max(float(np.max(np.abs(vv))), 1e-300):
-        vv[0] = level_V  # the start is a crossing found by the same interpolation
-    if abs(vv[-1] - level_V) <= 1e-9 * max(float(np.max(np.abs(vv))), 1e-300):
-        vv[-1] = level_V
-    index = cycle % len(cycles)
-    return Cycle(index, len(cycles), float(t0), float(t1), tt, vv, cut(i), cut(g))
+from ionslit.coupling.memristor.cycles import Cycle, extract_cycle, sign_runs, snapped_signs
+from ionslit.coupling.memristor.polygon import decompose_loop, shoelace_area
 
 
 # --------------------------------------------------------------------- lobes
 def _with_zero_points(t, v, *others):
     """Insert linearly interpolated samples where v changes sign between samples; snap tiny v
     to 0. Returns the new arrays (others may be None)."""
-    s = _signs(v)
+    s = snapped_signs(v)
     v = np.where(s == 0, 0.0, v)
     change = np.flatnonzero(s[:-1] * s[1:] < 0)
     frac = -v[change] / (v[change + 1] - v[change])
@@ -318,7 +80,7 @@ def _with_zero_points(t, v, *others):
 def _lobe_slices(v: np.ndarray) -> list[tuple[int, int, int]]:
     """(polarity, first, last) index ranges of the lobes of a cycle whose zero crossings are
     samples with v == 0; first/last are the bounding zero samples (or the cycle's ends)."""
-    runs = _runs(np.sign(v))
+    runs = sign_runs(np.sign(v))
     lobes = []
     for sign, first, last in runs:
         if sign == 0:

@@ -81,7 +81,7 @@ def _num(x: float) -> str:
 
 def _pwl(argument: str, xs, ys, indent: str = "+ ") -> str:
     """``pwl(argument, x1, y1, ...)`` wrapped on continuation lines."""
-    pairs = [f"{_num(a)}, {_num(b)}" for a, b in zip(xs, ys)]
+    pairs = [f"{_num(a)}, {_num(b)}" for a, b in zip(xs, ys, strict=False)]
     lines, line = [], f"pwl({argument}"
     for p in pairs:
         piece = f", {p}"
@@ -112,7 +112,7 @@ def subcircuit_netlist(model: ReducedModel, name: str = SUBCKT_NAME,
     g_expr = _pwl(arg, v, g / gs) if v.size > 1 else _num(float(g[0] / gs))
     source = " ".join(str(model.source.get("case") or model.source.get("name") or "").split())
     header = [
-        f"* {name}: reduced nanofluidic memristor exported by ionslit (ionslit.solvers.memristor.spice)",
+        f"* {name}: reduced nanofluidic memristor exported by ionslit (ionslit.coupling.memristor.spice)",
         "* model: tau(V) dg/dt = g_inf(V) - g,  I(p->n) = g * V(p,n)   (SI units)",
         f"* state: V(x) = g / GS with GS = {_num(gs)} S on a 1 F capacitor",
         f"* tables: {v.size} points on [{_num(vmin)}, {_num(vmax)}] V, linear (pwl), constant "

@@ -13,9 +13,9 @@ tau). A lobe's area, A = -integral of I dV over a half period, only sees some ha
   w tau / (1 + (w tau)^2) and the area peaks at **w tau = 1**; other odd shapes (tanh, V|V|) and
   mixtures of even and odd parts peak elsewhere, and a voltage-dependent tau moves the peak too.
 
-So PHYSICS.md's "w tau = 1 (g_inf linear in V) or 1/2 (quadratic)" holds when "linear" means odd
-(g0 + a V); an even g_inf linear in |V| peaks at w tau = 1/2 like the quadratic one (checked
-numerically in tests/memristor/test_memristor_sweep.py).
+So "w tau = 1 for g_inf linear in V, 1/2 for a quadratic one" holds when "linear" means odd
+(g0 + a V); an even g_inf linear in |V| peaks at w tau = 1/2 like the quadratic one (see
+docs/theory.md).
 
 ``memory_time_from_sweep`` therefore writes tau = k / (2 pi f_peak) with k from the g_inf shape:
 either a named shape with an exact k, or (recommended) k calibrated by sweeping the fitted reduced
@@ -35,10 +35,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ionslit.coupling.memristor.loops import cycle_metrics
+from ionslit.coupling.memristor.reduced_model import effective_tau, sine_cycle
 from ionslit.coupling.reduced import ReducedModel
-
-from .loops import cycle_metrics
-from .reduced_model import effective_tau, sine_cycle
 
 #: exact k = w_peak tau for a constant tau (module docstring)
 SHAPE_FACTORS = {"even": 0.5, "quadratic": 0.5, "odd_linear": 1.0}

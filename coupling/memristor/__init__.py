@@ -1,7 +1,9 @@
 """Memristor analysis and the reduced model (numpy and ``coupling``; no dolfinx in these modules).
 
-- loops.py          cycles of a periodic drive, lobes and their signed areas (shoelace),
-                    pinch ratio, crossing type (bipolar/unipolar), G(V) loops, ``loop_metrics``
+- polygon.py        signed (shoelace) areas, split of a self-crossing loop into simple loops
+- cycles.py         zero crossings of the drive and the cycles of a periodic series
+- loops.py          lobes and their signed areas, pinch ratio, crossing type
+                    (bipolar/unipolar), G(V) loops, ``loop_metrics``
 - sweep.py          the loop-area maximum over a frequency sweep and the memory time it gives
                     (tau = k / (2 pi f_peak), k from the g_inf shape or calibrated on the model)
 - steps.py          exponential fits of G(t) = I/V after voltage steps: tau and G_inf per level
@@ -16,22 +18,16 @@ All quantities are SI: time in s, voltage in V, current in A, conductance in S, 
 V*A = W.
 """
 
-from ionslit.coupling.reduced import ReducedModel
-
-from .loops import (
-    Cycle,
+from ionslit.coupling.memristor.cycles import Cycle, extract_cycle, split_cycles, zero_crossings
+from ionslit.coupling.memristor.loops import (
     classify_crossing,
     conductance_loop,
     cycle_metrics,
-    decompose_loop,
-    extract_cycle,
     lobes,
     loop_metrics,
-    shoelace_area,
-    split_cycles,
-    zero_crossings,
 )
-from .reduced_model import (
+from ionslit.coupling.memristor.polygon import decompose_loop, shoelace_area
+from ionslit.coupling.memristor.reduced_model import (
     advance,
     effective_tau,
     g_inf_from_slow_sweep,
@@ -39,15 +35,15 @@ from .reduced_model import (
     simulate,
     sine_cycle,
 )
-from .spice import (
+from ionslit.coupling.memristor.spice import (
     find_ngspice,
     ngspice_sine_response,
     run_ngspice,
     subcircuit_netlist,
     write_subcircuit,
 )
-from .steps import StepFit, fit_exponential, plateaus, step_levels, step_responses
-from .sweep import (
+from ionslit.coupling.memristor.steps import StepFit, fit_exponential, plateaus, step_levels, step_responses
+from ionslit.coupling.memristor.sweep import (
     SHAPE_FACTORS,
     MemoryTime,
     memory_time_factor,
@@ -56,6 +52,7 @@ from .sweep import (
     model_peak_frequency,
     peak_frequency,
 )
+from ionslit.coupling.reduced import ReducedModel
 
 __all__ = [
     "SHAPE_FACTORS", "Cycle", "MemoryTime", "ReducedModel", "StepFit", "advance",
