@@ -22,6 +22,7 @@ from mpi4py import MPI
 
 from ionslit.case import CaseError, LoadedCase
 from ionslit.case import load_case as _validated_case
+from ionslit.output import default_results_directory
 from ionslit.results_directory import Results, ResultsFormatError, open_results
 from ionslit.run_control import RunInterrupted
 from ionslit.solvers.nonlinear import parse_petsc_options
@@ -36,11 +37,6 @@ def load_case(path: str | Path, overrides: Sequence[str] = ()) -> LoadedCase:
     (``"key.path=value"``, e.g. ``"geometry.length=3 um"``) applied and validated like the file.
     Raises CaseError listing every problem."""
     return _validated_case(path, tuple(overrides))
-
-
-def default_results_directory(loaded: LoadedCase) -> Path:
-    """``[output] directory`` if given, else ``results/<case name>`` in the working directory."""
-    return loaded.case.output.directory or Path("results") / loaded.case.name
 
 
 def _directory(loaded: LoadedCase, output: str | Path | None, overwrite: bool,

@@ -1,6 +1,11 @@
 """The CLI's sub-commands: each takes the parsed arguments and returns an exit code
 (ionslit.exit_codes). ``run`` is ``ionslit.api.run``; the others read or validate cases and
-results directories. ``COMMANDS`` maps each sub-command's name to its function."""
+results directories. ``COMMANDS`` maps each sub-command's name to its function.
+
+A sub-command imports the solver stack (dolfinx, PETSc) and matplotlib only when it uses them,
+so that ``submit`` and ``check`` on a login node load neither; none of those modules imports
+this one or ionslit.cli.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +17,10 @@ from pathlib import Path
 
 from mpi4py import MPI
 
-from ionslit import translate
-from ionslit.api import RunFailed, RunInterrupted, default_results_directory, load_case
-from ionslit.api import run as run_case
-from ionslit.case import CaseError, LoadedCase
+from ionslit.case import CaseError, LoadedCase, load_case
 from ionslit.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK
 from ionslit.logs import get_logger
-from ionslit.memristor_study import calibration_record
-from ionslit.meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
-from ionslit.output import atomic_write_json
-from ionslit.plots import PlotError, plot_results
+from ionslit.output import atomic_write_json, default_results_directory
 from ionslit.solvers.nonlinear import parse_petsc_options
 from ionslit.submit import (
     JobSpec,
@@ -33,7 +32,6 @@ from ionslit.submit import (
     write_script,
 )
 from ionslit.version import __version__
-from ionslit.versions import stack_versions
 
 log = get_logger("cli")
 
@@ -50,6 +48,8 @@ def _load(args: argparse.Namespace) -> LoadedCase | None:
 
 def check(args: argparse.Namespace) -> int:
     """Validate, print the resolved case in SI, the mesh size estimate and dimensionless groups."""
+    from ionslit import translate
+
     loaded = _load(args)
     if loaded is None:
         return EXIT_INVALID_INPUT
@@ -62,6 +62,8 @@ def check(args: argparse.Namespace) -> int:
 
 def calibrate(args: argparse.Namespace) -> int:
     """Fit the [calibration] law of the case; print it (and write --output JSON); no solve."""
+    from ionslit.memristor_study import calibration_record
+
     loaded = _load(args)
     if loaded is None:
         return EXIT_INVALID_INPUT
@@ -86,6 +88,9 @@ def calibrate(args: argparse.Namespace) -> int:
 
 def mesh(args: argparse.Namespace) -> int:
     """Build the mesh, write mesh and tags to XDMF, print the adequacy report."""
+    from ionslit import translate
+    from ionslit.meshes import adequacy_report, build_slit_mesh, write_mesh_xdmf
+
     loaded = _load(args)
     if loaded is None:
         return EXIT_INVALID_INPUT
@@ -109,6 +114,9 @@ def mesh(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run the case's study into its results directory (or continue one: --restart DIR), as
     ``ionslit.api.run`` does; its exceptions become exit codes."""
+    from ionslit.api import RunFailed, RunInterrupted
+    from ionslit.api import run as run_case
+
     loaded = _load(args)
     if loaded is None:
         return EXIT_INVALID_INPUT
@@ -166,6 +174,8 @@ def submit(args: argparse.Namespace) -> int:
 
 def plot(args: argparse.Namespace) -> int:
     """Regenerate DIR/plots/*.png from the files of a results directory (rank 0 draws)."""
+    from ionslit.plots import PlotError, plot_results
+
     directory = Path(args.directory)
     if not (directory / "manifest.json").is_file():
         if MPI.COMM_WORLD.rank == 0:
@@ -187,6 +197,8 @@ def plot(args: argparse.Namespace) -> int:
 
 def version(args: argparse.Namespace) -> int:
     """Print the versions of ionslit and the numerical stack."""
+    from ionslit.versions import stack_versions
+
     if MPI.COMM_WORLD.rank == 0:
         for name, value in stack_versions().items():
             print(f"{name:12s} {value}")

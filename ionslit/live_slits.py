@@ -178,7 +178,7 @@ class LiveSlits:
 
 
 class LiveSlitProvider:
-    """One branch's view of ``LiveSlits`` (the coupling room's provider protocol)."""
+    """One branch's view of ``LiveSlits`` (a provider of ionslit.coupling's circuit integrator)."""
 
     def __init__(self, group: LiveSlits, index: int):
         self.group, self.index = group, index

@@ -61,7 +61,7 @@ RESTART_STEP_FRACTION = 1e-4
 
 
 def stimulus(section: StimulusSection):
-    """The coupling room's stimulus for ``[circuit.stimulus]`` (A, s)."""
+    """The stimulus (ionslit.coupling) for ``[circuit.stimulus]`` (A, s)."""
     s = section
     if s.kind == "constant":
         return ConstantCurrent(s.current)

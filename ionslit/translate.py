@@ -1,10 +1,12 @@
-"""Case sections -> the rooms' plain SI dataclasses (the only place that knows both sides)."""
+"""Case sections -> the plain SI dataclasses of ionslit.meshes, ionslit.solvers and ionslit.coupling
+(the only place that knows both sides)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ionslit.case.schema import Case
 from ionslit.output import read_csv
 from ionslit.meshes.estimate import estimate_cell_count
 from ionslit.meshes.geometry import (
@@ -37,6 +39,9 @@ from ionslit.solvers.protocols import (
 from ionslit.solvers.scales import dimensionless_groups
 from ionslit.solvers.time_stepping import TimeSteppingOptions
 
+if TYPE_CHECKING:
+    from ionslit.case.schema import Case
+
 _GEOMETRY_CLASSES = {
     "slit": SlitGeometry,
     "cone": ConeGeometry,
@@ -46,12 +51,12 @@ _GEOMETRY_CLASSES = {
 
 
 def geometry(case: Case) -> Geometry:
-    """The meshes room's geometry dataclass for ``[geometry]``."""
+    """The geometry dataclass (ionslit.meshes) for ``[geometry]``."""
     return _GEOMETRY_CLASSES[case.geometry.kind](**case.geometry.model_dump())
 
 
 def _region(value, what: str = "region") -> str | tuple[str, ...] | None:
-    """A ``region`` key as the rooms take it, its names checked against the cell groups every
+    """A ``region`` key as ionslit.meshes and ionslit.solvers take it, its names checked against the cell groups every
     geometry kind has (ionslit.meshes.kinds)."""
     if value is None:
         return None
@@ -72,7 +77,7 @@ def _runs_at_electrodes(region) -> bool:
 
 
 def electrolyte(case: Case, stepped: bool = False) -> Electrolyte:
-    """The solvers room's electrolyte for ``[electrolyte]`` (concentrations in mol/m^3); species
+    """The electrolyte (ionslit.solvers) for ``[electrolyte]`` (concentrations in mol/m^3); species
     given as "equilibrium" get their reservoir values from the reactions at zero field; with
     ``stepped``, the reservoirs after a ``concentration_step`` protocol's step.
 

@@ -64,7 +64,7 @@ def _reaction_problems(case: Case) -> list[str]:
 
 
 def _electrolyte_problems(case: Case) -> list[str]:
-    """The solvers room validates its electrolyte (neutrality, a mobile ion...): report its verdict
+    """ionslit.solvers validates its electrolyte (neutrality, a mobile ion...): report its verdict
     (also for the reservoirs after a concentration step)."""
     try:
         translate.electrolyte(case)

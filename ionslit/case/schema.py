@@ -2,7 +2,7 @@
 
 Every section rejects unknown keys (with a "did you mean" hint); every dimensional value is
 written with a unit and checked for its dimension (``ionslit.case.units``). Validation happens
-once, before any mesh is built; the rooms below receive plain dataclasses made by ``to_*``
+once, before any mesh is built; ionslit.meshes, ionslit.solvers and ionslit.coupling receive plain dataclasses made by ``to_*``
 methods and never see this module.
 """
 
