@@ -43,7 +43,7 @@ from ionslit.coupling import (
     pulse_threshold,
 )
 from ionslit.case import load_case
-from ionslit.case.schema import AnalysisSection, CircuitSection, StimulusSection
+from ionslit.case.circuit_sections import AnalysisSection, CircuitSection, StimulusSection
 from ionslit.checkpoint.checkpointers import CircuitCheckpointer
 from ionslit.live_slits import LiveSlits
 from ionslit.logs import get_logger
