@@ -53,7 +53,7 @@ class Results:
         path = self.directory / f"{name}.csv"
         if not path.is_file():
             return None
-        return pd.read_csv(path, float_precision="round_trip")
+        return pd.read_csv(path)
 
     def record(self, name: str) -> dict[str, Any] | None:
         """The JSON record ``<name>.json`` (e.g. ``loop_metrics``, ``spike_metrics``,
