@@ -134,8 +134,8 @@ def run_transient(context: RunContext, model: PNPModel, series: SeriesWriter,
         if case.output.fields:
             fields = SegmentedFieldWriter(directory, FieldOutput(model), comm)
             fields.write(0.0)
-        for (name, side), value in translate.concentration_steps(case).items():
-            model.set_reservoir_concentration(name, side, value)  # the step, at t = 0+
+        for reservoir, value in translate.concentration_steps(case).items():  # the step, at t = 0+
+            model.set_reservoir_concentration(reservoir.species, reservoir.side, value)
         resume = None
         if control.any_signalled():
             raise RunInterrupted(interrupted_reason(None, None, False))

@@ -46,7 +46,9 @@ class StimulusSection(Section):
     def _needed_keys(self) -> StimulusSection:
         needed = {"pulse": ["width"], "pulse_train": ["width", "period"], "sine": ["frequency"],
                   "piecewise_linear": ["file"]}.get(self.kind, [])
-        missing = [key for key in needed if getattr(self, key) is None]
+        given = {"width": self.width, "period": self.period, "frequency": self.frequency,
+                 "file": self.file}
+        missing = [key for key in needed if given[key] is None]
         if missing:
             raise ValueError(f"a '{self.kind}' stimulus needs {', '.join(missing)}")
         return self
@@ -74,7 +76,8 @@ class BranchSection(Section):
 
     @model_validator(mode="after")
     def _one_element(self) -> BranchSection:
-        given = [key for key in ("slit", "reduced", "channel") if getattr(self, key) is not None]
+        elements = {"slit": self.slit, "reduced": self.reduced, "channel": self.channel}
+        given = [key for key, value in elements.items() if value is not None]
         if len(given) != 1:
             raise ValueError(f"branch '{self.name}': give exactly one of 'slit', 'reduced', "
                              f"'channel' (got {given or 'none'})")

@@ -96,6 +96,7 @@ class Case(Section):
     @model_validator(mode="after")
     def _slit_or_circuit(self) -> Case:
         if self.circuit is None and (self.geometry is None or self.electrolyte is None):
-            missing = [k for k in ("geometry", "electrolyte") if getattr(self, k) is None]
+            sections = {"geometry": self.geometry, "electrolyte": self.electrolyte}
+            missing = [key for key, section in sections.items() if section is None]
             raise ValueError(f"a slit case needs the section(s) [{'], ['.join(missing)}]")
         return self

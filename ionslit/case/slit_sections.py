@@ -129,7 +129,7 @@ class SpeciesSection(Section):
                                  "value inside the region as 'concentration' (no "
                                  "concentration_left/right: it is not in the reservoirs)")
         for side in ("left", "right"):
-            value = getattr(self, f"concentration_{side}")
+            value = self.reservoir_value(side)
             if value is None and self.concentration is None:
                 raise ValueError(
                     f"species '{self.name}': give 'concentration' (both reservoirs) "
@@ -141,9 +141,13 @@ class SpeciesSection(Section):
             raise ValueError(f"species '{self.name}': concentration must be >= 0")
         return self
 
+    def reservoir_value(self, side: Literal["left", "right"]) -> float | str | None:
+        """``concentration_left`` or ``concentration_right`` as written (None if not given)."""
+        return self.concentration_left if side == "left" else self.concentration_right
+
     def reservoir_concentration(self, side: Literal["left", "right"]) -> float | str:
         """Bulk concentration (mol/m^3) in the given reservoir, or "equilibrium"."""
-        value = getattr(self, f"concentration_{side}")
+        value = self.reservoir_value(side)
         return self.concentration if value is None else value
 
 
