@@ -71,6 +71,8 @@ def run(case: LoadedCase | str | Path, output: str | Path | None = None, *,
     except ValueError as error:
         raise RunFailed(f"petsc options (--petsc): {error}", invalid_input=True) from None
     directory = _directory(loaded, output, overwrite, restart)
+    comm = MPI.COMM_WORLD if comm is None else comm
     run_study(loaded, directory, overwrite=overwrite, petsc=petsc, restart=restart is not None,
-              comm=MPI.COMM_WORLD if comm is None else comm)
+              comm=comm)
+    comm.barrier()  # rank 0 has written the final manifest and the plots
     return open_results(directory)
