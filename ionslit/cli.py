@@ -1,7 +1,10 @@
-"""The ``ionslit`` command line: run | check | mesh | plot | submit | version.
+"""The ``ionslit`` command line: run | check | calibrate | mesh | plot | submit | version.
 
-Exit codes: 0 success, 2 invalid input (nothing written), 1 failure while running, 143 (128 +
-SIGTERM) a run stopped by SIGTERM after writing a checkpoint (continue it with ``--restart``).
+Exit codes (ionslit.exit_codes): 0 success, 2 invalid input (nothing written), 1 failure while
+running, 143 (128 + SIGTERM) a run stopped by SIGTERM after writing a checkpoint (continue it
+with ``--restart``). The sub-commands are ionslit.commands, loaded after the arguments are
+parsed, so that ``--help``, ``--version`` and ``version --short`` load neither PETSc nor
+dolfinx.
 """
 
 from __future__ import annotations
@@ -11,10 +14,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ionslit.exit_codes import EXIT_OK
+from ionslit.logs import configure_logging
 from ionslit.version import __version__
-from ionslit.logs import configure_logging, get_logger
-
-EXIT_OK, EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 143
 
 
 def _add_verbosity(parser: argparse.ArgumentParser, default: object) -> None:
@@ -102,18 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mpi4py import MPI
 
     configure_logging(-1 if args.quiet else (1 if args.verbose else 0), MPI.COMM_WORLD)
-    from ionslit import commands
+    from ionslit.commands import COMMANDS
 
-    handler = {
-        "run": commands.run,
-        "check": commands.check,
-        "calibrate": commands.calibrate,
-        "mesh": commands.mesh,
-        "submit": commands.submit,
-        "plot": commands.plot,
-        "version": commands.version,
-    }[args.command]
-    return handler(args)
+    return COMMANDS[args.command](args)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,37 @@
-"""The CLI's sub-commands: each takes the parsed arguments and returns an exit code."""
+"""The CLI's sub-commands: each takes the parsed arguments and returns an exit code
+(ionslit.exit_codes). ``run`` is ``ionslit.api.run``; the others read or validate cases and
+results directories. ``COMMANDS`` maps each sub-command's name to its function.
+
+A sub-command imports the solver stack (dolfinx, PETSc) and matplotlib only when it uses them,
+so that ``submit`` and ``check`` on a login node load neither; none of those modules imports
+this one or ionslit.cli.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from mpi4py import MPI
 
 from ionslit.case import CaseError, LoadedCase, load_case
-from ionslit.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK
-from ionslit.solvers.nonlinear import parse_petsc_options
+from ionslit.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK
 from ionslit.logs import get_logger
-from ionslit.output import atomic_write_json
+from ionslit.output import atomic_write_json, default_results_directory
+from ionslit.solvers.nonlinear import parse_petsc_options
+from ionslit.submit import (
+    JobSpec,
+    SubmitError,
+    check_results_directory,
+    default_cache_seed,
+    render,
+    sbatch,
+    write_script,
+)
+from ionslit.version import __version__
 
 log = get_logger("cli")
 
@@ -25,11 +44,6 @@ def _load(args: argparse.Namespace) -> LoadedCase | None:
         if MPI.COMM_WORLD.rank == 0:  # every rank found the same problems: report them once
             log.error("invalid case file %s", error)
         return None
-
-
-def default_results_directory(loaded: LoadedCase) -> Path:
-    """``[output] directory`` if given, else ``results/<case name>`` in the working directory."""
-    return loaded.case.output.directory or Path("results") / loaded.case.name
 
 
 def check(args: argparse.Namespace) -> int:
@@ -100,56 +114,30 @@ def mesh(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the case's study into its results directory (or continue one: --restart DIR)."""
-    from ionslit.study import StudyFailed, run_study
+    """Run the case's study into its results directory (or continue one: --restart DIR), as
+    ``ionslit.api.run`` does; its exceptions become exit codes."""
+    from ionslit.api import RunFailed, RunInterrupted
+    from ionslit.api import run as run_case
 
     loaded = _load(args)
     if loaded is None:
         return EXIT_INVALID_INPUT
     try:
-        parse_petsc_options(args.petsc)
-    except ValueError as error:
+        run_case(loaded, args.output, comm=MPI.COMM_WORLD, overwrite=args.overwrite,
+                 petsc=args.petsc, restart=args.restart)
+    except RunInterrupted as interruption:  # the same on every rank
         if MPI.COMM_WORLD.rank == 0:
-            log.error("--petsc: %s", error)
-        return EXIT_INVALID_INPUT
-    restart = getattr(args, "restart", None)
-    if restart is not None:
-        problem = None
-        if args.overwrite:
-            problem = "--restart continues the run in DIR; it cannot be combined with --overwrite"
-        elif args.output is not None and Path(args.output).resolve() != Path(restart).resolve():
-            problem = (f"--restart {restart} continues in that directory; --output "
-                       f"{args.output} differs")
-        if problem:
-            if MPI.COMM_WORLD.rank == 0:
-                log.error("%s", problem)
-            return EXIT_INVALID_INPUT
-        directory = Path(restart)
-    else:
-        directory = Path(args.output or default_results_directory(loaded))
-    try:
-        run_study(loaded, directory, overwrite=args.overwrite, petsc_command_line=args.petsc,
-                  restart=restart is not None)
-    except StudyFailed as failure:
+            log.warning("run interrupted: %s", interruption)
+        return EXIT_INTERRUPTED
+    except RunFailed as failure:
         if MPI.COMM_WORLD.rank == 0:  # a failure that reaches here is the same on every rank
-            if failure.interrupted:
-                log.warning("run interrupted: %s", failure)
-            else:
-                log.error("run failed: %s", failure)
-        if failure.interrupted:
-            return EXIT_INTERRUPTED
+            log.error("run failed: %s", failure)
         return EXIT_INVALID_INPUT if failure.invalid_input else EXIT_FAILURE
     return EXIT_OK
 
 
 def submit(args: argparse.Namespace) -> int:
     """Validate the case, render its SLURM batch script, then sbatch it (or print it: --dry-run)."""
-    import sys
-
-    from ionslit.version import __version__
-    from ionslit.submit import (JobSpec, SubmitError, check_results_directory, default_cache_seed,
-                                render, sbatch, write_script)
-
     if MPI.COMM_WORLD.size > 1:
         log.error("submit: run it as one process, not under mpirun")
         return EXIT_INVALID_INPUT
@@ -217,3 +205,14 @@ def version(args: argparse.Namespace) -> int:
         for name, value in stack_versions().items():
             print(f"{name:12s} {value}")
     return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": run,
+    "check": check,
+    "calibrate": calibrate,
+    "mesh": mesh,
+    "submit": submit,
+    "plot": plot,
+    "version": version,
+}

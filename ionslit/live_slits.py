@@ -12,7 +12,7 @@ The circuit integrator calls its providers one branch after the other with the v
 of that branch; the first call of a batch solves every slit (each at its own U - E_k), later
 calls return the results of that batch.
 
-Checkpoints (ionslit.checkpoint.CircuitCheckpointer): ``capture`` gathers every slit's state
+Checkpoints (ionslit.checkpoint.checkpointers.CircuitCheckpointer): ``capture`` gathers every slit's state
 (ionslit.solvers.checkpoint: fields keyed by the mesh's input nodes, the lagged Jacobians its chord
 iterations reuse) on rank 0, ``restore`` deals it back to the slits' owners on any number of
 ranks; the solvers' Jacobians are recorded from the start (``track_linearizations``) so a
@@ -26,6 +26,15 @@ from dataclasses import dataclass
 from mpi4py import MPI
 
 from ionslit.case import LoadedCase
+from ionslit.checkpoint.restart import RestartRefused
+from ionslit.slit_study import build_model
+from ionslit.solvers.checkpoint import (
+    CheckpointError,
+    capture_model,
+    mesh_fingerprint,
+    restore_model,
+    track_linearizations,
+)
 from ionslit.solvers.model import PNPModel
 from ionslit.solvers.nonlinear import SolverDivergedError
 
@@ -45,9 +54,6 @@ class LiveSlits:
 
     def __init__(self, slits: list[tuple[float, LoadedCase]], petsc_command_line: str,
                  comm: MPI.Comm = MPI.COMM_WORLD, names: list[str] | None = None):
-        from ionslit.slit_study import build_model
-        from ionslit.solvers.checkpoint import track_linearizations
-
         self.comm = comm
         self.batteries = [battery for battery, _ in slits]
         count = len(slits)
@@ -66,6 +72,10 @@ class LiveSlits:
         self._settled = -1  # generation of the last accept/reject
         self._generation = 0
         self.time = 0.0  # s, accepted time of every slit
+
+    def provides(self, provider: object) -> bool:
+        """Whether ``provider`` (a circuit branch's element) is one of these slits."""
+        return isinstance(provider, LiveSlitProvider) and provider.group is self
 
     def provider(self, index: int) -> LiveSlitProvider:
         return LiveSlitProvider(self, index)
@@ -138,24 +148,17 @@ class LiveSlits:
 
     def fingerprints(self) -> dict[str, dict] | None:
         """Name -> mesh fingerprint (ionslit.solvers.checkpoint.mesh_fingerprint) on rank 0."""
-        from ionslit.solvers.checkpoint import mesh_fingerprint
-
         return self._on_rank0({k: mesh_fingerprint(m.mesh) for k, m in self.models.items()})
 
     def capture(self) -> dict[str, tuple[dict, dict]] | None:
         """Name -> (meta, arrays) of every slit (ionslit.solvers.checkpoint.capture_model) on rank 0,
         between steps."""
-        from ionslit.solvers.checkpoint import capture_model
-
         return self._on_rank0({k: capture_model(m) for k, m in self.models.items()})
 
     def restore(self, slits: dict[str, tuple[dict, dict]], time: float) -> None:
         """Put every slit in the state ``capture`` recorded (``slits``: name -> (meta, arrays),
         the meta on every rank, the arrays on rank 0, e.g. a loaded checkpoint's), on any number
-        of ranks. Raises ionslit.checkpoint.RestartRefused on every rank if one does not fit."""
-        from ionslit.checkpoint import RestartRefused
-        from ionslit.solvers.checkpoint import CheckpointError, restore_model
-
+        of ranks. Raises RestartRefused on every rank if one does not fit."""
         roots = self.comm.allgather(list(self.models) if self.local_comm.rank == 0 else [])
         payload = None
         if self.comm.rank == 0:  # each slit's arrays to the first rank of its owners
@@ -175,7 +178,7 @@ class LiveSlits:
 
 
 class LiveSlitProvider:
-    """One branch's view of ``LiveSlits`` (the coupling room's provider protocol)."""
+    """One branch's view of ``LiveSlits`` (a provider of ionslit.coupling's circuit integrator)."""
 
     def __init__(self, group: LiveSlits, index: int):
         self.group, self.index = group, index

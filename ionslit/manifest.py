@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ionslit.case import LoadedCase
-from ionslit.output import atomic_write_bytes, atomic_write_json
+from ionslit.output import RESULTS_FORMAT, atomic_write_bytes, atomic_write_json
 from ionslit.versions import stack_versions
 
 Status = Literal["running", "ok", "failed", "interrupted"]
@@ -41,6 +41,7 @@ class Manifest:
             segments[-1].update(status=self.status, finished=_now() if finished else None,
                                 wall_time_s=time.perf_counter() - self._clock)
         return {
+            "results_format": RESULTS_FORMAT,
             "status": self.status,
             "reason": self.reason,
             "case": {

@@ -29,15 +29,30 @@ import time
 from pathlib import Path
 
 import numpy as np
-from mpi4py import MPI
 
 from ionslit import translate
-from ionslit.case import LoadedCase
 from ionslit.case.schema import Case
-from ionslit.checkpoint import RunControl, RunInterrupted
 from ionslit.logs import get_logger
-from ionslit.manifest import Manifest
-from ionslit.output import atomic_write_csv, atomic_write_json
+from ionslit.output import atomic_write_csv, atomic_write_json, read_csv
+from ionslit.results import SeriesWriter
+from ionslit.run_context import RunContext
+from ionslit.run_control import RunInterrupted
+from ionslit.slit_study import build_model, run_slit
+from ionslit.solvers.kinetics import WIEN_2D_DIVALENT_TABLE, calibrate, read_calibration_table
+from ionslit.coupling.memristor import (
+    ReducedModel,
+    cycle_metrics,
+    effective_tau,
+    loop_metrics,
+    memory_time_from_sweep,
+    model_peak_frequency,
+    sine_cycle,
+    step_levels,
+    step_responses,
+    write_subcircuit,
+)
+from ionslit.solvers.model import PNPModel
+from ionslit.solvers.time_stepping import TimeIntegrator
 
 log = get_logger("run")
 
@@ -50,38 +65,32 @@ def handles(case: Case) -> bool:
         or case.calibration is not None)
 
 
-def run_memristor(loaded: LoadedCase, directory: Path, petsc_command_line: str,
-                  manifest: Manifest, comm: MPI.Comm, control: RunControl | None = None,
-                  restart=None) -> None:
+def run_memristor(context: RunContext) -> None:
     """The study the case asks for (``handles``); other protocols run as plain slit runs."""
-    from ionslit.slit_study import run_slit
-
-    case = loaded.case
-    if case.calibration is not None and comm.rank == 0:
-        write_calibration(case, directory / "calibration.json")
+    case = context.case
+    if case.calibration is not None and context.comm.rank == 0:
+        write_calibration(case, context.directory / "calibration.json")
     if case.protocol.kind == "frequency_sweep":
-        if restart is not None:
+        if context.restart is not None:
             raise RunInterrupted("a frequency sweep keeps no checkpoints: run it again")
-        run_sweep(loaded, directory, petsc_command_line, manifest, comm, control)
+        run_sweep(context)
         return
     if case.analysis.reduced_model is not None and case.protocol.kind != "step":
         raise ValueError("[analysis] reduced_model needs a 'step' protocol (tau(V) comes from "
                          f"the step responses), not '{case.protocol.kind}'")
-    run_slit(loaded, directory, petsc_command_line, manifest, comm, control, restart)
+    run_slit(context)
     if case.analysis.reduced_model is not None:
-        run_reduced_model(loaded, directory, petsc_command_line, comm, control)
+        run_reduced_model(context)
 
 
 # -- common ------------------------------------------------------------------------------------
-def _start(loaded: LoadedCase, directory: Path, petsc_command_line: str, manifest: Manifest,
-           comm: MPI.Comm):
+def _start(context: RunContext) -> PNPModel:
     """Mesh and model (mesh.xdmf written), manifest extras, first manifest write."""
-    from ionslit.slit_study import build_model
-
-    model, mesh_report = build_model(loaded, petsc_command_line, comm, directory)
+    manifest, comm = context.manifest, context.comm
+    model, mesh_report = build_model(context.loaded, context.petsc, comm, context.directory)
     manifest.extra["mesh"] = mesh_report
     manifest.extra["dimensionless_groups"] = model.dimensionless_groups(
-        translate.peak_voltage(loaded.case))
+        translate.peak_voltage(context.case))
     manifest.extra["degrees_of_freedom"] = model.space.dofmap.index_map.size_global * \
         model.space.dofmap.index_map_bs
     manifest.petsc_options = dict(model.petsc_options)
@@ -95,24 +104,19 @@ def _finite(value):
 
 
 # -- frequency sweep ---------------------------------------------------------------------------
-def run_sweep(loaded: LoadedCase, directory: Path, petsc_command_line: str, manifest: Manifest,
-              comm: MPI.Comm, control: RunControl | None = None) -> dict:
+def run_sweep(context: RunContext) -> dict:
     """The frequency sweep (module docstring); returns the loop_metrics.json content."""
-    from ionslit.results import SeriesWriter
-    from ionslit.coupling.memristor import loop_metrics
-    from ionslit.solvers.time_stepping import TimeIntegrator
-
-    case = loaded.case
-    model = _start(loaded, directory, petsc_command_line, manifest, comm)
-    if control is not None:
-        control.install()  # again: gmsh has reset the SIGTERM handler on rank 0
+    case, directory, manifest = context.case, context.directory, context.manifest
+    comm, control = context.comm, context.control
+    model = _start(context)
+    control.install()  # again: gmsh has reset the SIGTERM handler on rank 0
     model.solve_steady(0.0)
     initial = model.snapshot()
     series = SeriesWriter(directory / "series.csv", comm)
     sweep_rows, summaries, full = [], [], {}
     total_steps = 0
     for f, protocol, end, options in translate.sweep_protocols(case):
-        if control is not None and control.any_signalled():
+        if control.any_signalled():
             series.flush()
             raise RunInterrupted(f"SIGTERM (time limit?) during the frequency sweep, before "
                                  f"{f:g} Hz: no checkpoint (sweeps keep none); run it again")
@@ -169,8 +173,6 @@ def run_sweep(loaded: LoadedCase, directory: Path, petsc_command_line: str, mani
 def sweep_metrics(rows: list[dict], summaries: list[dict], full: dict, case: Case) -> dict:
     """loop_metrics.json of a sweep: memory time from the area maximum, the loop with the
     largest area in full, one summary per frequency."""
-    from ionslit.coupling.memristor import memory_time_from_sweep
-
     f = np.array([r["frequency_Hz"] for r in rows])
     area = np.array([r["loop_area_W"] for r in rows])
     largest = float(f[int(np.argmax(area))])
@@ -193,22 +195,19 @@ def sweep_metrics(rows: list[dict], summaries: list[dict], full: dict, case: Cas
 
 
 # -- steps and the reduced model ---------------------------------------------------------------
-def run_reduced_model(loaded: LoadedCase, directory: Path, petsc_command_line: str,
-                      comm: MPI.Comm, control: RunControl | None = None) -> dict | None:
+def run_reduced_model(context: RunContext) -> dict | None:
     """After a step run: g_inf from steady solves, tau from the step fits, the reduced model
     and its files (module docstring). Returns the loop_metrics.json content (rank 0). A SIGTERM
     stops it between two steady solves (status interrupted; the step series is complete)."""
-    from ionslit.output import read_csv
-    from ionslit.slit_study import build_model
-
-    case = loaded.case
+    case, directory, comm, control = context.case, context.directory, context.comm, \
+        context.control
     section = case.analysis.reduced_model
-    model, _ = build_model(loaded, petsc_command_line, comm)
+    model, _ = build_model(context.loaded, context.petsc, comm)
     voltages = sorted(set(float(v) for v in section.voltages))
     v_max = max(abs(v) for v in voltages)
     g_inf = []
     for v in voltages:
-        if control is not None and control.any_signalled():
+        if control.any_signalled():
             raise RunInterrupted(f"SIGTERM (time limit?) during the reduced-model analysis, "
                                  f"before the steady solve at {v:g} V: series.csv is complete; "
                                  "run the case again for reduced_model.json")
@@ -223,8 +222,6 @@ def run_reduced_model(loaded: LoadedCase, directory: Path, petsc_command_line: s
     atomic_write_json(directory / "loop_metrics.json", result["metrics"])
     result["model"].save(directory / "reduced_model.json")
     if section.spice:
-        from ionslit.coupling.memristor import write_subcircuit
-
         write_subcircuit(result["model"], directory / "memristor.cir")
     log.info("reduced model: memory time %.4g s (tau_eff over a %.4g V sine), tau from %.4g to "
              "%.4g s", result["metrics"]["memory_time_s"], v_max,
@@ -243,16 +240,6 @@ def _mirror(v: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def reduced_model_from_steps(series: dict, voltages, g_inf, section, case: Case) -> dict:
     """The reduced model and loop_metrics.json content from a step series (dict of columns)
     and steady conductances ``g_inf`` at ``voltages`` (numpy only)."""
-    from ionslit.coupling.memristor import (
-        ReducedModel,
-        cycle_metrics,
-        effective_tau,
-        model_peak_frequency,
-        sine_cycle,
-        step_levels,
-        step_responses,
-    )
-
     fits = step_responses(series["time_s"], series["voltage_V"], series["current_A"],
                           skip_s=section.skip, skip_fraction=section.skip_fraction)
     levels = step_levels(fits)
@@ -302,8 +289,6 @@ def calibrate_case(case: Case):
     """The ``[calibration]`` fit of a case (a CalibrationResult): the target table (default
     the packaged Brownian-dynamics table), the reaction's total concentration (default: the
     concentration given for its immobile reactant, e.g. the sites) and the law kind."""
-    from ionslit.solvers.kinetics import WIEN_2D_DIVALENT_TABLE, calibrate, read_calibration_table
-
     section = case.calibration
     if section is None:
         raise ValueError("the case has no [calibration] section")

@@ -4,7 +4,7 @@ Outputs (rank 0): series.csv (time_s, membrane_voltage_V, stimulus_current_A), s
 (time_s, peak_voltage_V), spike_metrics.json (count, inter-spike intervals, rate, resting
 potential, pulse threshold), fi_curve.csv (stimulus_A, rate_Hz) when asked for.
 
-Checkpoints (ionslit.checkpoint.CircuitCheckpointer, case ``[output]`` schedule as for slit
+Checkpoints (ionslit.checkpoint.checkpointers.CircuitCheckpointer, case ``[output]`` schedule as for slit
 runs): after accepted steps of the main simulation, and before each analysis (whose own runs
 are not interrupted: a SIGTERM that arrives during one is honoured when it ends). A restart
 (``--restart DIR``) continues the main simulation from the integrator's state to round-off
@@ -22,8 +22,6 @@ runs go one after the other on all ranks together.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 from mpi4py import MPI
@@ -44,22 +42,16 @@ from ionslit.coupling import (
     fi_curve,
     pulse_threshold,
 )
-from ionslit.case import LoadedCase, load_case
-from ionslit.case.schema import AnalysisSection, CircuitSection, StimulusSection
-from ionslit.checkpoint import (
-    Checkpoint,
-    CircuitCheckpointer,
-    RunControl,
-    RunInterrupted,
-    interrupted_reason,
-    restart_command,
-)
+from ionslit.case import load_case
+from ionslit.case.circuit_sections import AnalysisSection, CircuitSection, StimulusSection
+from ionslit.checkpoint.checkpointers import CircuitCheckpointer
 from ionslit.live_slits import LiveSlits
 from ionslit.logs import get_logger
-from ionslit.manifest import Manifest
 from ionslit.output import atomic_write_csv, atomic_write_json, read_csv
 from ionslit.progress import Progress
 from ionslit.results import SeriesWriter
+from ionslit.run_context import RunContext
+from ionslit.run_control import RunInterrupted, interrupted_reason
 
 log = get_logger("run")
 
@@ -69,7 +61,7 @@ RESTART_STEP_FRACTION = 1e-4
 
 
 def stimulus(section: StimulusSection):
-    """The coupling room's stimulus for ``[circuit.stimulus]`` (A, s)."""
+    """The stimulus (ionslit.coupling) for ``[circuit.stimulus]`` (A, s)."""
     s = section
     if s.kind == "constant":
         return Constant(s.current)
@@ -164,13 +156,11 @@ def live_slit_providers(group: LiveSlits | None) -> dict:
 
 class _CircuitRun:
     """The state of one neuron run between its phases: the main simulation ("integration"),
-    then the analyses ("analyses"); checkpoints and the SIGTERM stop (see ionslit.checkpoint)."""
+    then the analyses ("analyses"); checkpoints and the SIGTERM stop (ionslit.run_control)."""
 
-    def __init__(self, loaded: LoadedCase, directory: Path, petsc_command_line: str,
-                 control: RunControl | None, checkpointer: CircuitCheckpointer | None):
-        self.loaded, self.directory = loaded, directory
-        self.control, self.checkpointer = control, checkpointer
-        self.command = restart_command(loaded, directory, petsc_command_line)
+    def __init__(self, context: RunContext, checkpointer: CircuitCheckpointer | None):
+        self.control, self.checkpointer = context.control, checkpointer
+        self.command = context.restart_command()
         self.integrator: CircuitIntegrator | None = None
         self.initial_voltage = 0.0
         self.results: dict = {}  # finished analyses
@@ -190,8 +180,6 @@ class _CircuitRun:
     def poll_step(self, final: bool) -> None:
         """After an accepted step: a checkpoint as the schedule says; at SIGTERM also stop
         (RunInterrupted). Collective."""
-        if self.control is None:
-            return
         write, stopping = self.control.poll(int(self.integrator.stats["accepted"][0]), final)
         problem = ""
         if write and self.checkpointer is not None:
@@ -202,8 +190,6 @@ class _CircuitRun:
     def phase_boundary(self) -> None:
         """Before an analysis (which may be long: it polls nothing): a checkpoint of the
         finished parts when checkpoints are on; stop if SIGTERM came meanwhile. Collective."""
-        if self.control is None:
-            return
         stopping = self.control.any_signalled()
         written, problem = False, ""
         if self.checkpointer is not None and self.control.settings.enabled:
@@ -213,26 +199,22 @@ class _CircuitRun:
             raise self.stop(written, problem)
 
 
-def run_neuron(loaded: LoadedCase, directory: Path, petsc_command_line: str, manifest: Manifest,
-               comm: MPI.Comm, control: RunControl | None = None,
-               restart: Checkpoint | None = None) -> None:
+def run_neuron(context: RunContext) -> None:
     """Simulate the circuit for ``duration``, then run the analyses of ``[analysis]``.
 
-    Writes checkpoints and stops at SIGTERM as ``control`` says (RunInterrupted); ``restart``
-    continues a run from its checkpoint in the same directory (the manifest is then first
-    written here, once the live slits' meshes are known to be the checkpoint's)."""
-    case = loaded.case
+    Writes checkpoints and stops at SIGTERM as ``context.control`` says (RunInterrupted);
+    ``context.restart`` continues a run from its checkpoint in the same directory (the manifest
+    is then first written here, once the live slits' meshes are known to be the checkpoint's)."""
+    case, directory, manifest = context.case, context.directory, context.manifest
+    comm, control, restart = context.comm, context.control, context.restart
     section, analysis = case.circuit, case.analysis
-    group = live_slit_group(section, petsc_command_line, comm)
+    group = live_slit_group(section, context.petsc, comm)
     live_slits = live_slit_providers(group)
-    if control is not None:
-        control.install()  # again: gmsh (live slits' meshes) resets the SIGTERM handler
+    control.install()  # again: gmsh (live slits' meshes) resets the SIGTERM handler
     series = SeriesWriter(directory / "series.csv", comm)
     checkpointer = None
-    if restart is not None or (control is not None and control.settings.enabled):
-        segments = manifest.extra.get("segments") or [{"index": 0}]
-        checkpointer = CircuitCheckpointer(directory, loaded, petsc_command_line, comm, series,
-                                           manifest, segments[-1]["index"], live=group)
+    if restart is not None or control.settings.enabled:
+        checkpointer = CircuitCheckpointer(context, series, live=group)
         if restart is not None:
             checkpointer.check_meshes(restart)  # RestartRefused before anything is written
     state = None if checkpointer is None or restart is None else \
@@ -240,7 +222,7 @@ def run_neuron(loaded: LoadedCase, directory: Path, petsc_command_line: str, man
     circuit = build_circuit(section, live_slits=live_slits,
                             initial_voltage=None if state is None else state["initial_voltage_V"])
     options = integrator_options(analysis, duration=section.duration)
-    run = _CircuitRun(loaded, directory, petsc_command_line, control, checkpointer)
+    run = _CircuitRun(context, checkpointer)
     run.initial_voltage = float(np.asarray(circuit.initial_voltage).ravel()[0])
     manifest.extra["initial_voltage_V"] = run.initial_voltage
     if comm.rank == 0:
@@ -254,7 +236,7 @@ def run_neuron(loaded: LoadedCase, directory: Path, petsc_command_line: str, man
     if restart is None:
         series.append({"time_s": 0.0, "membrane_voltage_V": run.initial_voltage,
                        "stimulus_current_A": float(circuit.stimulus.value(0.0))})
-        if control is not None and control.any_signalled():
+        if control.any_signalled():
             raise RunInterrupted(interrupted_reason(None, None, False))
     else:
         state = checkpointer.restore(restart, integrator, state)
@@ -262,10 +244,9 @@ def run_neuron(loaded: LoadedCase, directory: Path, petsc_command_line: str, man
         log.info("continuing from the checkpoint at t = %.6g s (%s, step %d, written on %d "
                  "rank(s))", restart.meta["time_s"], phase, restart.meta["step"],
                  restart.meta["ranks"])
-        if control is not None and control.any_signalled():  # the checkpoint is still valid
+        if control.any_signalled():  # the checkpoint is still valid
             raise run.stop(True)
-    if control is not None:
-        control.install()
+    control.install()
 
     if phase == "integration":
         integrate(run, circuit, series, section.duration, comm)

@@ -1,7 +1,7 @@
 """The results directory and its files: manifest.json, CSV series, written atomically on rank 0.
 
 Contract (later features add content, not conventions): every ``run`` writes DIR/manifest.json
-(status ``running`` while it works, then ``ok``/``failed``/``interrupted`` with the reason),
+(``results_format``: ``RESULTS_FORMAT``, the version of this layout; status ``running`` while it works, then ``ok``/``failed``/``interrupted`` with the reason),
 DIR/case.toml (the case file as given), CSV files whose column names carry the SI unit
 (``time_s``, ``voltage_V``, ``current_A``), and fields as XDMF. Every file appears under its final
 name only when complete (temporary name, then ``os.replace``).
@@ -17,9 +17,16 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ionslit.case import LoadedCase
+
+#: Version of the results-directory layout, recorded in manifest.json as ``results_format``:
+#: raised when a file or column changes meaning, so that readers can refuse what they do not know.
+RESULTS_FORMAT = 1
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -95,6 +102,11 @@ def read_csv(path: Path) -> dict[str, np.ndarray]:
         except ValueError:
             columns[name] = np.array(values, dtype=object)
     return columns
+
+
+def default_results_directory(loaded: LoadedCase) -> Path:
+    """``[output] directory`` if given, else ``results/<case name>`` in the working directory."""
+    return loaded.case.output.directory or Path("results") / loaded.case.name
 
 
 class OutputDirectoryError(RuntimeError):

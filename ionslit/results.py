@@ -1,8 +1,6 @@
-"""Writers for a run's results: series.csv, profiles/<name>.csv and fields/*.xdmf.
+"""Writers for a run's tables: series.csv and profiles/<name>.csv (fields: ionslit.fields).
 
-Rank 0 writes the CSV files (atomically, see ionslit.output); fields go through dolfinx's
-parallel XDMF writer into ``fields.partial/`` and the folder is renamed to ``fields/`` when the
-writer closes, so a crashed run never leaves field files that look complete.
+Rank 0 writes the CSV files (atomically, see ionslit.output); column names carry the SI unit.
 """
 
 from __future__ import annotations
@@ -11,7 +9,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import dolfinx.io
 import numpy as np
 from mpi4py import MPI
 
@@ -70,29 +67,3 @@ def write_profiles(directory: Path, observables, profiles: Sequence[ProfileSecti
             atomic_write_csv(path, columns)
         written.append(path)
     return written
-
-
-class FieldWriter:
-    """Potential and concentrations (SI) to ``fields/fields.xdmf`` at chosen times (collective)."""
-
-    def __init__(self, directory: Path, field_output, comm: MPI.Comm):
-        self.final = Path(directory) / "fields"
-        self.partial = Path(directory) / "fields.partial"
-        self.field_output, self.comm = field_output, comm
-        if comm.rank == 0:
-            self.partial.mkdir(parents=True, exist_ok=True)
-        comm.barrier()
-        self.file = dolfinx.io.XDMFFile(comm, str(self.partial / "fields.xdmf"), "w")
-        self.file.write_mesh(field_output.potential.function_space.mesh)
-
-    def write(self, time_s: float) -> None:
-        for function in self.field_output.update():
-            self.file.write_function(function, time_s)
-
-    def close(self) -> None:
-        """Finish the files and publish them under ``fields/``."""
-        self.file.close()
-        self.comm.barrier()
-        if self.comm.rank == 0:
-            self.partial.rename(self.final)
-        self.comm.barrier()

@@ -9,23 +9,18 @@ from mpi4py import MPI
 
 from ionslit import translate
 from ionslit.case import LoadedCase
-from ionslit.checkpoint import (
-    Checkpoint,
-    RunControl,
-    RunInterrupted,
-    SegmentedFieldWriter,
-    SlitCheckpointer,
-    interrupted_reason,
-    restart_command,
-)
+from ionslit.checkpoint.checkpointers import SlitCheckpointer
+from ionslit.fields import FieldWriter, SegmentedFieldWriter
 from ionslit.logs import get_logger
-from ionslit.manifest import Manifest
 from ionslit.output import atomic_write_json
 from ionslit.progress import Progress
-from ionslit.results import FieldWriter, SeriesWriter, write_profiles
+from ionslit.results import SeriesWriter, write_profiles
+from ionslit.run_context import RunContext
+from ionslit.run_control import RunInterrupted, interrupted_reason
 from ionslit.meshes.build import build_slit_mesh
 from ionslit.meshes.report import adequacy_report
 from ionslit.meshes.xdmf import write_mesh_xdmf
+from ionslit.coupling.memristor import loop_metrics
 from ionslit.solvers.model import PNPModel
 from ionslit.solvers.observables import FieldOutput
 from ionslit.solvers.time_stepping import TimeIntegrator
@@ -67,27 +62,23 @@ def write_loop_metrics(directory: Path, series: SeriesWriter, frequency: float) 
     return metrics
 
 
-def run_slit(loaded: LoadedCase, directory: Path, petsc_command_line: str, manifest: Manifest,
-             comm: MPI.Comm, control: RunControl | None = None,
-             restart: Checkpoint | None = None) -> None:
+def run_slit(context: RunContext) -> None:
     """Run a slit case: steady, current clamp or transient, by ``[protocol] kind``.
 
-    Transient runs write checkpoints and stop at SIGTERM as ``control`` says (ionslit.checkpoint;
-    RunInterrupted); ``restart`` continues a run from its checkpoint in the same directory (the
-    manifest is then first written here, once the mesh is known to be the checkpoint's)."""
-    case = loaded.case
-    model, mesh_report = build_model(loaded, petsc_command_line, comm,
+    Transient runs write checkpoints and stop at SIGTERM as ``context.control`` says
+    (RunInterrupted); ``context.restart`` continues a run from its checkpoint in the same
+    directory (the manifest is then first written here, once the mesh is known to be the
+    checkpoint's)."""
+    case, directory, manifest = context.case, context.directory, context.manifest
+    comm, control, restart = context.comm, context.control, context.restart
+    model, mesh_report = build_model(context.loaded, context.petsc, comm,
                                      None if restart is not None else directory)
-    if control is not None:
-        control.install()  # again: gmsh has reset the SIGTERM handler on rank 0
+    control.install()  # again: gmsh has reset the SIGTERM handler on rank 0
     kind = case.protocol.kind
     transient = kind not in ("steady", "current_clamp")
     checkpointer = None
-    if transient and (restart is not None or (control is not None and control.settings.enabled)):
-        segments = manifest.extra.get("segments") or [{"index": 0}]
-        checkpointer = SlitCheckpointer(directory, loaded, petsc_command_line, comm, model,
-                                        series=None, fields=None, manifest=manifest,
-                                        segment=segments[-1]["index"])
+    if transient and (restart is not None or control.settings.enabled):
+        checkpointer = SlitCheckpointer(context, model)
         if restart is not None:
             checkpointer.check_mesh(restart)  # RestartRefused before anything is written
     manifest.extra["mesh"] = mesh_report
@@ -112,8 +103,7 @@ def run_slit(loaded: LoadedCase, directory: Path, petsc_command_line: str, manif
         if fields:
             fields.write(0.0)
     else:
-        fields = run_transient(loaded, directory, petsc_command_line, model, series, manifest,
-                               comm, control, restart, checkpointer)
+        fields = run_transient(context, model, series, checkpointer)
     series.flush()
     if comm.rank == 0 and kind in ("sine", "triangle"):
         write_loop_metrics(directory, series, case.protocol.frequency)
@@ -122,21 +112,20 @@ def run_slit(loaded: LoadedCase, directory: Path, petsc_command_line: str, manif
         fields.close()
 
 
-def run_transient(loaded: LoadedCase, directory: Path, petsc_command_line: str, model: PNPModel,
-                  series: SeriesWriter, manifest: Manifest, comm: MPI.Comm,
-                  control: RunControl | None, restart: Checkpoint | None,
+def run_transient(context: RunContext, model: PNPModel, series: SeriesWriter,
                   checkpointer: SlitCheckpointer | None) -> SegmentedFieldWriter | None:
-    """The time loop of a transient slit run, from its steady start or from ``restart``; with
-    checkpoints and the SIGTERM stop (RunInterrupted) when ``control`` is given. Returns the
-    field writer, still open."""
-    case = loaded.case
+    """The time loop of a transient slit run, from its steady start or from the context's
+    checkpoint; with checkpoints (``checkpointer``) and the SIGTERM stop (RunInterrupted).
+    Returns the field writer, still open."""
+    case, directory, manifest = context.case, context.directory, context.manifest
+    comm, control, restart = context.comm, context.control, context.restart
     protocol, end = translate.voltage_protocol(case)
     every = case.output.every
     field_times = output_times(0.0, end, case.output.field_every)
     integrator = TimeIntegrator(model, protocol, translate.time_stepping_options(case),
                                 output_times=np.union1d(output_times(0.0, end, every), field_times))
     fields = None
-    command = restart_command(loaded, directory, petsc_command_line)  # for the SIGTERM reason
+    command = context.restart_command()  # for the SIGTERM reason
     if checkpointer is not None:
         checkpointer.series = series
     if restart is None:
@@ -147,10 +136,10 @@ def run_transient(loaded: LoadedCase, directory: Path, petsc_command_line: str, 
         if case.output.fields:
             fields = SegmentedFieldWriter(directory, FieldOutput(model), comm)
             fields.write(0.0)
-        for (name, side), value in translate.concentration_steps(case).items():
-            model.set_reservoir_concentration(name, side, value)  # the step, at t = 0+
+        for reservoir, value in translate.concentration_steps(case).items():  # the step, at t = 0+
+            model.set_reservoir_concentration(reservoir.species, reservoir.side, value)
         resume = None
-        if control is not None and control.any_signalled():
+        if control.any_signalled():
             raise RunInterrupted(interrupted_reason(None, None, False))
     else:
         if case.output.fields:
@@ -159,12 +148,11 @@ def run_transient(loaded: LoadedCase, directory: Path, petsc_command_line: str, 
         resume = checkpointer.restore(restart)
         log.info("continuing from the checkpoint at t = %.6g s (step %d, written on %d rank(s))",
                  resume.time, resume.steps, restart.meta["ranks"])
-        if control is not None and control.any_signalled():  # the checkpoint is still valid
+        if control.any_signalled():  # the checkpoint is still valid
             raise RunInterrupted(interrupted_reason(resume.time, resume.steps, True, command))
     if checkpointer is not None:
         checkpointer.fields = fields
-    if control is not None:
-        control.install()  # (no library touches signal handlers in the time loop)
+    control.install()  # (no library touches signal handlers in the time loop)
 
     progress = Progress(0.0 if resume is None else resume.time, end, comm)
 
@@ -179,8 +167,6 @@ def run_transient(loaded: LoadedCase, directory: Path, petsc_command_line: str, 
 
     def at_boundary(state) -> bool:
         """Checkpoint and/or stop here, as the schedule and SIGTERM say (collective)."""
-        if control is None:
-            return False
         final = state.time >= end - 1e-12 * abs(end)  # the integrator's own end test
         write, stopping = control.poll(state.steps, final)
         problem = ""

@@ -1,4 +1,10 @@
-"""Orchestration of ``ionslit run``: results directory, manifest lifecycle, the study itself."""
+"""Orchestration of one run: results directory, manifest lifecycle, the study the case asks for.
+
+``run_study`` is what ``ionslit run`` and ``ionslit.run`` do. It raises ``RunFailed`` when the
+run did not produce a valid result (recorded in the manifest unless the input was refused before
+anything was written) and ``ionslit.run_control.RunInterrupted`` when SIGTERM stopped it (status
+``interrupted``; the run can be continued with ``restart``).
+"""
 
 from __future__ import annotations
 
@@ -8,21 +14,19 @@ from pathlib import Path
 from mpi4py import MPI
 
 from ionslit.case import LoadedCase
-from ionslit.checkpoint import (
-    Checkpoint,
-    CheckpointSettings,
-    RestartRefused,
-    RunControl,
-    RunInterrupted,
-    open_restart,
-    remove_checkpoint,
-    restart_segments,
-)
+from ionslit.checkpoint.archive import Checkpoint, remove_checkpoint
+from ionslit.checkpoint.restart import RestartRefused, open_restart, restart_segments
 from ionslit.failure import FailureAgreement
 from ionslit.logs import get_logger
 from ionslit.manifest import Manifest
-from ionslit.plots import plot_results
+from ionslit.memristor_study import handles as memristor_study
+from ionslit.memristor_study import run_memristor
+from ionslit.neuron_study import run_neuron
 from ionslit.output import OutputDirectoryError, prepare_results_directory
+from ionslit.plots import plot_results
+from ionslit.run_context import RunContext
+from ionslit.run_control import CheckpointSettings, RunControl, RunInterrupted
+from ionslit.slit_study import run_slit
 
 log = get_logger("run")
 
@@ -31,14 +35,14 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class StudyFailed(RuntimeError):
-    """The run did not produce a valid result; ``invalid_input`` selects exit code 2 over 1,
-    ``interrupted`` (SIGTERM, status 'interrupted') the code ionslit.checkpoint.EXIT_INTERRUPTED."""
+class RunFailed(RuntimeError):
+    """The run did not produce a valid result. ``invalid_input``: the case, the results
+    directory or the restart was refused before anything was written (the command line's exit
+    code 2 instead of 1)."""
 
-    def __init__(self, reason: str, invalid_input: bool = False, interrupted: bool = False):
+    def __init__(self, reason: str, invalid_input: bool = False):
         super().__init__(reason)
         self.invalid_input = invalid_input
-        self.interrupted = interrupted
 
 
 def _prepare_directory(directory: Path, overwrite: bool, comm: MPI.Comm) -> None:
@@ -51,26 +55,27 @@ def _prepare_directory(directory: Path, overwrite: bool, comm: MPI.Comm) -> None
             problem = str(error)
     problem = comm.bcast(problem, root=0)
     if problem:
-        raise StudyFailed(problem, invalid_input=True)
+        raise RunFailed(problem, invalid_input=True)
 
 
 def run_study(
-    loaded: LoadedCase, directory: Path, overwrite: bool, petsc_command_line: str = "",
-    restart: bool = False,
+    loaded: LoadedCase, directory: Path, overwrite: bool = False, petsc: str = "",
+    restart: bool = False, comm: MPI.Comm = MPI.COMM_WORLD,
 ) -> None:
-    """Run the case into ``directory``; raises ``StudyFailed`` (after recording it) on failure.
+    """Run the case into ``directory`` on the ranks of ``comm`` (collective).
 
-    ``restart``: continue the interrupted run in ``directory`` from its checkpoint (refused, with
-    nothing written, when there is none or it belongs to another case or mesh). The manifest
-    lists the run's segments (ranks, wall times, simulated times of each process that worked
-    on it)."""
-    comm = MPI.COMM_WORLD
+    ``petsc``: extra PETSc options (a command-line string). ``restart``: continue the
+    interrupted run in ``directory`` from its checkpoint (refused, with nothing written, when
+    there is none or it belongs to another case or mesh). The manifest lists the run's segments
+    (ranks, wall times, simulated times of each process that worked on it). Raises
+    ``RunFailed`` (after recording it) on failure and ``RunInterrupted`` at SIGTERM."""
+    directory = Path(directory)
     checkpoint: Checkpoint | None = None
     if restart:
         try:
-            checkpoint, previous = open_restart(directory, loaded, petsc_command_line, comm)
+            checkpoint, previous = open_restart(directory, loaded, petsc, comm)
         except RestartRefused as error:
-            raise StudyFailed(f"cannot restart: {error}", invalid_input=True) from None
+            raise RunFailed(f"cannot restart: {error}", invalid_input=True) from None
         manifest = Manifest(directory, loaded, comm.size, {})
         manifest.started = previous.get("started") or manifest.started
         segments = restart_segments(previous, checkpoint)
@@ -85,26 +90,27 @@ def run_study(
     agreement = FailureAgreement(comm)
     control = RunControl(comm, CheckpointSettings.from_case(loaded))  # checkpoints, SIGTERM
     control.install()
+    context = RunContext(loaded, directory, manifest, comm, control, petsc, checkpoint)
     if comm.rank == 0 and not restart:  # a restart writes its manifest once the mesh is checked
         manifest.start()
     log.info("%s '%s' on %d rank(s) into %s", "continuing" if restart else "running",
              loaded.case.name, comm.size, directory)
     try:
-        execute(loaded, directory, petsc_command_line, manifest, comm, control, checkpoint)
+        execute(context)
     except RestartRefused as error:  # found before anything was written (all ranks)
-        raise StudyFailed(f"cannot restart: {error}", invalid_input=True) from None
+        raise RunFailed(f"cannot restart: {error}", invalid_input=True) from None
     except RunInterrupted as interruption:  # all ranks stopped at the same step
         if comm.rank == 0:
             manifest.finish("interrupted", str(interruption))
         comm.barrier()  # no rank exits (which may end the job) before rank 0 has written
-        raise StudyFailed(str(interruption), interrupted=True) from None
+        raise
     except KeyboardInterrupt:
         _record_failure(manifest, agreement, "interrupted", "interrupted by the user (SIGINT)")
-        raise StudyFailed("interrupted") from None
+        raise RunFailed("interrupted") from None
     except Exception as error:  # any failure is recorded, then reported with exit code 1
         reason = f"{type(error).__name__}: {error}"
         _record_failure(manifest, agreement, "failed", reason)
-        raise StudyFailed(reason) from error
+        raise RunFailed(reason) from error
     finally:
         control.uninstall()
     if comm.rank == 0:
@@ -131,22 +137,11 @@ def _record_failure(manifest: Manifest, agreement: FailureAgreement, status: str
     agreement.abort(1)
 
 
-def execute(
-    loaded: LoadedCase, directory: Path, petsc_command_line: str, manifest: Manifest,
-    comm: MPI.Comm, control: RunControl | None = None, checkpoint: Checkpoint | None = None,
-) -> None:
+def execute(context: RunContext) -> None:
     """The study the case describes: a neuron circuit, or a slit under a protocol."""
-    from ionslit.memristor_study import handles as memristor_study
-
-    if loaded.case.circuit is not None:
-        from ionslit.neuron_study import run_neuron
-
-        run_neuron(loaded, directory, petsc_command_line, manifest, comm, control, checkpoint)
-    elif memristor_study(loaded.case):  # sweeps, steps + reduced model, [calibration]
-        from ionslit.memristor_study import run_memristor
-
-        run_memristor(loaded, directory, petsc_command_line, manifest, comm, control, checkpoint)
+    if context.case.circuit is not None:
+        run_neuron(context)
+    elif memristor_study(context.case):  # sweeps, steps + reduced model, [calibration]
+        run_memristor(context)
     else:
-        from ionslit.slit_study import run_slit
-
-        run_slit(loaded, directory, petsc_command_line, manifest, comm, control, checkpoint)
+        run_slit(context)

@@ -1,10 +1,12 @@
-"""Case sections -> the rooms' plain SI dataclasses (the only place that knows both sides)."""
+"""Case sections -> the plain SI dataclasses of ionslit.meshes, ionslit.solvers and ionslit.coupling
+(the only place that knows both sides)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, NamedTuple
+
 import numpy as np
 
-from ionslit.case.schema import Case
 from ionslit.output import read_csv
 from ionslit.meshes.estimate import estimate_cell_count
 from ionslit.meshes.geometry import (
@@ -30,6 +32,10 @@ from ionslit.solvers.options import SolverOptions
 from ionslit.solvers.scales import dimensionless_groups
 from ionslit.solvers.time_stepping import TimeSteppingOptions
 
+if TYPE_CHECKING:
+    from ionslit.case.schema import Case
+    from ionslit.case.units import SIQuantity
+
 _GEOMETRY_CLASSES = {
     "slit": SlitGeometry,
     "cone": ConeGeometry,
@@ -39,12 +45,12 @@ _GEOMETRY_CLASSES = {
 
 
 def geometry(case: Case) -> Geometry:
-    """The meshes room's geometry dataclass for ``[geometry]``."""
+    """The geometry dataclass (ionslit.meshes) for ``[geometry]``."""
     return _GEOMETRY_CLASSES[case.geometry.kind](**case.geometry.model_dump())
 
 
 def _region(value, what: str = "region") -> str | tuple[str, ...] | None:
-    """A ``region`` key as the rooms take it, its names checked against the cell groups every
+    """A ``region`` key as ionslit.meshes and ionslit.solvers take it, its names checked against the cell groups every
     geometry kind has (ionslit.meshes.kinds)."""
     if value is None:
         return None
@@ -65,7 +71,7 @@ def _runs_at_electrodes(region) -> bool:
 
 
 def electrolyte(case: Case, stepped: bool = False) -> Electrolyte:
-    """The solvers room's electrolyte for ``[electrolyte]`` (concentrations in mol/m^3); species
+    """The electrolyte (ionslit.solvers) for ``[electrolyte]`` (concentrations in mol/m^3); species
     given as "equilibrium" get their reservoir values from the reactions at zero field; with
     ``stepped``, the reservoirs after a ``concentration_step`` protocol's step.
 
@@ -97,14 +103,15 @@ def electrolyte(case: Case, stepped: bool = False) -> Electrolyte:
     return Electrolyte(species, section.temperature, section.relative_permittivity)
 
 
-def _rate_value(section, key: str, expected_unit: str, what: str) -> float | None:
-    """SI value of a rate constant of ``[[reactions]]``, its unit checked against the order."""
-    quantity = getattr(section, key)
+def _rate_value(equation: str, key: str, quantity: SIQuantity | None, expected_unit: str,
+                what: str) -> float | None:
+    """SI value of the rate constant ``key`` of the reaction ``equation`` (``[[reactions]]``),
+    its unit checked against the reaction's order."""
     if quantity is None:
         return None
     if not quantity.dimension_of(expected_unit):
-        raise ReactionError(section.equation, f"{key} is in {quantity.unit}; {what} needs a "
-                                              f"unit of {expected_unit}")
+        raise ReactionError(equation, f"{key} is in {quantity.unit}; {what} needs a "
+                                      f"unit of {expected_unit}")
     return quantity.value
 
 
@@ -120,11 +127,12 @@ def reactions(case: Case) -> tuple[MassActionReaction, ...]:
     for section in case.reactions:
         equation = parse_reaction(section.equation)
         n_r, n_p = equation.reactant_order, equation.product_order
-        k_a = _rate_value(section, "association_rate", f"{_concentration_power(1 - n_r)}/s",
-                          f"an association of order {n_r}")
-        k_d = _rate_value(section, "dissociation_rate", f"{_concentration_power(1 - n_p)}/s",
-                          f"a dissociation of order {n_p}")
-        K_d = _rate_value(section, "dissociation_constant", _concentration_power(n_r - n_p),
+        k_a = _rate_value(section.equation, "association_rate", section.association_rate,
+                          f"{_concentration_power(1 - n_r)}/s", f"an association of order {n_r}")
+        k_d = _rate_value(section.equation, "dissociation_rate", section.dissociation_rate,
+                          f"{_concentration_power(1 - n_p)}/s", f"a dissociation of order {n_p}")
+        K_d = _rate_value(section.equation, "dissociation_constant",
+                          section.dissociation_constant, _concentration_power(n_r - n_p),
                           f"orders {n_r} (reactants) and {n_p} (products)")
         law = section.law
         out.append(reaction_from_si(section.equation, k_a, K_d, k_d, law_kind=law.kind,
@@ -143,14 +151,22 @@ def _reaction_region(section):
         raise ReactionError(section.equation, str(error)) from None
 
 
-def concentration_steps(case: Case) -> dict[tuple[str, str], float]:
-    """(species, side) -> new reservoir concentration (mol/m^3) of a ``concentration_step``
-    protocol (empty for other protocols)."""
+class Reservoir(NamedTuple):
+    """One species in one reservoir (``side``: "left" or "right")."""
+
+    species: str
+    side: str
+
+
+def concentration_steps(case: Case) -> dict[Reservoir, float]:
+    """Reservoir -> new concentration (mol/m^3) of a ``concentration_step`` protocol (empty for
+    other protocols)."""
     p = case.protocol
     if p.kind != "concentration_step":
         return {}
-    return {(name, side): value for side in ("left", "right")
-            for name, value in getattr(p, side).items()}
+    sides = {"left": p.left, "right": p.right}
+    return {Reservoir(name, side): value for side, values in sides.items()
+            for name, value in values.items()}
 
 
 def boundary(case: Case) -> Boundary:

@@ -64,7 +64,7 @@ def _reaction_problems(case: Case) -> list[str]:
 
 
 def _electrolyte_problems(case: Case) -> list[str]:
-    """The solvers room validates its electrolyte (neutrality, a mobile ion...): report its verdict
+    """ionslit.solvers validates its electrolyte (neutrality, a mobile ion...): report its verdict
     (also for the reservoirs after a concentration step)."""
     try:
         translate.electrolyte(case)
@@ -73,14 +73,14 @@ def _electrolyte_problems(case: Case) -> list[str]:
     if case.protocol.kind != "concentration_step":
         return []
     names = [s.name for s in case.electrolyte.species]
-    unknown = [f"protocol.{side}.{name}: no species '{name}' in [electrolyte] ({', '.join(names)})"
-               for (name, side) in translate.concentration_steps(case) if name not in names]
+    steps = translate.concentration_steps(case)
+    unknown = [f"protocol.{r.side}.{r.species}: no species '{r.species}' in [electrolyte] "
+               f"({', '.join(names)})" for r in steps if r.species not in names]
     if unknown:
         return unknown
     if case.solver.formulation == "log":
-        zero = [f"protocol.{side}.{name} = 0: the log formulation needs c > 0 (give a tiny value, "
-                "e.g. 1e-12 mM)" for (name, side), value in translate.concentration_steps(case).items()
-                if value <= 0]
+        zero = [f"protocol.{r.side}.{r.species} = 0: the log formulation needs c > 0 (give a tiny "
+                "value, e.g. 1e-12 mM)" for r, value in steps.items() if value <= 0]
         if zero:
             return zero
     try:

@@ -17,7 +17,7 @@ import time
 
 import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
-import ionslit.checkpoint
+import ionslit.checkpoint.checkpointers
 import ionslit.results
 import ionslit.study
 from ionslit.cli import main
@@ -25,7 +25,7 @@ from ionslit.cli import main
 mode, arguments = sys.argv[1], sys.argv[2:]
 ionslit.study.plot_results = lambda directory: []
 written = {"checkpoints": 0, "steps_since": 0}
-original_save = ionslit.checkpoint.save_checkpoint
+original_save = ionslit.checkpoint.checkpointers.save_checkpoint
 original_append = ionslit.results.SeriesWriter.append
 
 
@@ -48,6 +48,6 @@ def interrupting_append(self, row):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-ionslit.checkpoint.save_checkpoint = counting_save
+ionslit.checkpoint.checkpointers.save_checkpoint = counting_save
 ionslit.results.SeriesWriter.append = interrupting_append
 sys.exit(main(arguments))

@@ -240,7 +240,7 @@ def refusal(directory: Path, text: str, work: Path) -> str:
     from mpi4py import MPI
 
     from ionslit.case import load_case
-    from ionslit.checkpoint import RestartRefused, open_restart
+    from ionslit.checkpoint.restart import RestartRefused, open_restart
 
     case = load_case(write_case(work, text, "refused.toml"))
     with pytest.raises(RestartRefused) as error:
@@ -273,7 +273,7 @@ def test_hodgkin_huxley_run_killed_then_stopped_in_its_analyses(work):
     again without simulating or searching again: the files of the uninterrupted run."""
     from mpi4py import MPI
 
-    from ionslit.checkpoint import load_checkpoint
+    from ionslit.checkpoint.archive import load_checkpoint
 
     case, ref = reference(work, "hh", HH)
     out = work / "hh_interrupted"
@@ -317,14 +317,16 @@ def test_sigterm_stops_the_reduced_model_analysis_between_solves(tmp_path):
     from mpi4py import MPI
 
     from ionslit.case import load_case
-    from ionslit.checkpoint import RunInterrupted
+    from ionslit.manifest import Manifest
     from ionslit.memristor_study import run_reduced_model
+    from ionslit.run_context import RunContext
+    from ionslit.run_control import CheckpointSettings, RunControl, RunInterrupted
 
-    class Signalled:  # a RunControl whose SIGTERM arrived
-        def any_signalled(self) -> bool:
-            return True
-
+    control = RunControl(MPI.COMM_WORLD, CheckpointSettings())
+    control.signalled = True  # its SIGTERM arrived
     loaded = load_case(CASES / "memristor_steps.toml")
+    context = RunContext(loaded, tmp_path, Manifest(tmp_path, loaded, MPI.COMM_WORLD.size, {}),
+                         MPI.COMM_WORLD, control)
     with pytest.raises(RunInterrupted, match="reduced-model analysis"):
-        run_reduced_model(loaded, tmp_path, "", MPI.COMM_WORLD, Signalled())
+        run_reduced_model(context)
     assert list(tmp_path.iterdir()) == []  # nothing written

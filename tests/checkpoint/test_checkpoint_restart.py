@@ -27,7 +27,8 @@ from checkpoint_helpers import (
 )
 from cli_helpers import run_ionslit
 
-from ionslit.checkpoint import checkpoint_bytes, read_checkpoint, xdmf_times
+from ionslit.checkpoint.archive import checkpoint_bytes, read_checkpoint
+from ionslit.fields import xdmf_times
 
 EXIT_INTERRUPTED = 143
 
@@ -183,7 +184,7 @@ def test_restarts_that_cannot_be_right_are_refused(interrupted, work, case):
     shutil.copytree(source, other)
     document, arrays = read_checkpoint(other / "checkpoint" / "state.npz")
     path = other / "checkpoint" / "state.npz"
-    from ionslit.checkpoint import unpack
+    from ionslit.checkpoint.archive import unpack
 
     meta = unpack(document["meta"], arrays)
     meta["mesh"]["coordinates_sha256"] = "0" * 64

@@ -13,15 +13,8 @@ from mpi4py import MPI
 
 from ionslit import translate
 from ionslit.case import load_case
-from ionslit.checkpoint import (
-    SegmentedFieldWriter,
-    combined_xdmf,
-    load_checkpoint,
-    pack,
-    save_checkpoint,
-    unpack,
-    xdmf_times,
-)
+from ionslit.checkpoint.archive import load_checkpoint, pack, save_checkpoint, unpack
+from ionslit.fields import SegmentedFieldWriter, combined_xdmf, xdmf_times
 
 
 def test_nested_state_round_trips():
@@ -189,7 +182,7 @@ def test_field_intervals_are_indexed_in_one_xdmf_file(tmp_path):
 
 
 def test_case_identity_ignores_text_and_checkpoint_keys(tmp_path):
-    from ionslit.checkpoint import case_identity, identity_differences
+    from ionslit.checkpoint.identity import case_identity, identity_differences
 
     first = load_case(write_case(tmp_path, CASE, "a.toml"))
     same = load_case(write_case(tmp_path, "# a comment\n" + CASE.replace('"10 mM"', '"0.01 M"'),
