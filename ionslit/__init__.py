@@ -31,33 +31,10 @@ __all__ = ["CaseError", "LoadedCase", "Results", "ResultsFormatError", "RunFaile
 
 def __getattr__(name: str) -> Any:
     """The API names of ``__all__``, imported from ionslit.api when first asked for."""
-    if name == "load_case":
-        from ionslit.api import load_case
-        return load_case
-    if name == "run":
-        from ionslit.api import run
-        return run
-    if name == "open_results":
-        from ionslit.api import open_results
-        return open_results
-    if name == "Results":
-        from ionslit.api import Results
-        return Results
-    if name == "LoadedCase":
-        from ionslit.api import LoadedCase
-        return LoadedCase
-    if name == "CaseError":
-        from ionslit.api import CaseError
-        return CaseError
-    if name == "RunFailed":
-        from ionslit.api import RunFailed
-        return RunFailed
-    if name == "RunInterrupted":
-        from ionslit.api import RunInterrupted
-        return RunInterrupted
-    if name == "ResultsFormatError":
-        from ionslit.api import ResultsFormatError
-        return ResultsFormatError
+    if name in __all__:
+        from ionslit import api
+
+        return getattr(api, name)
     raise AttributeError(f"module 'ionslit' has no attribute {name!r}")
 
 

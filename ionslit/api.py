@@ -22,14 +22,13 @@ from mpi4py import MPI
 
 from ionslit.case import CaseError, LoadedCase
 from ionslit.case import load_case as _validated_case
-from ionslit.output import default_results_directory
 from ionslit.results_directory import Results, ResultsFormatError, open_results
 from ionslit.run_control import RunInterrupted
 from ionslit.solvers.nonlinear import parse_petsc_options
 from ionslit.study import RunFailed, run_study
 
 __all__ = ["CaseError", "LoadedCase", "Results", "ResultsFormatError", "RunFailed",
-           "RunInterrupted", "default_results_directory", "load_case", "open_results", "run"]
+           "RunInterrupted", "load_case", "open_results", "run"]
 
 
 def load_case(path: str | Path, overrides: Sequence[str] = ()) -> LoadedCase:
@@ -43,7 +42,7 @@ def _directory(loaded: LoadedCase, output: str | Path | None, overwrite: bool,
                restart: str | Path | None) -> Path:
     """Where the run writes: ``restart``, else ``output``, else the case's default."""
     if restart is None:
-        return Path(output) if output is not None else default_results_directory(loaded)
+        return Path(output) if output is not None else loaded.results_directory
     if overwrite:
         raise RunFailed("restart (--restart) continues the run in its directory; it cannot be "
                         "combined with overwrite (--overwrite)", invalid_input=True)

@@ -20,7 +20,7 @@ from mpi4py import MPI
 from ionslit.case import CaseError, LoadedCase, load_case
 from ionslit.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK
 from ionslit.logs import get_logger
-from ionslit.output import atomic_write_json, default_results_directory
+from ionslit.output import atomic_write_json
 from ionslit.solvers.nonlinear import parse_petsc_options
 from ionslit.submit import (
     JobSpec,
@@ -99,7 +99,7 @@ def mesh(args: argparse.Namespace) -> int:
     if loaded.case.geometry is None:
         log.error("case '%s' has no [geometry] (a circuit-only case): nothing to mesh", loaded.case.name)
         return EXIT_INVALID_INPUT
-    directory = args.output or default_results_directory(loaded) / "mesh"
+    directory = args.output or loaded.results_directory / "mesh"
     spec = translate.mesh_spec(loaded.case)
     slit_mesh = build_slit_mesh(translate.geometry(loaded.case), spec, MPI.COMM_WORLD,
                                 cache_dir=loaded.case.mesh.cache_dir)
@@ -146,7 +146,7 @@ def submit(args: argparse.Namespace) -> int:
         return EXIT_INVALID_INPUT
     try:
         parse_petsc_options(args.petsc)
-        results = Path(args.output or default_results_directory(loaded)).absolute()
+        results = Path(args.output or loaded.results_directory).absolute()
         check_results_directory(results, args.overwrite)
         spec = JobSpec(
             case_file=Path(args.case).absolute(), case_name=loaded.case.name, results=results,

@@ -17,12 +17,9 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from ionslit.case import LoadedCase
 
 #: Version of the results-directory layout, recorded in manifest.json as ``results_format``:
 #: raised when a file or column changes meaning, so that readers can refuse what they do not know.
@@ -102,11 +99,6 @@ def read_csv(path: Path) -> dict[str, np.ndarray]:
         except ValueError:
             columns[name] = np.array(values, dtype=object)
     return columns
-
-
-def default_results_directory(loaded: LoadedCase) -> Path:
-    """``[output] directory`` if given, else ``results/<case name>`` in the working directory."""
-    return loaded.case.output.directory or Path("results") / loaded.case.name
 
 
 class OutputDirectoryError(RuntimeError):

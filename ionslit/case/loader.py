@@ -34,6 +34,12 @@ class LoadedCase:
     sha256: str
     overrides: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def results_directory(self) -> Path:
+        """``[output] directory`` if given, else ``results/<case name>`` in the working
+        directory."""
+        return self.case.output.directory or Path("results") / self.case.name
+
 
 def _lookup(data: Any, loc: tuple) -> tuple[str, Any]:
     """Dotted key and input value at a pydantic error location, skipping union tags."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -42,9 +42,32 @@ from ionslit.version import __version__
 
 if TYPE_CHECKING:
     from ionslit.fields import SegmentedFieldWriter
-    from ionslit.live_slits import LiveSlits
 
 log = get_logger("checkpoint")
+
+
+class CheckpointedSlits(Protocol):
+    """The live PNP slits of a circuit, as a checkpoint stores and restores them
+    (``ionslit.live_slits.LiveSlits``). Collective over the run's communicator."""
+
+    names: list[str]
+    time: float  # s, the accepted time of every slit
+
+    def provides(self, provider: object) -> bool:
+        """Whether ``provider`` (a circuit branch's element) is one of these slits."""
+        ...
+
+    def fingerprints(self) -> dict[str, dict] | None:
+        """Name -> mesh fingerprint, on rank 0 (None elsewhere)."""
+        ...
+
+    def capture(self) -> dict[str, tuple[dict, dict]] | None:
+        """Name -> (meta, arrays) of every slit, on rank 0 (None elsewhere)."""
+        ...
+
+    def restore(self, slits: dict[str, tuple[dict, dict]], time: float) -> None:
+        """Put every slit in the state ``capture`` recorded."""
+        ...
 
 
 def _now() -> str:
@@ -195,7 +218,7 @@ class CircuitCheckpointer(RunCheckpointer):
 
     kind = "neuron"
 
-    def __init__(self, context: RunContext, series: SeriesWriter, live: LiveSlits | None = None):
+    def __init__(self, context: RunContext, series: SeriesWriter, live: CheckpointedSlits | None = None):
         super().__init__(context, series)
         self.live = live
         self.names = list(live.names) if live is not None else []

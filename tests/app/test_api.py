@@ -1,9 +1,5 @@
 """The public Python API (``ionslit.load_case``, ``ionslit.run``, ``ionslit.open_results``): the
-same results as the command line, exceptions instead of exit codes, a lazily resolved package.
-
-The package's own ``__init__`` is checked in a fresh interpreter: under pytest this folder
-(``tests/ionslit``) is a namespace-package candidate for the name ``ionslit``, so the tests here
-reach the API through ``ionslit.api``, the module ``ionslit/__init__.py`` resolves it from."""
+same results as the command line, exceptions instead of exit codes, a lazily resolved package."""
 
 from __future__ import annotations
 
@@ -19,7 +15,7 @@ from mpi4py import MPI
 
 from ionslit.output import read_csv
 
-import ionslit.api as ionslit
+import ionslit
 
 CASE = CASES / "ohmic_slit.toml"
 OVERRIDE = "protocol.voltage=20 mV"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from cli_helpers import CASES, run_ionslit
 
-import ionslit.api as ionslit
+import ionslit
 
 SCRIPT = Path(__file__).parent / "scripts" / "notebook_ohmic.py"
 OVERRIDE = "protocol.voltage=20 mV"
