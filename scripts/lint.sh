@@ -9,8 +9,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="$root/.venv/bin"
 
+failed=0
 echo "== ruff ==" >&2
-"$bin/ruff" check --no-cache "$root"
+"$bin/ruff" check --no-cache "$root" || failed=1
 
 stage="$root/.lint-stage"
 rm -rf "$stage"
@@ -22,9 +23,11 @@ done
 find "$stage" -name __pycache__ -prune -exec rm -rf {} +
 
 echo "== import-linter ==" >&2
-(cd "$stage" && PYTHONPATH="$stage" "$bin/lint-imports" --no-cache --config "$root/pyproject.toml")
+(cd "$stage" && PYTHONPATH="$stage" "$bin/lint-imports" --no-cache --config "$root/pyproject.toml") \
+    || failed=1
 
 echo "== mypy ==" >&2
 (cd "$stage" && MYPYPATH="$stage" "$bin/mypy" --config-file "$root/pyproject.toml" \
     --cache-dir "$root/.mypy_cache" -p ionslit) \
-    | sed -E "s#^ionslit/(meshes|solvers|coupling)/#\1/#"
+    | sed -E "s#^ionslit/(meshes|solvers|coupling)/#\1/#" || failed=1
+exit $failed

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite (setting up .venv and, as root on Debian, the system packages the
 # container/SLURM/SPICE tests need, first if needed):
-#   1. every test in serial;  2. the tests marked `mpi` again on 2 ranks (the venv's mpirun).
+#   0. the static checks (scripts/lint.sh);  1. every test in serial;
+#   2. the tests marked `mpi` again on 2 ranks (the venv's mpirun).
 # Options: --quick skips the tests marked `slow`; further arguments go to pytest.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +28,7 @@ pytest_allowing_empty() {  # pytest's exit code 5 means "no tests collected": no
 }
 
 cd "$root"
+"$root/scripts/lint.sh"
 echo "== serial ==" >&2
 pytest_allowing_empty "$python" -P -m pytest ${selection:+-m "$selection"} "$@"
 echo "== mpi, 2 ranks ==" >&2
