@@ -20,7 +20,8 @@ import gmsh
 from ionslit.meshes import kinds
 from ionslit.meshes.geometry import Geometry, MeshSpec
 
-# Bump whenever a change in ionslit.meshes.layout, ionslit.meshes.sizing or ionslit.meshes.builders changes the meshes.
+# Bump whenever a change in ionslit.meshes.layout, ionslit.meshes.sizing or ionslit.meshes.builders
+# changes the meshes.
 BUILDER_VERSION = "2"
 
 CACHE_ENV = "IONSLIT_CACHE_DIR"

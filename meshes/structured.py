@@ -80,11 +80,11 @@ def _mesh_from_grid(comm, x_nodes, y_nodes, keep_cell) -> dolfinx.mesh.Mesh:
         points = np.column_stack([X.ravel(), Y.ravel()])
         xc = 0.5 * (x_nodes[:-1] + x_nodes[1:])
         yc = 0.5 * (y_nodes[:-1] + y_nodes[1:])
-        I, J = np.meshgrid(np.arange(nx - 1), np.arange(ny - 1), indexing="ij")
-        keep = keep_cell(xc[I], yc[J])
-        I, J = I[keep], J[keep]
-        v00, v10 = I * ny + J, (I + 1) * ny + J
-        v01, v11 = I * ny + J + 1, (I + 1) * ny + J + 1
+        ix, iy = np.meshgrid(np.arange(nx - 1), np.arange(ny - 1), indexing="ij")
+        keep = keep_cell(xc[ix], yc[iy])
+        ix, iy = ix[keep], iy[keep]
+        v00, v10 = ix * ny + iy, (ix + 1) * ny + iy
+        v01, v11 = ix * ny + iy + 1, (ix + 1) * ny + iy + 1
         # One diagonal direction everywhere: every node has the same 6-triangle patch, so a
         # layered solution (varying across the slit only) stays exactly translation invariant
         # along it (alternating "union jack" diagonals make an odd-even error pattern with

@@ -27,11 +27,6 @@ import ufl
 
 from ionslit.meshes.slit_mesh import SlitMesh
 from ionslit.solvers.boundary import Boundary
-from ionslit.solvers.electrolyte import Electrolyte, region_names
-from ionslit.solvers.formulations import formulation as get_formulation
-from ionslit.solvers.kinetics.conservation import steady_constraints
-from ionslit.solvers.kinetics.immobile import ImmobileSpeciesEquations, characteristic_rates
-from ionslit.solvers.kinetics.mass_action import bind_reactions
 from ionslit.solvers.clamp import CurrentClamp
 from ionslit.solvers.continuation import ContinuationReport, continuation, describe_parameters
 from ionslit.solvers.dirichlet import (
@@ -41,7 +36,12 @@ from ionslit.solvers.dirichlet import (
     harmonic_ramp,
 )
 from ionslit.solvers.dirichlet import facets as group_facets
+from ionslit.solvers.electrolyte import Electrolyte, region_names
+from ionslit.solvers.formulations import formulation as get_formulation
 from ionslit.solvers.initial_guess import InitialGuess, continuation_targets
+from ionslit.solvers.kinetics.conservation import steady_constraints
+from ionslit.solvers.kinetics.immobile import ImmobileSpeciesEquations, characteristic_rates
+from ionslit.solvers.kinetics.mass_action import bind_reactions
 from ionslit.solvers.kinetics.regions import (
     LOG_FLOOR,
     RegionChargeCorrection,

@@ -369,7 +369,7 @@ class NewtonSolver:
         functions = self.u if isinstance(self.u, Sequence) else [self.u]
         limited = list(limited) if limited is not None else [None] * len(functions)
         masks = []
-        for f, rule in zip(functions, limited):
+        for f, rule in zip(functions, limited, strict=True):
             m = dolfinx.fem.Function(f.function_space)
             m.x.array[:] = 1.0 if rule is None else np.asarray(rule(), dtype=float)
             masks.append(m)
@@ -486,7 +486,7 @@ class NewtonSolver:
 
     def _restore_initial(self) -> None:
         functions = self.u if isinstance(self.u, Sequence) else [self.u]
-        for f, values in zip(functions, self._initial):
+        for f, values in zip(functions, self._initial, strict=True):
             f.x.array[:] = values
 
     def _finite(self) -> bool:

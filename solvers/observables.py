@@ -157,7 +157,7 @@ class Observables:
             self._region_forms[key] = {
                 "volume": dolfinx.fem.form(d.integral(one, region)),
                 "amounts": {s.name: dolfinx.fem.form(d.integral(c, region))
-                            for s, c in zip(model.species, r.concentrations)},
+                            for s, c in zip(model.species, r.concentrations, strict=True)},
                 "field": dolfinx.fem.form(d.integral(r.field_magnitude, region)),
             }
         return self._region_forms[key]

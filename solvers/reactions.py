@@ -147,7 +147,7 @@ class ReactionSources:
 
     def species_rates(self, context: SourceContext) -> dict[str, Any]:
         rates: dict[str, Any] = {}
-        for reaction, rate in zip(self.reactions, self.reaction_rates(context)):
+        for reaction, rate in zip(self.reactions, self.reaction_rates(context), strict=True):
             for name, nu in reaction.stoichiometry.items():
                 if nu == 0:
                     continue

@@ -86,7 +86,7 @@ class TransientSteps:
         if not dt > 0:
             raise ValueError(f"time step {dt} s must be > 0")
         b = self.bdf_coefficients(dt)
-        for const, value in zip(self.parameters.bdf, b):
+        for const, value in zip(self.parameters.bdf, b, strict=True):
             const.value = value
         for reg in self.parameters.steady_regularisation.values():
             reg.value = 0.0
@@ -198,7 +198,7 @@ class TransientSteps:
         """Return to a ``snapshot()`` of this model (discarding a pending step)."""
         self._pending = None
         self.state.x.array[:] = snapshot["state"]
-        for h, values in zip(self.history, snapshot["history"]):
+        for h, values in zip(self.history, snapshot["history"], strict=True):
             h.x.array[:] = values
         self.time, self._dt_prev = snapshot["time"], snapshot["dt_prev"]
         self._levels = snapshot["levels"]

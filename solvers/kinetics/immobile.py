@@ -69,8 +69,8 @@ class ImmobileSpeciesEquations:
             if constraint is None:
                 extra[name] = scaled
                 continue
-            drift = sum(l * (c[i] - self.previous[i])
-                        for i, l in constraint.coefficients.items() if i != name)
+            drift = sum(weight * (c[i] - self.previous[i])
+                        for i, weight in constraint.coefficients.items() if i != name)
             switch = self.switches[name]
             steady = -source - self.inverse_time * drift
             extra[name] = (1.0 - switch) * scaled + switch * steady

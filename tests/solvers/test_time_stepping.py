@@ -18,10 +18,10 @@ def test_bdf_coefficients_are_exact_for_polynomials():
         dt, dt_prev = rng.uniform(0.1, 2.0, size=2)
         t1, t0, tm = 1.0, 1.0 - dt, 1.0 - dt - dt_prev
         a, b, c = rng.normal(size=3)
-        f = lambda t: a * t * t + b * t + c  # noqa: E731
+        f = lambda t, a=a, b=b, c=c: a * t * t + b * t + c  # noqa: E731
         b0, b1, b2 = bdf_coefficients(2, dt, dt_prev)
         assert b0 * f(t1) + b1 * f(t0) + b2 * f(tm) == pytest.approx(2 * a * t1 + b, abs=1e-12)
-        g = lambda t: b * t + c  # noqa: E731
+        g = lambda t, b=b, c=c: b * t + c  # noqa: E731
         e0, e1, e2 = bdf_coefficients(1, dt)
         assert e2 == 0 and e0 * g(t1) + e1 * g(t0) == pytest.approx(b, abs=1e-12)
 
@@ -79,7 +79,7 @@ def test_milestones_and_outputs_are_hit_exactly():
         assert m in times  # exactly, no round-off drift
     assert [r.time for r in records if r.is_output] == outputs
     assert times[-1] == 0.1 and model.steady_voltage == 0.0
-    assert all(b > a for a, b in zip(times, times[1:]))
+    assert all(b > a for a, b in zip(times, times[1:], strict=False))
 
 
 def test_adaptive_growth_and_cutback_on_failure():
