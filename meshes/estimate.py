@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 
 from ionslit.meshes.geometry import Geometry, MeshSpec
-from ionslit.meshes.layout import Arc, PlanarLayout, layout
+from ionslit.meshes.layout import Arc, PlanarLayout, Vec, layout
 from ionslit.meshes.sizing import evaluate, size_terms
 from ionslit.meshes.validation import validate_geometry, validate_mesh_spec
 
@@ -30,7 +30,7 @@ _START_BOXES = 100_000
 
 
 def _polygon(chain) -> np.ndarray:
-    vertices = []
+    vertices: list[Vec] = []
     for edge in chain:
         vertices += edge.points(8)[:-1] if isinstance(edge, Arc) else [edge.start]
     return np.array(vertices)

@@ -192,7 +192,7 @@ def _same_edge(e1: Edge, e2: Edge) -> bool:
     return (
         same_ends
         and type(e1) is type(e2)
-        and (not isinstance(e1, Arc) or e1.centre == e2.centre)
+        and (not isinstance(e1, Arc) or (isinstance(e2, Arc) and e1.centre == e2.centre))
     )
 
 

@@ -155,7 +155,7 @@ def _compiled(term: str):
 
 def evaluate(terms: tuple[str, ...], points: np.ndarray) -> np.ndarray:
     """Target size (model units) at ``points`` (shape (n, 2) or (n, 3), model units)."""
-    names = {"abs": np.abs, "sqrt": np.sqrt}
+    names: dict[str, object] = {"abs": np.abs, "sqrt": np.sqrt}
     names.update({axis: points[:, i] for i, axis in enumerate(_AXES[: points.shape[1]])})
     values = [
         np.broadcast_to(eval(_compiled(term), {"__builtins__": {}}, names), len(points))

@@ -343,13 +343,14 @@ def capture_model(model: PNPModel) -> tuple[dict, dict[str, np.ndarray | None]]:
     for key in ("state", "history"):
         snapshot.pop(key)
     species = [(s.name, s.valence) for s in model.species]
+    solvers_meta: dict[str, dict] = {}
     meta = {"snapshot": snapshot, "species": species, "components": layout.num_components,
-            "solvers": {}}
+            "solvers": solvers_meta}
     for name, tracker in track_linearizations(model).items():
         if tracker is None:
             continue  # restored with a fresh Jacobian
         solver_meta, solver_arrays = tracker.capture()
-        meta["solvers"][name] = solver_meta
+        solvers_meta[name] = solver_meta
         arrays.update({f"solver/{name}/{k}": v for k, v in solver_arrays.items()})
     return meta, arrays
 
@@ -373,9 +374,10 @@ def restore_model(model: PNPModel, meta: dict, arrays: dict[str, np.ndarray | No
     for name, solver_meta in meta["solvers"].items():
         if name not in trackers:
             raise CheckpointError(f"the checkpoint has a {name!r} solver this model lacks")
-        if trackers[name] is None:
+        tracker = trackers[name]
+        if tracker is None:
             model.built_solvers[name].request_fresh_factorization()
             continue
         prefix = f"solver/{name}/"
-        trackers[name].restore(solver_meta, {k[len(prefix):]: v for k, v in arrays.items()
+        tracker.restore(solver_meta, {k[len(prefix):]: v for k, v in arrays.items()
                                              if k.startswith(prefix)})

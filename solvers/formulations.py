@@ -58,7 +58,8 @@ class PrimitiveConcentration:
         return c.copy() if c.ndim else float(c)
 
 
-FORMULATIONS = {"log": LogConcentration(), "primitive": PrimitiveConcentration()}
+FORMULATIONS: dict[str, LogConcentration | PrimitiveConcentration] = {
+    "log": LogConcentration(), "primitive": PrimitiveConcentration()}
 
 Formulation = LogConcentration | PrimitiveConcentration
 

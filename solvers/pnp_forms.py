@@ -119,7 +119,7 @@ class PNPParameters:
 
     def continuation_values(self) -> dict:
         """Current values of the parameters that steady continuation ramps."""
-        values = {("V",): float(self.electrode_potential.value)}
+        values: dict[tuple[str, ...], float] = {("V",): float(self.electrode_potential.value)}
         values.update({("sigma", w): float(c.value) for w, c in self.surface_charge.items()})
         values.update({("zeta", w): float(c.value) for w, c in self.surface_potential.items()})
         values.update({("u",) + k: float(c.value) for k, c in self.reservoir_unknown.items()})

@@ -127,6 +127,8 @@ class ReactionSources:
                              "with ReactionSources.create(..., mesh=...))")
         if reaction.stoichiometry != self.reactions[index].stoichiometry:
             raise ValueError("update_reaction keeps the equation: build a new model to change it")
+        if not isinstance(reaction, ParametrisedReaction):
+            raise ValueError("update_reaction needs a reaction whose parameters live in Constants")
         reaction.assign_constants(self.constants[index])
 
     def reaction_rates(self, context: SourceContext) -> list[Any]:
@@ -140,6 +142,7 @@ class ReactionSources:
             if constants is None:
                 rate = reaction.rate(context.concentrations, field)
             else:
+                assert isinstance(reaction, ParametrisedReaction)  # it created the constants
                 rate = reaction.rate(context.concentrations, field, constants)
             indicator = None if self.indicators is None else self.indicators[k]
             rates.append(rate if indicator is None else indicator * rate)
