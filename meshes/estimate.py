@@ -4,8 +4,8 @@ The target size field (``ionslit.meshes.sizing``, the same expressions gmsh mesh
 over each region with an adaptive quadtree/octree: a box is refined until its diagonal is at most
 ``ACCEPT`` times the size at its centre, then contributes (inside ? volume : 0) / size^d. Once a
 level would exceed ``BUDGET`` boxes, the remaining boxes are accepted as they are: this bounds the
-cost (below ~3 s) and turns the estimate into a lower bound for very large meshes (measured for
-tetrahedra: 20 % low at 5e7 cells, 2-3 times low at 1e9), impractical either way.
+cost and turns the estimate into a lower bound for very large meshes (more so for tetrahedra and
+the larger the mesh), which are impractical either way.
 """
 
 from __future__ import annotations

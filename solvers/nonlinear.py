@@ -1,6 +1,6 @@
 """Newton solves with PETSc SNES: options, step limiter, reason check, PC reset, LU reuse.
 
-What works on these machines (PHYSICS.md section 3): SNES ``newtonls`` with a backtracking line
+The method (docs/theory.md#nonlinear-solves): SNES ``newtonls`` with a backtracking line
 search, a Newton step limiter (cap the infinity norm of the update at ~5 in scaled units: V_T for
 potentials, ln c for log-concentrations) set as the line search pre-check, MUMPS LU. A failed
 MUMPS factorisation is sticky, so the preconditioner is reset after every divergence, and the

@@ -96,7 +96,7 @@ def dimensionless_groups(electrolyte: Electrolyte, boundary: Boundary | None = N
     - ``voltage_over_thermal_voltage``: V / V_T;
     - ``damkohler_association_<i>`` / ``damkohler_dissociation_<i>``: k_a c L^2 / D and
       k_d L^2 / D for reactions exposing ``association_rate`` (m^3/(mol s)) and
-      ``dissociation_rate`` (1/s) attributes (the next issue's reactions).
+      ``dissociation_rate`` (1/s) attributes (e.g. kinetics.MassActionReaction).
     Groups whose inputs are missing are left out.
     """
     groups: dict[str, float] = {}
