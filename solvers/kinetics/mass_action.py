@@ -258,7 +258,7 @@ def check_reactions(reactions: Sequence, valences: Mapping[str, float]) -> None:
     """Every species a reaction names must exist, and each reaction must conserve charge
     (ReactionError, a ValueError, naming the reaction)."""
     for reaction in reactions:
-        text = getattr(reaction, "equation", None) or repr(reaction)
+        text = reaction.equation
         unknown = set(reaction.stoichiometry) - set(valences)
         if unknown:
             raise ReactionError(text, f"names unknown species {sorted(unknown)}; "
