@@ -99,6 +99,7 @@ def build_slit_mesh(
         data = dolfinx.io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=gdim)
     _check_groups(data.physical_groups, gdim)
     data.mesh.geometry.x[:] /= MODEL_SCALE
+    assert data.cell_tags is not None and data.facet_tags is not None  # groups checked above
     return SlitMesh(
         mesh=data.mesh,
         cell_tags=data.cell_tags,

@@ -22,12 +22,12 @@ _MESH_OPTIONS = {
     "Mesh.MeshSizeFromPoints": 0,
     "Mesh.MeshSizeFromCurvature": 0,
     "Mesh.Algorithm": 6,  # Frontal-Delaunay triangles
-    "Mesh.Algorithm3D": 1,  # Delaunay tetrahedra (Frontal: min quality 0.28 -> 0.36, 2.3x slower)
+    "Mesh.Algorithm3D": 1,  # Delaunay tetrahedra (Frontal: better worst cells, much slower)
     "Mesh.ElementOrder": 1,
     "Mesh.Optimize": 1,
-    "Mesh.OptimizeNetgen": 1,  # 3D: 1st percentile of the radius ratio ~0.35 -> ~0.5
+    "Mesh.OptimizeNetgen": 1,  # 3D: raises the worst radius ratios
     "Mesh.Binary": 1,
-    "Mesh.LcIntegrationPrecision": 1e-6,  # curve node placement; gmsh's 1e-9 costs seconds
+    "Mesh.LcIntegrationPrecision": 1e-6,  # curve node placement; gmsh's 1e-9 is much slower
 }
 
 

@@ -20,7 +20,8 @@ import gmsh
 from ionslit.meshes import kinds
 from ionslit.meshes.geometry import Geometry, MeshSpec
 
-# Bump whenever a change in ionslit.meshes.layout, ionslit.meshes.sizing or ionslit.meshes.builders changes the meshes.
+# Bump whenever a change in ionslit.meshes.layout, ionslit.meshes.sizing or ionslit.meshes.builders
+# changes the meshes.
 BUILDER_VERSION = "2"
 
 CACHE_ENV = "IONSLIT_CACHE_DIR"
@@ -66,7 +67,7 @@ def cache_path(geometry: Geometry, spec: MeshSpec, cache_dir: Path) -> Path:
     return Path(cache_dir) / f"{geometry.kind}-{cache_key(geometry, spec)[:24]}.msh"
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(temporary_path)`` and rename the result to ``path``.
 
     The temporary file sits in the same directory and keeps ``path``'s suffix (gmsh picks the

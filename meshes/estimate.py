@@ -4,8 +4,8 @@ The target size field (``ionslit.meshes.sizing``, the same expressions gmsh mesh
 over each region with an adaptive quadtree/octree: a box is refined until its diagonal is at most
 ``ACCEPT`` times the size at its centre, then contributes (inside ? volume : 0) / size^d. Once a
 level would exceed ``BUDGET`` boxes, the remaining boxes are accepted as they are: this bounds the
-cost (below ~3 s) and turns the estimate into a lower bound for very large meshes (measured for
-tetrahedra: 20 % low at 5e7 cells, 2-3 times low at 1e9), impractical either way.
+cost and turns the estimate into a lower bound for very large meshes (more so for tetrahedra and
+the larger the mesh), which are impractical either way.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 
 from ionslit.meshes.geometry import Geometry, MeshSpec
-from ionslit.meshes.layout import Arc, PlanarLayout, layout
+from ionslit.meshes.layout import Arc, PlanarLayout, Vec, layout
 from ionslit.meshes.sizing import evaluate, size_terms
 from ionslit.meshes.validation import validate_geometry, validate_mesh_spec
 
@@ -30,7 +30,7 @@ _START_BOXES = 100_000
 
 
 def _polygon(chain) -> np.ndarray:
-    vertices = []
+    vertices: list[Vec] = []
     for edge in chain:
         vertices += edge.points(8)[:-1] if isinstance(edge, Arc) else [edge.start]
     return np.array(vertices)

@@ -76,14 +76,15 @@ def facet_group_names(kind: str) -> tuple[str, ...]:
 
 def cell_groups() -> dict[str, tuple[int, ...]]:
     """Cell group name -> tags, with the union ``fluid`` (the same for every kind)."""
-    groups = {name: (tag,) for name, tag in CELL_TAGS.items()}
+    groups: dict[str, tuple[int, ...]] = {name: (tag,) for name, tag in CELL_TAGS.items()}
     groups[CELL_UNION] = tuple(CELL_TAGS.values())
     return groups
 
 
 def facet_groups(kind: str) -> dict[str, tuple[int, ...]]:
     """Facet group name -> tags, with the union ``walls`` of every no-flux wall."""
-    groups = {name: (FACET_TAGS[name],) for name in facet_group_names(kind)}
+    groups: dict[str, tuple[int, ...]] = {name: (FACET_TAGS[name],)
+                                          for name in facet_group_names(kind)}
     groups[WALL_UNION] = tuple(FACET_TAGS[name] for name in wall_groups(kind))
     return groups
 

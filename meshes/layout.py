@@ -192,7 +192,7 @@ def _same_edge(e1: Edge, e2: Edge) -> bool:
     return (
         same_ends
         and type(e1) is type(e2)
-        and (not isinstance(e1, Arc) or e1.centre == e2.centre)
+        and (not isinstance(e1, Arc) or (isinstance(e2, Arc) and e1.centre == e2.centre))
     )
 
 
@@ -223,9 +223,8 @@ def _chain(*edges: Edge) -> tuple[Edge, ...]:
 
 def _channel_pieces(upper_left: Vec, upper_right: Vec, on_axis: bool, span: float):
     """The channel between the mouth chords at x = upper_left[0] and x = upper_right[0], cut into
-    pieces no longer than CHANNEL_ASPECT x its narrowest ``span``. (gmsh's 2D meshers slow down
-    about quadratically on long thin surfaces: a 1000 nm x 0.7 nm slit meshed 10x faster in 100
-    pieces than in one.)"""
+    pieces no longer than CHANNEL_ASPECT x its narrowest ``span``, because gmsh's 2D meshers slow
+    down about quadratically with the aspect ratio of a long thin surface."""
     top = "slit_wall" if on_axis else "slit_wall_top"
     count = max(1, math.ceil((upper_right[0] - upper_left[0]) / (CHANNEL_ASPECT * span)))
     uppers = [upper_left]

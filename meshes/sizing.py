@@ -27,8 +27,8 @@ _AXES = ("x", "y", "z")
 
 # MeshSpec.wall_size bounds the extent normal to a charged wall of every cell on it (what
 # resolves the double layer, see report.py). Gmsh's cells there are taller than the target edge
-# size of the field (measured: up to 1.4x in 2D with Frontal-Delaunay, 1.9x for tetrahedra), so
-# the field asks for this fraction of wall_size: index 2 for triangles, 3 for tetrahedra.
+# size of the field (more so for tetrahedra than for Frontal-Delaunay triangles), so the field
+# asks for this fraction of wall_size: index 2 for triangles, 3 for tetrahedra.
 WALL_SIZE_FACTOR = {2: 0.7, 3: 0.5}
 
 
@@ -155,7 +155,7 @@ def _compiled(term: str):
 
 def evaluate(terms: tuple[str, ...], points: np.ndarray) -> np.ndarray:
     """Target size (model units) at ``points`` (shape (n, 2) or (n, 3), model units)."""
-    names = {"abs": np.abs, "sqrt": np.sqrt}
+    names: dict[str, object] = {"abs": np.abs, "sqrt": np.sqrt}
     names.update({axis: points[:, i] for i, axis in enumerate(_AXES[: points.shape[1]])})
     values = [
         np.broadcast_to(eval(_compiled(term), {"__builtins__": {}}, names), len(points))

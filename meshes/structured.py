@@ -12,7 +12,7 @@ for axisymmetric channels.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import basix.ufl
 import dolfinx
@@ -20,7 +20,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from ionslit.meshes.geometry import SlitGeometry
+from ionslit.meshes.geometry import CoordinateSystem, SlitGeometry
 from ionslit.meshes.kinds import CELL_TAGS, FACET_TAGS
 from ionslit.meshes.slit_mesh import SlitMesh
 
@@ -30,13 +30,13 @@ def graded_sizes(length: float, first: float, largest: float, growth: float) -> 
     constant, scaled to add up to ``length`` exactly (all m)."""
     if first >= length:
         return np.array([length])
-    sizes, total = [], 0.0
+    steps, total = [], 0.0
     h = first
     while total + h < length:
-        sizes.append(h)
+        steps.append(h)
         total += h
         h = min(h * growth, largest)
-    sizes = np.array(sizes)
+    sizes = np.array(steps)
     remainder = length - total
     if remainder < 0.5 * sizes[-1]:
         sizes[-1] += remainder
@@ -80,11 +80,11 @@ def _mesh_from_grid(comm, x_nodes, y_nodes, keep_cell) -> dolfinx.mesh.Mesh:
         points = np.column_stack([X.ravel(), Y.ravel()])
         xc = 0.5 * (x_nodes[:-1] + x_nodes[1:])
         yc = 0.5 * (y_nodes[:-1] + y_nodes[1:])
-        I, J = np.meshgrid(np.arange(nx - 1), np.arange(ny - 1), indexing="ij")
-        keep = keep_cell(xc[I], yc[J])
-        I, J = I[keep], J[keep]
-        v00, v10 = I * ny + J, (I + 1) * ny + J
-        v01, v11 = I * ny + J + 1, (I + 1) * ny + J + 1
+        ix, iy = np.meshgrid(np.arange(nx - 1), np.arange(ny - 1), indexing="ij")
+        keep = keep_cell(xc[ix], yc[iy])
+        ix, iy = ix[keep], iy[keep]
+        v00, v10 = ix * ny + iy, (ix + 1) * ny + iy
+        v01, v11 = ix * ny + iy + 1, (ix + 1) * ny + iy + 1
         # One diagonal direction everywhere: every node has the same 6-triangle patch, so a
         # layered solution (varying across the slit only) stays exactly translation invariant
         # along it (alternating "union jack" diagonals make an odd-even error pattern with
@@ -101,21 +101,21 @@ def _mesh_from_grid(comm, x_nodes, y_nodes, keep_cell) -> dolfinx.mesh.Mesh:
     return dolfinx.mesh.create_mesh(comm, cells, ufl.Mesh(element), points)
 
 
-def _tags(mesh, dim, markers: Sequence[tuple[int, callable]], boundary: bool):
+def _tags(mesh, dim, markers: Sequence[tuple[int, Callable[[np.ndarray], np.ndarray]]], boundary: bool):
     """MeshTags of dimension ``dim``: each entity gets the first marker value it satisfies."""
     mesh.topology.create_entities(dim)
     if boundary:
         mesh.topology.create_connectivity(dim, mesh.topology.dim)
-    indices, values, seen = [], [], np.array([], dtype=np.int32)
+    found_per_marker, values_per_marker, seen = [], [], np.array([], dtype=np.int32)
     for value, marker in markers:
         found = (dolfinx.mesh.locate_entities_boundary(mesh, dim, marker) if boundary
                  else dolfinx.mesh.locate_entities(mesh, dim, marker))
         found = np.setdiff1d(found, seen)
         seen = np.union1d(seen, found)
-        indices.append(found)
-        values.append(np.full(len(found), value, dtype=np.int32))
-    indices = np.concatenate(indices).astype(np.int32)
-    values = np.concatenate(values)
+        found_per_marker.append(found)
+        values_per_marker.append(np.full(len(found), value, dtype=np.int32))
+    indices = np.concatenate(found_per_marker).astype(np.int32)
+    values = np.concatenate(values_per_marker)
     order = np.argsort(indices)
     return dolfinx.mesh.meshtags(mesh, dim, indices[order], values[order])
 
@@ -169,9 +169,10 @@ def slit_with_reservoirs(comm: MPI.Comm, length: float, height: float, reservoir
                             reservoir_height=reservoir_height, depth=depth)
     walls = ("slit_wall_top", "slit_wall_bottom", "reservoir_wall_left", "reservoir_wall_right",
              "reservoir_side_left", "reservoir_side_right")
-    facet_groups = {name: (F[name],) for name in ("reservoir_left", "reservoir_right") + walls}
+    facet_groups: dict[str, tuple[int, ...]] = {
+        name: (F[name],) for name in ("reservoir_left", "reservoir_right") + walls}
     facet_groups["walls"] = tuple(F[name] for name in walls)
-    cell_groups = {name: (C[name],) for name in C}
+    cell_groups: dict[str, tuple[int, ...]] = {name: (C[name],) for name in C}
     cell_groups["fluid"] = tuple(C.values())
     return SlitMesh(
         mesh=mesh, cell_tags=cell_tags, facet_tags=facet_tags, cell_groups=cell_groups,
@@ -211,7 +212,7 @@ def interval(comm: MPI.Comm, nodes: np.ndarray, left_group: str = "reservoir_lef
 
 
 def channel(comm: MPI.Comm, length: float, height: float, n: Sequence[int],
-            coordinates: str = "planar", width: float | None = None, depth: float = 1.0,
+            coordinates: CoordinateSystem = "planar", width: float | None = None, depth: float = 1.0,
             y_nodes: np.ndarray | None = None) -> SlitMesh:
     """A straight channel that is all slit: [0, L] x [-h/2, h/2] (planar), [0, L] x [0, R=h]
     (axisymmetric, y the radius) or [0, L] x [-w/2, w/2] x [-h/2, h/2] (3d); ``n`` cells per

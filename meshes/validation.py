@@ -67,7 +67,8 @@ def _not_narrower(g: Geometry, key: str, mouth: float, what: str) -> None:
         )
 
 
-def _check_mouth_radius(g: Geometry, a: float, b: float, room: float) -> None:
+def _check_mouth_radius(g: SlitGeometry | SlitPlaneGeometry | ConeGeometry, a: float, b: float,
+                        room: float) -> None:
     """Fillets at the corners (0, a) and (L, b) must fit on the reservoir walls (up to the
     reservoir's half-height or radius ``room``) and together on the slit wall."""
     R = g.mouth_radius

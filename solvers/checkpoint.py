@@ -260,7 +260,7 @@ class LinearizationTracker:
         if self.point is not None and solver.reuse != "none" and not meta["refresh"]:
             values, constants = self.point
             meta["constants"] = [c.tolist() for c in constants]
-            for k, (layout, array) in enumerate(zip(self.layouts, values)):
+            for k, (layout, array) in enumerate(zip(self.layouts, values, strict=True)):
                 arrays[f"coefficient{k}"] = layout.gather(array)
         else:
             meta["has_point"] = False
@@ -281,18 +281,18 @@ class LinearizationTracker:
         now = ([c.x.array.copy() for c in self.coefficients],
                [np.array(c.value, copy=True) for c in self.constants])
         try:
-            for k, (coefficient, layout) in enumerate(zip(self.coefficients, self.layouts)):
+            for k, (coefficient, layout) in enumerate(zip(self.coefficients, self.layouts, strict=True)):
                 layout.scatter(arrays.get(f"coefficient{k}"), coefficient.x.array)
-            for constant, value in zip(self.constants, meta["constants"]):
+            for constant, value in zip(self.constants, meta["constants"], strict=True):
                 np.copyto(constant.value, np.asarray(value))
             x = solver.problem.x
             dolfinx.fem.petsc.assign(solver.u, x)
             solver.refresh_factorization = True
             self._jacobian(solver.snes, x, solver.problem.A, solver.problem.P_mat)
         finally:
-            for coefficient, values in zip(self.coefficients, now[0]):
+            for coefficient, values in zip(self.coefficients, now[0], strict=True):
                 coefficient.x.array[:] = values
-            for constant, value in zip(self.constants, now[1]):
+            for constant, value in zip(self.constants, now[1], strict=True):
                 np.copyto(constant.value, value)
         solver.refresh_factorization = False
 
@@ -337,19 +337,20 @@ def capture_model(model: PNPModel) -> tuple[dict, dict[str, np.ndarray | None]]:
         raise CheckpointError("checkpoint with a pending (tried, not accepted) time step")
     layout = node_layout(model.space)
     arrays: dict[str, np.ndarray | None] = {}
-    for name, function in zip(MODEL_FIELDS, (model.state, *model.history)):
+    for name, function in zip(MODEL_FIELDS, (model.state, *model.history), strict=True):
         arrays[name] = layout.gather(function.x.array)
     snapshot = model.snapshot()
     for key in ("state", "history"):
         snapshot.pop(key)
     species = [(s.name, s.valence) for s in model.species]
+    solvers_meta: dict[str, dict] = {}
     meta = {"snapshot": snapshot, "species": species, "components": layout.num_components,
-            "solvers": {}}
+            "solvers": solvers_meta}
     for name, tracker in track_linearizations(model).items():
         if tracker is None:
             continue  # restored with a fresh Jacobian
         solver_meta, solver_arrays = tracker.capture()
-        meta["solvers"][name] = solver_meta
+        solvers_meta[name] = solver_meta
         arrays.update({f"solver/{name}/{k}": v for k, v in solver_arrays.items()})
     return meta, arrays
 
@@ -362,7 +363,7 @@ def restore_model(model: PNPModel, meta: dict, arrays: dict[str, np.ndarray | No
         raise CheckpointError(f"the checkpoint's species {meta['species']} differ from the "
                               f"model's {species}")
     layout = node_layout(model.space)
-    for name, function in zip(MODEL_FIELDS, (model.state, *model.history)):
+    for name, function in zip(MODEL_FIELDS, (model.state, *model.history), strict=True):
         layout.scatter(arrays.get(name), function.x.array)
         function.x.scatter_forward()
     snapshot = dict(meta["snapshot"])
@@ -373,9 +374,10 @@ def restore_model(model: PNPModel, meta: dict, arrays: dict[str, np.ndarray | No
     for name, solver_meta in meta["solvers"].items():
         if name not in trackers:
             raise CheckpointError(f"the checkpoint has a {name!r} solver this model lacks")
-        if trackers[name] is None:
+        tracker = trackers[name]
+        if tracker is None:
             model.built_solvers[name].request_fresh_factorization()
             continue
         prefix = f"solver/{name}/"
-        trackers[name].restore(solver_meta, {k[len(prefix):]: v for k, v in arrays.items()
+        tracker.restore(solver_meta, {k[len(prefix):]: v for k, v in arrays.items()
                                              if k.startswith(prefix)})

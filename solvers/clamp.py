@@ -96,7 +96,7 @@ class CurrentClamp:
 
     def restore(self, saved: np.ndarray) -> None:
         self.voltage.x.array[:] = saved
-        self.parameters.electrode_potential.value = float(saved[0]) if saved.size else 0.0
+        self.parameters.electrode_potential.value = np.asarray(float(saved[0]) if saved.size else 0.0)
 
     def solve(self, context: str = "", history_levels: int = 0) -> NewtonReport:
         """Solve the block system; on success copy V into the model's electrode Constant.
@@ -104,7 +104,7 @@ class CurrentClamp:
         if history_levels == 0 or all(float(b.value) == 0 for b in self.parameters.bdf):
             self.history_term.value = 0.0
         report = self.solver.solve(context=f"current clamp; {context}")
-        self.parameters.electrode_potential.value = self._global_voltage()
+        self.parameters.electrode_potential.value = np.asarray(self._global_voltage())
         return report
 
     def _global_voltage(self) -> float:

@@ -126,9 +126,10 @@ def dirichlet_conditions(space, scalar_space, slit_mesh: SlitMesh, boundary: Bou
                              "electrodes (e.g. slit walls only)")
         bcs.append(dolfinx.fem.dirichletbc(value, dofs, space.sub(0)))
     # Region species: fixed at the floor on every node outside their region's closure.
-    for k, s in enumerate(electrolyte_species, start=1):
-        if s.regions:
-            outside = ~region_map.closure_mask(scalar_space, s.regions)
+    for k, region_species in enumerate(electrolyte_species, start=1):
+        if region_species.regions:
+            assert region_map is not None  # built when any species has a region
+            outside = ~region_map.closure_mask(scalar_space, region_species.regions)
             dofs = field_dofs[k][outside].astype(np.int32)
             floor = dolfinx.fem.Constant(mesh, dolfinx.default_scalar_type(region_floor))
             bcs.append(dolfinx.fem.dirichletbc(floor, dofs, space.sub(k)))

@@ -163,7 +163,7 @@ def debye_length(electrolyte: Electrolyte, side: Side | None = None) -> float:
     With ``side`` None, the smaller of the two reservoirs' values (the one that sets the mesh
     size at charged walls). Infinite for a reservoir without ions.
     """
-    sides = ("left", "right") if side is None else (side,)
+    sides: tuple[Side, ...] = ("left", "right") if side is None else (side,)
     strength = max(electrolyte.ionic_strength(s) for s in sides)
     if strength <= 0:
         return math.inf

@@ -1,7 +1,7 @@
 """How a concentration is represented by its unknown: c(u) lives here and nowhere else.
 
 ``log`` (default): u = ln(c / c0), c = c0 exp(u): positive by construction, robust with strongly
-charged walls and large voltages (PHYSICS.md section 3). ``primitive``: u = c / c0; fine for
+charged walls and large voltages (docs/theory.md#log-concentration). ``primitive``: u = c / c0; fine for
 weakly charged walls, but can go negative on under-resolved double layers.
 """
 
@@ -58,7 +58,8 @@ class PrimitiveConcentration:
         return c.copy() if c.ndim else float(c)
 
 
-FORMULATIONS = {"log": LogConcentration(), "primitive": PrimitiveConcentration()}
+FORMULATIONS: dict[str, LogConcentration | PrimitiveConcentration] = {
+    "log": LogConcentration(), "primitive": PrimitiveConcentration()}
 
 Formulation = LogConcentration | PrimitiveConcentration
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ionslit.solvers.boundary import Boundary
-from ionslit.solvers.electrolyte import Electrolyte
+from ionslit.solvers.electrolyte import Electrolyte, Side, region_names
 from ionslit.solvers.formulations import Formulation
 from ionslit.solvers.kinetics.equilibrium import steady_guess
 from ionslit.solvers.kinetics.mass_action import MassActionReaction
@@ -72,7 +72,7 @@ class InitialGuess:
         self.scales = scales
         self.field_dofs = field_dofs
         self.ramp = ramp
-        self.sides = ("left", "right") if driven else ("right", "right")
+        self.sides: tuple[Side, Side] = ("left", "right") if driven else ("right", "right")
         self.region_map = region_map
         self.scalar_space = scalar_space
         self.region_floor = region_floor
@@ -101,10 +101,11 @@ class InitialGuess:
         if not immobile:
             return
         mobile = [s.name for s in species if s.is_mobile]
-        guesses = [steady_guess({s.name: s.concentration(side) for s in species
-                                 if s.in_reservoirs}, mobile, everywhere)
-                   for side in self.sides]
-        if any(g is None for g in guesses):
+        found = [steady_guess({s.name: s.concentration(side) for s in species
+                               if s.in_reservoirs}, mobile, everywhere)
+                 for side in self.sides]
+        guesses = [g for g in found if g is not None]
+        if len(guesses) < len(found):
             return
         for k in immobile:
             name = species[k - 1].name
@@ -130,7 +131,7 @@ class InitialGuess:
             present = [s for s in species if not s.regions
                        or tags <= set(self.region_map.tags(s.regions))]
             active = [r for r in reactions if r.region is None
-                      or tags & set(self.region_map.tags(r.regions))]
+                      or tags & set(self.region_map.tags(region_names(r.region)))]
             if not all(isinstance(r, MassActionReaction) for r in active):
                 active = []  # only mass-action reactions have a known equilibrium
             states = []

@@ -27,11 +27,6 @@ import ufl
 
 from ionslit.meshes.slit_mesh import SlitMesh
 from ionslit.solvers.boundary import Boundary
-from ionslit.solvers.electrolyte import Electrolyte, region_names
-from ionslit.solvers.formulations import formulation as get_formulation
-from ionslit.solvers.kinetics.conservation import steady_constraints
-from ionslit.solvers.kinetics.immobile import ImmobileSpeciesEquations, characteristic_rates
-from ionslit.solvers.kinetics.mass_action import bind_reactions
 from ionslit.solvers.clamp import CurrentClamp
 from ionslit.solvers.continuation import ContinuationReport, continuation, describe_parameters
 from ionslit.solvers.dirichlet import (
@@ -41,7 +36,12 @@ from ionslit.solvers.dirichlet import (
     harmonic_ramp,
 )
 from ionslit.solvers.dirichlet import facets as group_facets
+from ionslit.solvers.electrolyte import Electrolyte, region_names
+from ionslit.solvers.formulations import formulation as get_formulation
 from ionslit.solvers.initial_guess import InitialGuess, continuation_targets
+from ionslit.solvers.kinetics.conservation import steady_constraints
+from ionslit.solvers.kinetics.immobile import ImmobileSpeciesEquations, characteristic_rates
+from ionslit.solvers.kinetics.mass_action import bind_reactions
 from ionslit.solvers.kinetics.regions import (
     LOG_FLOOR,
     RegionChargeCorrection,
@@ -107,7 +107,7 @@ class PNPModel(TransientSteps):
         self._targets = continuation_targets(electrolyte, boundary, self.scales,
                                              self.formulation)
         self.parameters.assign(self._targets)
-        self.parameters.electrode_potential.value = 0.0
+        self.parameters.electrode_potential.value = np.asarray(0.0)
         # Immobile species whose steady equations are dependent (kinetics.conservation): their
         # pivots keep the conserved amounts in steady mode (incl. species in no reaction).
         constraints = steady_constraints([(s.name, s.is_mobile) for s in self.species],
@@ -118,7 +118,7 @@ class PNPModel(TransientSteps):
                                         self.species, electrolyte.species, self.parameters,
                                         self.field_dofs, self.region_map, self._region_floor())
         #: the reactions' source terms (None without reactions)
-        self.reaction_sources = None
+        self.reaction_sources: ReactionSources | None = None
         #: every volumetric source term of the residual (reactions, corrections, ``sources``)
         self.sources = self._source_terms(constraints) + list(sources)
         self.residuals = PNPResiduals(self.domain, self.species, self.formulation,
@@ -169,6 +169,7 @@ class PNPModel(TransientSteps):
         """DG0 indicator of a region (None for None/())."""
         if not region:
             return None
+        assert self.region_map is not None  # built when any species or reaction has a region
         return self.region_map.indicator(region_names(region))
 
     def region_tests(self, tests) -> list:
@@ -192,7 +193,7 @@ class PNPModel(TransientSteps):
     def _source_terms(self, constraints) -> list:
         """The reactions' sources (sets ``reaction_sources``), the conditioning of immobile
         reacting species and the charge of region species (kinetics.regions)."""
-        terms = []
+        terms: list[VolumeSource] = []
         if self.reactions:
             indicators = [self._region_indicator(r.region) for r in self.reactions]
             self.reaction_sources = ReactionSources.create(self.reactions, self.mesh,
@@ -261,7 +262,7 @@ class PNPModel(TransientSteps):
         return self._solver
 
     @property
-    def clamp(self):
+    def clamp(self) -> CurrentClamp:
         """The current clamp (clamp.CurrentClamp), built on first use."""
         if self._clamp is None:
             if self.boundary.left is None:
@@ -338,6 +339,8 @@ class PNPModel(TransientSteps):
         electrolyte = self.electrolyte
         (bound,) = bind_reactions([reaction], {s.name: s.valence for s in electrolyte.species},
                                   electrolyte.temperature, electrolyte.relative_permittivity)
+        if self.reaction_sources is None:
+            raise ValueError("this model has no reactions to update")
         self.reaction_sources.update_reaction(index, bound)
         reactions = list(self.reactions)
         reactions[index] = bound
@@ -384,9 +387,9 @@ class PNPModel(TransientSteps):
     def _set_steady_mode(self) -> None:
         self._active_solver().reuse = "none"
         for b in self.parameters.bdf:
-            b.value = 0.0
+            b.value = np.asarray(0.0)
         for name, reg in self.parameters.steady_regularisation.items():
-            reg.value = 1.0 if name in self._steady_pivots else 0.0
+            reg.value = np.asarray(1.0 if name in self._steady_pivots else 0.0)
         self.history[0].x.array[:] = self.state.x.array  # immobile species stay where they are
         self.history[1].x.array[:] = self.state.x.array
 

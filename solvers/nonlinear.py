@@ -1,6 +1,6 @@
 """Newton solves with PETSc SNES: options, step limiter, reason check, PC reset, LU reuse.
 
-What works on these machines (PHYSICS.md section 3): SNES ``newtonls`` with a backtracking line
+The method (docs/theory.md#nonlinear-solves): SNES ``newtonls`` with a backtracking line
 search, a Newton step limiter (cap the infinity norm of the update at ~5 in scaled units: V_T for
 potentials, ln c for log-concentrations) set as the line search pre-check, MUMPS LU. A failed
 MUMPS factorisation is sticky, so the preconditioner is reset after every divergence, and the
@@ -203,9 +203,12 @@ class NewtonSolver:
         self._norms: list[float] = []
         # With LU reuse the factorised matrix P is separate from the Jacobian A and only
         # re-assembled when fresh factors are wanted (PETSc refactorises when P changes).
+        # The derivative of a residual (one form or one per block) is a form or a block matrix
+        # of forms; derivative_block's annotation also admits a flat list (of a functional).
         jacobian = dolfinx.fem.forms.derivative_block(F, u)
+        preconditioner = jacobian if reuse == "lu" else None
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
-            F, u, bcs=self.bcs, J=jacobian, P=jacobian if reuse == "lu" else None,
+            F, u, bcs=self.bcs, J=jacobian, P=preconditioner,  # type: ignore[arg-type]
             petsc_options_prefix=self.prefix, jit_options=jit_options,
             form_compiler_options=form_compiler_options)
         self.snes = self.problem.solver
@@ -218,7 +221,7 @@ class NewtonSolver:
 
         # Our own timed callbacks replace the ones NonlinearProblem installed.
         self._blocks = self.problem.b.getAttr("_blocks")  # block layout (clamp) or None
-        self._jacobian_ctx = {"u": self.problem.u, "jacobian": self.problem.J,
+        self._jacobian_ctx: dict[str, Any] = {"u": self.problem.u, "jacobian": self.problem.J,
                               "preconditioner": self.problem.preconditioner, "bcs": self.bcs}
         self.snes.setFunction(self._residual, self.problem.b)
         self.snes.setJacobian(self.jacobian_callback, self.problem.A, self.problem.P_mat)
@@ -261,7 +264,7 @@ class NewtonSolver:
         for key, value in options.items():
             if value is False or (isinstance(value, str) and value.lower() == "false"):
                 value = "0"
-            db[self.prefix + key] = "" if value is None else value
+            db.setValue(self.prefix + key, "" if value is None else value)
             self._option_keys.append(self.prefix + key)
         # Options stay in the database while the solver lives: MUMPS reads mat_mumps_* when it
         # first factorises, i.e. inside the first solve.
@@ -288,32 +291,35 @@ class NewtonSolver:
         data) only while the iterate violates the Dirichlet data: once a full Newton step has
         put the boundary values in place the lifting term is exactly zero and is skipped."""
         t0 = time.perf_counter()
-        ghost_update = dolfinx.la.petsc._ghost_update
-        ghost_update(x, PETSc.InsertMode.INSERT, PETSc.ScatterMode.FORWARD)
-        dolfinx.fem.petsc.assign(x, self.problem.u)
+        x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        # dolfinx's assign and assemble_vector dispatch on their first argument (a Vec here);
+        # their annotations describe the other overload.
+        dolfinx.fem.petsc.assign(x, self.problem.u)  # type: ignore[arg-type]
         if self._blocks is not None:
             b.setAttr("_blocks", self._blocks)
             x.setAttr("_blocks", self._blocks)
         with b.localForm() as local:
             local.set(0.0)
-        dolfinx.fem.petsc.assemble_vector(b, self.problem.F)
+        dolfinx.fem.petsc.assemble_vector(b, self.problem.F)  # type: ignore[arg-type]
         if self._violates_dirichlet_data():
             J = self.problem.J
             if isinstance(J, Sequence):
                 spaces = dolfinx.fem.extract_function_spaces(J, 1)
+                assert isinstance(spaces, list)  # one space per block
                 dolfinx.fem.petsc.apply_lifting(b, J, bcs=dolfinx.fem.bcs_by_block(spaces,
                                                                                    self.bcs),
                                                 x0=x, alpha=-1.0)
             else:
                 dolfinx.fem.petsc.apply_lifting(b, [J], bcs=[self.bcs], x0=[x], alpha=-1.0)
-        ghost_update(b, PETSc.InsertMode.ADD, PETSc.ScatterMode.REVERSE)
+        b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         if isinstance(self.problem.F, Sequence):
             spaces = dolfinx.fem.extract_function_spaces(self.problem.F)
+            assert isinstance(spaces, list)  # one space per block
             dolfinx.fem.petsc.set_bc(b, dolfinx.fem.bcs_by_block(spaces, self.bcs), x0=x,
                                      alpha=-1.0)
         else:
             dolfinx.fem.petsc.set_bc(b, self.bcs, x0=x, alpha=-1.0)
-        ghost_update(b, PETSc.InsertMode.INSERT, PETSc.ScatterMode.FORWARD)
+        b.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
         if self._report is not None:
             self._report.residual_time += time.perf_counter() - t0
 
@@ -369,7 +375,7 @@ class NewtonSolver:
         functions = self.u if isinstance(self.u, Sequence) else [self.u]
         limited = list(limited) if limited is not None else [None] * len(functions)
         masks = []
-        for f, rule in zip(functions, limited):
+        for f, rule in zip(functions, limited, strict=True):
             m = dolfinx.fem.Function(f.function_space)
             m.x.array[:] = 1.0 if rule is None else np.asarray(rule(), dtype=float)
             masks.append(m)
@@ -469,24 +475,26 @@ class NewtonSolver:
             self.problem.solve()
         except PETSc.Error as error:  # e.g. a failed factorisation reported as an error
             self._report = None
-            if error.ierr == PETSC_ERR_PYTHON:  # an exception in our callbacks: a bug, not a
+            code = error.ierr  # type: ignore[attr-defined]  # set by PETSc.Error, not in its stub
+            if code == PETSC_ERR_PYTHON:  # an exception in our callbacks: a bug, not a
                 self.reset_preconditioner()  # divergence, so let it surface
                 raise
             report.solve_time = time.perf_counter() - t0
             report.iterations = self.snes.getIterationNumber()
-            report.reason = f"PETSC_ERROR_{error.ierr}"
+            report.reason = f"PETSC_ERROR_{code}"
             return report, started_fresh
         self._report = None
         report.solve_time = time.perf_counter() - t0
         report.iterations = self.snes.getIterationNumber()
         report.linear_iterations = self.snes.getLinearSolveIterations()
         report.residual_norm = float(self.snes.getFunctionNorm())
-        report.reason = snes_reason_name(self.snes.getConvergedReason())
+        # petsc4py's stub types the reason (an int) as the ConvergedReason namespace class.
+        report.reason = snes_reason_name(self.snes.getConvergedReason())  # type: ignore[arg-type]
         return report, started_fresh
 
     def _restore_initial(self) -> None:
         functions = self.u if isinstance(self.u, Sequence) else [self.u]
-        for f, values in zip(functions, self._initial):
+        for f, values in zip(functions, self._initial, strict=True):
             f.x.array[:] = values
 
     def _finite(self) -> bool:

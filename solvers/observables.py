@@ -17,7 +17,7 @@ displacement part vanishes and both equal the ionic currents. The ionic parts ar
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import dolfinx
@@ -46,17 +46,17 @@ class ObservedModel(Protocol):
     scales: Scales
     domain: ScaledDomain
     residuals: PNPResiduals
-    species: Sequence[SpeciesData]
+    species: tuple[SpeciesData, ...]
     formulation: Formulation
     parameters: PNPParameters
     scalar_space: Any
     state: Any  # the mixed dolfinx Function of scaled unknowns
-    field_dofs: Sequence[np.ndarray]
+    field_dofs: list[np.ndarray]
     left_indicator: Any
     right_indicator: Any
     observables: Observables
     time: float  # s
-    last_currents: Mapping[str, float]  # A
+    last_currents: dict[str, float]  # A
 
     @property
     def voltage(self) -> float: ...  # V
@@ -88,7 +88,7 @@ class Observables:
                         if psi is not None}
         self._region_forms: dict[str, dict] = {}
         self._wall_forms: dict[str, tuple] = {}
-        self._tree = None
+        self._tree: dolfinx.geometry.BoundingBoxTree | None = None
         self._scratch = dolfinx.fem.Function(model.scalar_space)
 
     # -- currents --------------------------------------------------------------------------
@@ -157,7 +157,7 @@ class Observables:
             self._region_forms[key] = {
                 "volume": dolfinx.fem.form(d.integral(one, region)),
                 "amounts": {s.name: dolfinx.fem.form(d.integral(c, region))
-                            for s, c in zip(model.species, r.concentrations)},
+                            for s, c in zip(model.species, r.concentrations, strict=True)},
                 "field": dolfinx.fem.form(d.integral(r.field_magnitude, region)),
             }
         return self._region_forms[key]

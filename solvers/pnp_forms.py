@@ -119,7 +119,7 @@ class PNPParameters:
 
     def continuation_values(self) -> dict:
         """Current values of the parameters that steady continuation ramps."""
-        values = {("V",): float(self.electrode_potential.value)}
+        values: dict[tuple[str, ...], float] = {("V",): float(self.electrode_potential.value)}
         values.update({("sigma", w): float(c.value) for w, c in self.surface_charge.items()})
         values.update({("zeta", w): float(c.value) for w, c in self.surface_potential.items()})
         values.update({("u",) + k: float(c.value) for k, c in self.reservoir_unknown.items()})
@@ -186,7 +186,7 @@ class PNPResiduals:
         # Volumetric sources, given in SI by the source objects and scaled here.
         context = SourceContext(
             concentrations={s.name: scales.concentration * c
-                            for s, c in zip(self.species, self.concentrations)},
+                            for s, c in zip(self.species, self.concentrations, strict=True)},
             potential=scales.potential * self.potential,
             field_magnitude=scales.field * self.field_magnitude,
             x=domain.x, time=parameters.time,
@@ -211,7 +211,7 @@ class PNPResiduals:
 
     def charge_density(self):
         """Scaled charge density sum_i z_i c_i (+ extra source charge), in units of F c0."""
-        return sum(s.valence * c for s, c in zip(self.species, self.concentrations)) \
+        return sum(s.valence * c for s, c in zip(self.species, self.concentrations, strict=True)) \
             + self.extra_charge
 
     def time_derivative(self, i: int):

@@ -3,10 +3,12 @@
 A reaction provides its stoichiometry and its rate law, written once:
 
     class Reaction(Protocol):
+        equation: str                            # names the reaction in messages
         stoichiometry: Mapping[str, float]       # nu_i: < 0 consumed, > 0 produced
         region: str | tuple[str, ...] | None     # cell group(s) it runs in; None: everywhere
         field_length: float | None               # m: sees |V| / field_length; None: local |E|
         def rate(self, c, field_magnitude) -> ufl.Expr   # R (mol/(m^3 s))
+        def relaxation_rate(self, concentration) -> float  # 1/s at c ~ concentration (mol/m^3)
 
 ``c`` maps species names to UFL concentrations (mol/m^3) and ``field_magnitude`` is a smooth |E|
 (V/m). The solver adds sum_r nu_{i,r} R_r to the Nernst-Planck residual of species i in every
@@ -32,12 +34,25 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 class Reaction(Protocol):
     """A reaction with mass-action (or any) kinetics; see the module docstring."""
 
-    stoichiometry: Mapping[str, float]
-    region: str | tuple[str, ...] | None
-    field_length: float | None
+    @property
+    def equation(self) -> str: ...
+
+    @property
+    def stoichiometry(self) -> Mapping[str, float]: ...
+
+    @property
+    def region(self) -> str | tuple[str, ...] | None: ...
+
+    @property
+    def field_length(self) -> float | None: ...
 
     def rate(self, c: Mapping[str, Any], field_magnitude: Any) -> Any:
         """Net forward rate R (mol/(m^3 s)) as a UFL expression."""
+        ...
+
+    def relaxation_rate(self, concentration: float) -> float:
+        """A characteristic rate (1/s) at concentrations ~ ``concentration`` (mol/m^3), used to
+        condition the equations of immobile reacting species (kinetics.immobile)."""
         ...
 
 
@@ -127,6 +142,8 @@ class ReactionSources:
                              "with ReactionSources.create(..., mesh=...))")
         if reaction.stoichiometry != self.reactions[index].stoichiometry:
             raise ValueError("update_reaction keeps the equation: build a new model to change it")
+        if not isinstance(reaction, ParametrisedReaction):
+            raise ValueError("update_reaction needs a reaction whose parameters live in Constants")
         reaction.assign_constants(self.constants[index])
 
     def reaction_rates(self, context: SourceContext) -> list[Any]:
@@ -140,6 +157,7 @@ class ReactionSources:
             if constants is None:
                 rate = reaction.rate(context.concentrations, field)
             else:
+                assert isinstance(reaction, ParametrisedReaction)  # it created the constants
                 rate = reaction.rate(context.concentrations, field, constants)
             indicator = None if self.indicators is None else self.indicators[k]
             rates.append(rate if indicator is None else indicator * rate)
@@ -147,7 +165,7 @@ class ReactionSources:
 
     def species_rates(self, context: SourceContext) -> dict[str, Any]:
         rates: dict[str, Any] = {}
-        for reaction, rate in zip(self.reactions, self.reaction_rates(context)):
+        for reaction, rate in zip(self.reactions, self.reaction_rates(context), strict=True):
             for name, nu in reaction.stoichiometry.items():
                 if nu == 0:
                     continue
@@ -179,11 +197,19 @@ class FirstOrderConversion:
     field_length: ClassVar[None] = None  # sees the local field (it does not depend on it)
 
     @property
+    def equation(self) -> str:
+        return f"{self.reactant} <-> {self.product}"
+
+    @property
     def stoichiometry(self) -> dict[str, float]:
         return {self.reactant: -1.0, self.product: 1.0}
 
     def rate(self, c, field_magnitude):
         return self.forward_rate * c[self.reactant] - self.backward_rate * c[self.product]
+
+    def relaxation_rate(self, concentration: float) -> float:
+        """k_forward + k_backward (1/s), whatever the concentration."""
+        return self.forward_rate + self.backward_rate
 
 
 __all__ = ["FirstOrderConversion", "ParametrisedReaction", "Reaction", "ReactionSources", "SourceContext",

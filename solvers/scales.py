@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ionslit.solvers.boundary import Boundary
 from ionslit.solvers.constants import FARADAY_CONSTANT
 from ionslit.solvers.electrolyte import Electrolyte, debye_length, gouy_chapman_length
+from ionslit.solvers.kinetics.mass_action import MassActionReaction
 
 DEFAULT_LENGTH_SCALE = 1e-9  # m
 
@@ -95,8 +96,8 @@ def dimensionless_groups(electrolyte: Electrolyte, boundary: Boundary | None = N
     - ``gouy_chapman_length_over_height_<wall>``: l_GC / h;
     - ``voltage_over_thermal_voltage``: V / V_T;
     - ``damkohler_association_<i>`` / ``damkohler_dissociation_<i>``: k_a c L^2 / D and
-      k_d L^2 / D for reactions exposing ``association_rate`` (m^3/(mol s)) and
-      ``dissociation_rate`` (1/s) attributes (the next issue's reactions).
+      k_d0 L^2 / D for mass-action reactions (kinetics.MassActionReaction: k_a in m^3/(mol s),
+      k_d0 in 1/s).
     Groups whose inputs are missing are left out.
     """
     groups: dict[str, float] = {}
@@ -115,10 +116,9 @@ def dimensionless_groups(electrolyte: Electrolyte, boundary: Boundary | None = N
     if length:
         diffusivity = max(s.diffusivity for s in electrolyte.species)
         for i, reaction in enumerate(reactions):
-            ka = getattr(reaction, "association_rate", None)
-            kd = getattr(reaction, "dissociation_rate", None)
-            if ka is not None:
+            if isinstance(reaction, MassActionReaction):
+                ka, kd = reaction.association_rate, reaction.dissociation_rate
+                assert kd is not None  # MassActionReaction derives it from K_d
                 groups[f"damkohler_association_{i}"] = ka * strength * length**2 / diffusivity
-            if kd is not None:
                 groups[f"damkohler_dissociation_{i}"] = kd * length**2 / diffusivity
     return {k: float(v) for k, v in groups.items() if math.isfinite(v)}

@@ -12,16 +12,55 @@ Currents in A, voltages in V, times in s; the state arrays are scaled (scales.py
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import dolfinx
+import numpy as np
 
-from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
 from ionslit.coupling.bdf import bdf_coefficients
+from ionslit.solvers.boundary import Boundary
+from ionslit.solvers.clamp import CurrentClamp
+from ionslit.solvers.formulations import Formulation
+from ionslit.solvers.nonlinear import NewtonReport, NewtonSolver, SolverDivergedError
+from ionslit.solvers.observables import Observables
+from ionslit.solvers.options import SolverOptions
+from ionslit.solvers.pnp_forms import PNPParameters, SpeciesData
+from ionslit.solvers.scales import Scales
 
 
 class TransientSteps:
     """The transient half of PNPModel (a base class of it; see model.py for the state, the
     parameters, the solvers and the observables it drives)."""
+
+    # Members of the model that the time steps use (PNPModel sets and defines them).
+    options: SolverOptions
+    scales: Scales
+    species: tuple[SpeciesData, ...]
+    formulation: Formulation
+    boundary: Boundary
+    parameters: PNPParameters
+    scalar_space: dolfinx.fem.FunctionSpace
+    field_dofs: list[np.ndarray]
+    state: dolfinx.fem.Function
+    history: tuple[dolfinx.fem.Function, dolfinx.fem.Function]
+    left_indicator: dolfinx.fem.Function | None
+    observables: Observables
+    clamped: bool
+    _clamp: CurrentClamp | None
+    _targets: dict[tuple[str, ...], float]
+
+    if TYPE_CHECKING:
+        @property
+        def clamp(self) -> CurrentClamp: ...
+
+        def solve_at(self, parameters: Mapping, context: str = "",
+                     predict_voltage: bool = True) -> NewtonReport: ...
+
+        def _active_solver(self) -> NewtonSolver: ...
+
+        def _set_steady_mode(self) -> None: ...
+
+        def _accept_steady(self) -> None: ...
 
     def _start_time_levels(self) -> None:
         """No accepted level yet: time 0 s, no step history, no pending step."""
@@ -40,7 +79,7 @@ class TransientSteps:
         (name -> mol/m^3) are callables x -> values (x: array (3, n) in m) or P1 Functions; the
         driven electrode is at ``voltage`` (V). Unspecified fields keep their values."""
         sc = self.scales
-        self.parameters.electrode_potential.value = voltage / sc.potential
+        self.parameters.electrode_potential.value = np.asarray(voltage / sc.potential)
         scratch = dolfinx.fem.Function(self.scalar_space)
 
         def values(data):  # callable or Function -> nodal values on the P1 space
@@ -86,12 +125,12 @@ class TransientSteps:
         if not dt > 0:
             raise ValueError(f"time step {dt} s must be > 0")
         b = self.bdf_coefficients(dt)
-        for const, value in zip(self.parameters.bdf, b):
-            const.value = value
+        for const, value in zip(self.parameters.bdf, b, strict=True):
+            const.value = np.asarray(value)
         for reg in self.parameters.steady_regularisation.values():
-            reg.value = 0.0
+            reg.value = np.asarray(0.0)
         self._active_solver().reuse = self.options.reuse
-        self.parameters.time.value = self.time + dt
+        self.parameters.time.value = np.asarray(self.time + dt)
         parameters = dict(self._targets)
         if self.clamped:
             parameters.pop(("V",))
@@ -107,6 +146,7 @@ class TransientSteps:
         # change of V spread along the ramp).
         extrapolate = self._levels >= 2 and self._dt_prev is not None
         if extrapolate:
+            assert self._dt_prev is not None
             ratio = dt / self._dt_prev
             self.state.x.array[:] = self.history[0].x.array + ratio * (
                 self.history[0].x.array - self.history[1].x.array)
@@ -198,7 +238,7 @@ class TransientSteps:
         """Return to a ``snapshot()`` of this model (discarding a pending step)."""
         self._pending = None
         self.state.x.array[:] = snapshot["state"]
-        for h, values in zip(self.history, snapshot["history"]):
+        for h, values in zip(self.history, snapshot["history"], strict=True):
             h.x.array[:] = values
         self.time, self._dt_prev = snapshot["time"], snapshot["dt_prev"]
         self._levels = snapshot["levels"]

@@ -22,9 +22,10 @@ through the relative residuals r_i = n_f(E_i) / target_i - 1.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,7 @@ class CalibrationResult:
     fitted: np.ndarray  # model n_f at the table's fields
     dissociation_constant_fitted: bool
     notes: str = ""
-    profile: dict[str, Any] = field(default_factory=dict)  # K_d profile (power, K_d fitted)
+    profile: dict[str, Any] = dataclasses.field(default_factory=dict)  # K_d profile (power, K_d fitted)
 
     @property
     def relative_residuals(self) -> np.ndarray:
@@ -104,7 +105,7 @@ class CalibrationResult:
 
 
 # -- a small Levenberg-Marquardt (numpy only) -------------------------------------------------
-def least_squares(residuals: Callable[[np.ndarray], np.ndarray], start: Sequence[float],
+def least_squares(residuals: Callable[[np.ndarray], np.ndarray], start: Sequence[float] | np.ndarray,
                   max_iterations: int = 500, tolerance: float = 1e-14
                   ) -> tuple[np.ndarray, float]:
     """Minimise |residuals(p)|^2 from ``start`` (Levenberg-Marquardt with a forward-difference
@@ -208,6 +209,7 @@ class _PowerFit:
             p, cost = least_squares(lambda p: self.residuals(ln_kappa0, p), p0)
             if best is None or cost < best[1]:
                 best = (p, cost)
+        assert best is not None  # there is at least one start
         return best
 
     def fit_joint(self, ln_kappa0: float, start) -> tuple[float, np.ndarray, float]:
@@ -242,19 +244,19 @@ def calibrate(table_field, table_ratio, law_kind: str = "power", *,
         notes = "K_d given; E0 and beta fitted"
     else:
         grid = np.log(10.0) * np.arange(-8.0, 1.0001, 0.25)  # ln(K_d / c_tot)
-        costs, params = [], []
+        sweep_costs, params = [], []
         start = None
         for ln_k in grid:
             p, cost = fit.fit(ln_k, start)
-            costs.append(cost)
+            sweep_costs.append(cost)
             params.append(p)
             start = p
         # A second sweep downwards, warm-started the other way, to avoid local stalls.
         for k in range(len(grid) - 2, -1, -1):
             p, cost = fit.fit(grid[k], params[k + 1], multistart=False)
-            if cost < costs[k]:
-                costs[k], params[k] = cost, p
-        costs = np.array(costs)
+            if cost < sweep_costs[k]:
+                sweep_costs[k], params[k] = cost, p
+        costs = np.array(sweep_costs)
         best = int(np.argmin(costs))
         threshold = (1.0 + cost_tolerance) * costs[best]
         interior = (0 < best < len(grid) - 1 and np.any(costs[:best] > threshold)

@@ -49,7 +49,7 @@ def _rref(rows: list[list[Fraction]]) -> tuple[list[list[Fraction]], list[int]]:
         for k in range(len(matrix)):
             if k != row and matrix[k][col] != 0:
                 factor = matrix[k][col]
-                matrix[k] = [a - factor * b for a, b in zip(matrix[k], matrix[row])]
+                matrix[k] = [a - factor * b for a, b in zip(matrix[k], matrix[row], strict=True)]
         pivots.append(col)
         row += 1
         if row == len(matrix):

@@ -179,9 +179,9 @@ def element_balance(equation: ReactionEquation,
     """Net element counts (products - reactants) if every name reads as a formula and the two
     sides share an element; None when element balance does not apply (see module docstring)."""
     valences = valences or {}
-    compositions = {name: formula_composition(name, valences.get(name))
-                    for name in equation.species}
-    if any(c is None for c in compositions.values()):
+    parsed = {name: formula_composition(name, valences.get(name)) for name in equation.species}
+    compositions = {name: c for name, c in parsed.items() if c is not None}
+    if len(compositions) < len(parsed):
         return None
     left = {e for name, _ in equation.reactants for e in compositions[name]}
     right = {e for name, _ in equation.products for e in compositions[name]}

@@ -68,10 +68,12 @@ def _side_equilibrium(given: Mapping[str, float | str], reactions: Sequence[Mass
             nu = dict(r.reactants + r.products)[name]
             forward = math.prod(known[n] ** k for n, k in r.reactants if n != name)
             backward = math.prod(known[n] ** k for n, k in r.products if n != name)
+            K_d = r.dissociation_constant
+            assert K_d is not None  # MassActionReaction derives it from k_d0
             if name in dict(r.products):  # c^nu = prod_reactants / (K_d prod_other products)
-                numerator, denominator = forward, r.dissociation_constant * backward
+                numerator, denominator = forward, K_d * backward
             else:  # c^nu = K_d prod_products / prod_other reactants
-                numerator, denominator = r.dissociation_constant * backward, forward
+                numerator, denominator = K_d * backward, forward
             if denominator == 0.0:
                 raise ReactionError(r.equation, f"the {side} reservoir cannot be at equilibrium "
                                                 f"with {name} '{EQUILIBRIUM}': the other "
@@ -113,8 +115,10 @@ def equilibrium_concentrations(concentrations: Mapping[str, object],
             for r in reactions:
                 if any(n not in c for n in r.stoichiometry):
                     continue
+                k_d0 = r.dissociation_rate
+                assert k_d0 is not None  # MassActionReaction derives it from K_d
                 forward = r.association_rate * math.prod(c[n] ** k for n, k in r.reactants)
-                backward = r.dissociation_rate * math.prod(c[n] ** k for n, k in r.products)
+                backward = k_d0 * math.prod(c[n] ** k for n, k in r.products)
                 if abs(forward - backward) > 1e-6 * max(forward, backward):
                     q = math.prod(c[n] ** k for n, k in r.reactants)
                     p = math.prod(c[n] ** k for n, k in r.products)
@@ -212,9 +216,11 @@ def equilibrium_composition(initial: Mapping[str, float], reactions: Sequence[Ma
     for j, r in enumerate(reactions):
         for n, nu in r.stoichiometry.items():
             N[index[n], j] = nu
-    ln_k = np.array([math.log(r.dissociation_constant)
-                     + (math.log(float(r.law.f(field))) if field != 0 else 0.0)  # f(0) = 1
-                     for r in reactions])
+    ln_k = np.zeros(len(reactions))
+    for j, r in enumerate(reactions):
+        assert r.dissociation_constant is not None  # MassActionReaction derives it from k_d0
+        ln_k[j] = (math.log(r.dissociation_constant)
+                   + (math.log(float(r.law.f(field))) if field != 0 else 0.0))  # f(0) = 1
     for name in fixed:
         if name not in index or not np.any(N[index[name]] != 0):
             continue
@@ -330,6 +336,7 @@ def quasi_static_free_fraction(field, reactions: Sequence[MassActionReaction],
     fields = np.atleast_1d(np.abs(np.asarray(field, dtype=float)))
     if weights is None and _is_simple_pair(reactions, free_concentrations):
         r = reactions[0]
+        assert r.dissociation_constant is not None  # MassActionReaction derives it from k_d0
         total = next(iter(free_concentrations.values()))
         out = pair_free_fraction(fields, total, r.dissociation_constant, r.law)
     else:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ionslit.solvers.kinetics.conservation import MoietyConstraint
+from ionslit.solvers.reactions import Reaction
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ class ImmobileSpeciesEquations:
             if constraint is None:
                 extra[name] = scaled
                 continue
-            drift = sum(l * (c[i] - self.previous[i])
-                        for i, l in constraint.coefficients.items() if i != name)
+            drift = sum(weight * (c[i] - self.previous[i])
+                        for i, weight in constraint.coefficients.items() if i != name)
             switch = self.switches[name]
             steady = -source - self.inverse_time * drift
             extra[name] = (1.0 - switch) * scaled + switch * steady
@@ -80,19 +81,13 @@ class ImmobileSpeciesEquations:
         return None
 
 
-def characteristic_rates(reactions: Sequence, species: Sequence[str],
+def characteristic_rates(reactions: Sequence[Reaction], species: Sequence[str],
                          concentration: float) -> dict[str, float]:
-    """lambda_i (1/s): the largest ``relaxation_rate(concentration)`` of the reactions involving
-    species i (reactions without that method count as the sum of their first-order rates if they
-    expose forward_rate/backward_rate, else not at all; 1/t0 scaling then stays 1)."""
+    """lambda_i (1/s): the largest ``relaxation_rate(concentration)`` (concentration in mol/m^3)
+    of the reactions involving species i."""
     rates: dict[str, float] = {}
     for reaction in reactions:
-        if hasattr(reaction, "relaxation_rate"):
-            value = float(reaction.relaxation_rate(concentration))
-        elif hasattr(reaction, "forward_rate") and hasattr(reaction, "backward_rate"):
-            value = float(reaction.forward_rate + reaction.backward_rate)
-        else:
-            continue
+        value = float(reaction.relaxation_rate(concentration))
         for name, nu in reaction.stoichiometry.items():
             if nu != 0 and name in species:
                 rates[name] = max(rates.get(name, 0.0), value)

@@ -102,6 +102,7 @@ class MassActionReaction:
                 raise ReactionError(text, f"the {name} must be a positive finite number "
                                           f"(got {value!r})")
         if self.dissociation_rate is None:
+            assert self.dissociation_constant is not None  # one of them is given (checked above)
             object.__setattr__(self, "dissociation_rate",
                                float(self.dissociation_constant) * float(self.association_rate))
         elif self.dissociation_constant is not None:
@@ -161,6 +162,7 @@ class MassActionReaction:
         """A characteristic rate (1/s) at concentrations ~ ``concentration`` (mol/m^3):
         k_a c^(n_r - 1) + k_d0 c^(n_p - 1) (for A + B <-> P: k_a c + k_d0, the order of the
         linearised relaxation rate k_a (c_A + c_B) + k_d0). Used to condition equations."""
+        assert self.dissociation_rate is not None  # derived in __post_init__ if not given
         return (self.association_rate * concentration ** (self.parsed.reactant_order - 1)
                 + self.dissociation_rate * concentration ** (self.parsed.product_order - 1))
 
@@ -256,7 +258,7 @@ def check_reactions(reactions: Sequence, valences: Mapping[str, float]) -> None:
     """Every species a reaction names must exist, and each reaction must conserve charge
     (ReactionError, a ValueError, naming the reaction)."""
     for reaction in reactions:
-        text = getattr(reaction, "equation", None) or repr(reaction)
+        text = reaction.equation
         unknown = set(reaction.stoichiometry) - set(valences)
         if unknown:
             raise ReactionError(text, f"names unknown species {sorted(unknown)}; "

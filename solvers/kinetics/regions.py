@@ -125,7 +125,7 @@ def check_regions(species: Sequence, reactions: Sequence, region_map: RegionMap 
                 raise ValueError(f"species {s.name}: only immobile species can be restricted "
                                  "to a region")
     for r in reactions:
-        text = getattr(r, "equation", None) or repr(r)
+        text = r.equation
         r_tags = set(region_map.tags(_regions(r))) if _regions(r) else None
         for name in r.stoichiometry:
             s = by_name.get(name)

@@ -12,6 +12,7 @@ solution must reproduce the reaction ODE (transients) and mass action (steady st
 
 import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
+# isort: split
 import numpy as np
 
 from ionslit.meshes import structured

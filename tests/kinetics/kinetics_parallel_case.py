@@ -6,6 +6,7 @@ pair and Ca concentrations: the same numbers on any number of ranks, up to round
 
 import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
+# isort: split
 from ionslit.meshes import structured
 from ionslit.solvers import (
     Boundary,

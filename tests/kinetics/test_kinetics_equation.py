@@ -3,6 +3,7 @@ every problem is a ReactionError whose message names the reaction as the user wr
 
 import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
+# isort: split
 import math
 
 import numpy as np

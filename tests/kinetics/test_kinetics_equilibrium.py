@@ -71,8 +71,8 @@ def test_closed_form_free_fraction_against_root_finding():
     for kappa in np.logspace(-8, 6, 29):
         total, K_d = 2.0, 2.0 * kappa
         nf = pair_free_fraction(0.0, total, K_d)
-        root = optimize.brentq(lambda a: a * a - K_d * (total - a), 0.0, total, xtol=1e-300,
-                               rtol=1e-15)
+        root = optimize.brentq(lambda a, K_d=K_d, total=total: a * a - K_d * (total - a), 0.0, total,
+                               xtol=1e-300, rtol=1e-15)
         assert float(nf) == pytest.approx(root / total, rel=1e-12)
 
 
@@ -129,7 +129,7 @@ def test_pair_relaxation_rate_and_reservoir_values():
         f = float(law.f(field))
         P = total * (1 - float(pair_free_fraction(field, total, K_d, law)))
 
-        def rhs(p):
+        def rhs(p, f=f):
             return k_a * (total - p) ** 2 - k_a * K_d * f * p
 
         h = 1e-6 * P

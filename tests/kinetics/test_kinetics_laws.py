@@ -3,6 +3,7 @@ law and its saturation, monotone tables; and the UFL versions against the numpy 
 
 import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
+# isort: split
 import math
 
 import numpy as np

@@ -3,6 +3,7 @@ solves the case alone on COMM_SELF and compares)."""
 
 import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
+# isort: split
 import numpy as np
 import pytest
 from kinetics_parallel_case import run

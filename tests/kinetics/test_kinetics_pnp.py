@@ -3,6 +3,7 @@ field laws at steady state, the kinetic relaxation time, and reservoir-fed pairs
 
 import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
+# isort: split
 import math
 
 import numpy as np

@@ -15,9 +15,9 @@ import pytest
 from mesh_helpers import CASES, global_count, group_integrals
 from mpi4py import MPI
 
+from ionslit.meshes.kinds import CELL_TAGS, FACET_TAGS
 from ionslit.meshes.report import adequacy_report
 from ionslit.meshes.xdmf import write_mesh_xdmf
-from ionslit.meshes.kinds import CELL_TAGS, FACET_TAGS
 
 PROBE = Path(__file__).with_name("mesh_parallel_probe.py")
 MPIRUN = Path(sys.executable).parent / "mpirun"

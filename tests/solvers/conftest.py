@@ -3,6 +3,7 @@ tensor-product meshes with the standard group names, so these tests do not need 
 
 import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
+# isort: split
 import pytest
 
 from ionslit.meshes import structured

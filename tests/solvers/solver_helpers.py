@@ -3,6 +3,7 @@ whole test tree runs)."""
 
 import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
+# isort: split
 import numpy as np
 
 from ionslit.meshes import structured

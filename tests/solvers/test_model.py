@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 import pytest
-from solver_helpers import kcl, uniform_interval
 from mpi4py import MPI
+from solver_helpers import kcl, uniform_interval
 
 from ionslit.meshes import structured
 from ionslit.solvers import (

@@ -3,6 +3,7 @@ ranks. Run as a script (``mpirun -n 2 python parallel_case.py out.json``) or via
 
 import ionslit.meshes  # noqa: F401
 
+# isort: split
 import json
 import sys
 

@@ -16,6 +16,7 @@ are the same physics on structured meshes (1D for the orders).
 
 import ionslit.meshes  # noqa: F401
 
+# isort: split
 import math
 
 import numpy as np
@@ -112,6 +113,7 @@ def test_time_step_convergence_order(comm, scheme, order):
 # ------------------------------------------------------------------------------------------
 # Case-driven: cases/diffusion_relaxation.toml.
 import casekit  # noqa: E402
+
 from ionslit import translate  # noqa: E402
 
 

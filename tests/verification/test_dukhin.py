@@ -16,6 +16,7 @@ the case's axis profile line. ``test_surface_conduction_*``: the same on the str
 
 import ionslit.meshes  # noqa: F401
 
+# isort: split
 import pytest
 from pb1d import cross_section_conductance
 
@@ -87,9 +88,9 @@ def test_surface_conduction_plateau_and_bulk_line(comm):
 
 # ------------------------------------------------------------------------------------------
 # Case-driven: cases/dukhin_slit.toml through `ionslit run` (in-process run_study).
+import casekit  # noqa: E402
 import numpy as np  # noqa: E402
 
-import casekit  # noqa: E402
 from ionslit.solvers.constants import GAS_CONSTANT  # noqa: E402
 
 

@@ -5,11 +5,11 @@ error)."""
 
 import ionslit.meshes  # noqa: F401
 
+# isort: split
 import pytest
 
-from ionslit.meshes import MeshSpec, SlitGeometry
+from ionslit.meshes import MeshSpec, SlitGeometry, structured
 from ionslit.meshes.build import build_slit_mesh
-from ionslit.meshes import structured
 from ionslit.solvers import (
     Boundary,
     Electrolyte,

@@ -14,6 +14,7 @@ Two levels:
 
 import ionslit.meshes  # noqa: F401
 
+# isort: split
 import math
 
 import dolfinx
@@ -149,6 +150,7 @@ def test_convergence_order(comm, c):
 # ------------------------------------------------------------------------------------------
 # Case-driven: cases/gouy_chapman.toml through the `ionslit run` model builder.
 import casekit  # noqa: E402
+
 from ionslit.solvers.constants import FARADAY_CONSTANT  # noqa: E402
 
 ZETAS = (-0.025, -0.05, -0.075, -0.1)

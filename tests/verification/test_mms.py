@@ -13,6 +13,7 @@ VolumeSource hook (species rates and an extra charge density), built symbolicall
 
 import ionslit.meshes  # noqa: F401
 
+# isort: split
 import math
 
 import dolfinx
@@ -103,7 +104,7 @@ def solve_mms(comm, n, formulation):
     r = model.residuals
     errors = {}
     pairs = {"phi": (r.potential * vt, phi_e)}
-    for sp, ch in zip(model.species, r.concentrations):
+    for sp, ch in zip(model.species, r.concentrations, strict=True):
         pairs[sp.name] = (ch * model.scales.concentration, c_e[sp.name])
     for name, (numeric, exact) in pairs.items():
         err = dolfinx.fem.assemble_scalar(dolfinx.fem.form((numeric - exact) ** 2 * dx))

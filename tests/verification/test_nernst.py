@@ -9,6 +9,7 @@ series.csv. ``test_zero_current_potential_is_nernstian``: the same on the struct
 
 import ionslit.meshes  # noqa: F401
 
+# isort: split
 import math
 
 import numpy as np

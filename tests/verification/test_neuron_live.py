@@ -116,7 +116,7 @@ def test_reduced_models_are_what_the_slit_cases_write(tmp_path):
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads((tmp_path / name / "reduced_model.json").read_text())
 
-    written = dict(zip(BRANCH_CASES, in_pairs(*[lambda n=n: steps(n) for n in BRANCH_CASES])))
+    written = dict(zip(BRANCH_CASES, in_pairs(*[lambda n=n: steps(n) for n in BRANCH_CASES]), strict=True))
     for name, path in COMMITTED_MODELS.items():
         committed = json.loads(path.read_text())
         voltage = np.asarray(committed["voltage_V"], dtype=float)
@@ -172,8 +172,9 @@ def test_live_neuron_spike_times_on_one_and_two_ranks(tmp_path):
 def test_live_neuron_all_or_none(tmp_path):
     """Live threshold of a 2 ms pulse by bisection in [40, 160] pA (the reduced neuron's is
     40.5 pA; the live one lies between 61 and 121 pA: less excitable, see above), to 1/8 of
-    the bracket (measured: in [92.5, 100] pA with 4 halvings); then half the lower end gives no spike and 1.5x and 3x the upper end give one
-    spike each, with peaks within 10 % (measured: 18.13 and 19.38 V, 6.4 %)."""
+    the bracket (measured: in [92.5, 100] pA with 4 halvings); then half the lower end gives no
+    spike and 1.5x and 3x the upper end give one spike each, with peaks within 10 % (measured:
+    18.13 and 19.38 V, 6.4 %)."""
     lower, upper = 40.0, 160.0
 
     def spikes_at(current, name):

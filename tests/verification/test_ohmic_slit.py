@@ -23,6 +23,7 @@ checked with a four-probe measurement: the potential drop between x = L/4 and 3L
 
 import ionslit.meshes  # noqa: F401
 
+# isort: split
 import dolfinx
 import pytest
 import ufl
@@ -75,9 +76,9 @@ def test_conductance_with_access_resistance(comm):
 # Case-driven: cases/ohmic_slit.toml through `ionslit run` (in-process run_study).
 import math  # noqa: E402
 
+import casekit  # noqa: E402
 import numpy as np  # noqa: E402
 
-import casekit  # noqa: E402
 from ionslit.solvers.constants import FARADAY_CONSTANT, GAS_CONSTANT  # noqa: E402
 
 

@@ -10,6 +10,7 @@ transient and clamp case through the API (parallel_case.py).
 
 import ionslit.meshes  # noqa: F401
 
+# isort: split
 import json
 import os
 import subprocess

@@ -10,6 +10,7 @@ nonlinear PB solution (scipy solve_bvp, pb1d.py).
 
 import ionslit.meshes  # noqa: F401
 
+# isort: split
 import numpy as np
 import pytest
 from pb1d import slit_potential

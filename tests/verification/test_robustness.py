@@ -8,6 +8,7 @@ same on the structured mesh."""
 
 import ionslit.meshes  # noqa: F401
 
+# isort: split
 import numpy as np
 import pytest
 from mpi4py import MPI
