@@ -14,8 +14,16 @@ is collective), and the remaining cycles are collected.
 from __future__ import annotations
 
 import gc
+import subprocess
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from cli_helpers import run_ionslit
+
+CaseRun = tuple[subprocess.CompletedProcess, Path]
 
 
 @pytest.fixture(autouse=True)
@@ -30,3 +38,27 @@ def release_petsc_solvers():
         solver.snes.destroy()
     del created
     gc.collect()
+
+
+@pytest.fixture(scope="session")
+def case_results(tmp_path_factory) -> Callable[[Path], CaseRun]:
+    """``case_results(case_file)`` -> (the finished process, its results directory) of ``ionslit
+    run case_file`` in a fresh process, made once per test session: the output-contract test and
+    the checks that read the same case's results share one run. Safe to call from threads."""
+    runs: dict[Path, CaseRun] = {}
+    locks: defaultdict[Path, threading.Lock] = defaultdict(threading.Lock)
+    guard = threading.Lock()
+
+    def run(case_file: Path) -> CaseRun:
+        with guard:
+            lock = locks[case_file]
+        with lock:
+            if case_file not in runs:
+                directory = tmp_path_factory.mktemp(case_file.stem)
+                out = directory / "results"
+                done = run_ionslit("run", str(case_file), "--output", str(out), cwd=directory,
+                                   timeout=900)
+                runs[case_file] = (done, out)
+            return runs[case_file]
+
+    return run

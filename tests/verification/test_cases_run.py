@@ -28,7 +28,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from cli_helpers import CASES, run_ionslit
+from cli_helpers import CASES
 
 from ionslit.case import load_case
 from ionslit.output import read_csv
@@ -92,9 +92,8 @@ def check_fields(directory: Path) -> None:
 
 
 @pytest.mark.parametrize("case_file", PARAMS)
-def test_case_runs_and_writes_the_output_contract(case_file, tmp_path):
-    out = tmp_path / "results"
-    result = run_ionslit("run", str(case_file), "--output", str(out), cwd=tmp_path, timeout=900)
+def test_case_runs_and_writes_the_output_contract(case_file, case_results):
+    result, out = case_results(case_file)
     assert result.returncode == 0, result.stderr[-3000:]
     case = load_case(case_file).case
 

@@ -6,7 +6,7 @@ and c0 (right) from c0: the mean concentration relaxes as
     tau = L^2 / (pi^2 D),
 so from t = tau on it is a single exponential (the n = 3 term is 4e-5 of it at t = tau).
 
-``test_case_*``: the issue's requirement, ``cases/diffusion_relaxation.toml`` ([protocol] kind =
+``test_case_*``: the shipped case, ``cases/diffusion_relaxation.toml`` ([protocol] kind =
 "concentration_step"): the time constant from ``ionslit run``'s series.csv, and the time-step
 convergence orders with the case's model and fixed steps (the case schema has no fixed-step
 option: ``[solver]`` steps are adaptive, so the order test drives ``TimeIntegrator`` with

@@ -8,7 +8,7 @@ which excludes the access resistance and the concentration polarisation at the m
 - everywhere: the cross-section conductance of the 1D Poisson-Boltzmann solution
   (F^2 / R T) int sum z_i^2 D_i c_i(y) dy (scipy, pb1d.py).
 
-``test_case_*``: the issue's requirement, ``cases/dukhin_slit.toml`` swept with
+``test_case_*``: the shipped case, ``cases/dukhin_slit.toml`` swept with
 --set electrolyte.species.<name>.concentration, its model built and solved as ``ionslit run`` does
 (through the API, to subtract the equilibrium profile, see ``case_conductances``), the probes on
 the case's axis profile line. ``test_surface_conduction_*``: the same on the structured mesh.

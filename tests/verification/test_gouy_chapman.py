@@ -4,7 +4,7 @@ Exact: phi(x) = 4 V_T artanh(tanh(zeta / 4 V_T) exp(-x / lambda_D)), and the wal
 obeys Grahame's equation sigma = sqrt(8 eps R T c) sinh(zeta / 2 V_T).
 
 Two levels:
-- the issue's requirement, driven by ``cases/gouy_chapman.toml`` (a 2D channel with one charged
+- the shipped case, driven by ``cases/gouy_chapman.toml`` (a 2D channel with one charged
   wall section, unstructured graded gmsh mesh, built exactly as ``ionslit run`` builds it):
   potential profile and Grahame charge at 1 mM and 0.1 M and zeta = -25 ... -100 mV within
   0.5 %, and the convergence order under a uniform refinement of the whole size field;

@@ -103,7 +103,7 @@ def test_rc_discharge_through_a_live_ohmic_slit(tmp_path):
 @pytest.mark.slow  # ~35 s: the step case (16 s), the live circuit on 1 and 2 ranks, the reduced
 def test_live_pairing_memristors_follow_their_reduced_model(tmp_path):
     """Measured: live vs reduced within 1.5 % of the peak voltage over the whole run (peak 75.3
-    vs 74.8 V, plateau 64.43 vs 64.42 V); 1 vs 2 ranks 1e-11. Bounds: 5 % (the issue's
+    vs 74.8 V, plateau 64.43 vs 64.42 V); 1 vs 2 ranks 1e-11. Bounds: 5 % (the
     live-vs-reduced bound for neurons is 10 %; the reduced model, one relaxation time per
     voltage level from the step responses, misses the slit's fast space-charge transient),
     plateau 0.5 % (g_inf of the reduced model is the steady solve itself), ranks 1e-8 relative

@@ -2,7 +2,7 @@
 under a current clamp at 0 A. An ideally cation-selective slit has the Nernst potential
 V_left - V_right = V_T ln(c_right / c_left) = 59.16 mV at 25 C.
 
-``test_case_*``: the issue's requirement, ``cases/nernst_selectivity.toml`` ([protocol] kind =
+``test_case_*``: the shipped case, ``cases/nernst_selectivity.toml`` ([protocol] kind =
 "current_clamp", current = "0 A") run as ``ionslit run`` runs it, the potential read from
 series.csv. ``test_zero_current_potential_is_nernstian``: the same on the structured mesh.
 """

@@ -1,6 +1,6 @@
 """Ohmic slit: uncharged slit between reservoirs under a small bias.
 
-``test_case_*``: the issue's requirement, ``cases/ohmic_slit.toml`` run as ``ionslit run`` runs it;
+``test_case_*``: the shipped case, ``cases/ohmic_slit.toml`` run as ``ionslit run`` runs it;
 the conductance (series.csv) against the closed form
     G = kappa depth / (L / h + 2 L_r / H + f(h / H)),
     f(a) = [(a + 1/a) ln((1 + a) / (1 - a)) - 2 ln(4 a / (1 - a^2))] / pi,

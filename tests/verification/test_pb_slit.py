@@ -2,7 +2,7 @@
 reservoirs. Wall and midplane potentials in the middle of a long slit vs an independent 1D
 nonlinear PB solution (scipy solve_bvp, pb1d.py).
 
-- ``test_case_*``: the issue's requirement, ``cases/pb_slit.toml`` run as ``ionslit run`` runs it
+- ``test_case_*``: the shipped case, ``cases/pb_slit.toml`` run as ``ionslit run`` runs it
   (ionslit.study.run_study into a results directory), the potentials read from the case's
   ``profiles/cross_section.csv``;
 - ``test_wall_and_midplane_potentials``: the same physics on the structured verification mesh.
