@@ -85,19 +85,18 @@ def simulate_lanes(circuit, amplitudes: Sequence[float], make_stimulus: Callable
     vectorised, else one run after the other. With ``comm`` (several ranks, a vectorised
     circuit) each rank runs its contiguous block of the amplitudes (``lane_block``) and every
     rank returns all the results, in the order of ``amplitudes`` (module docstring)."""
-    amplitudes = np.asarray(amplitudes, dtype=float).ravel()
+    values = np.asarray(amplitudes, dtype=float).ravel()
     if _splits(circuit, comm):
-        block = amplitudes[lane_block(amplitudes.size, comm.size, comm.rank)]
+        block = values[lane_block(values.size, comm.size, comm.rank)]
         return _gathered(comm, lambda: _vectorised_runs(circuit, block, make_stimulus,
                                                         duration, options, max_lanes))
     if circuit.vectorised:
-        return _vectorised_runs(circuit, amplitudes, make_stimulus, duration, options,
-                                max_lanes)
+        return _vectorised_runs(circuit, values, make_stimulus, duration, options, max_lanes)
     results: list[LaneResult] = []
     snapshots = [provider_snapshot(b.provider) for b in circuit.branches]
     try:
-        for a in amplitudes:
-            for b, snap in zip(circuit.branches, snapshots, strict=False):
+        for a in values:
+            for b, snap in zip(circuit.branches, snapshots, strict=True):
                 b.provider.restore(snap)
             run = circuit.with_stimulus(make_stimulus(float(a)))
             integrator = CircuitIntegrator(run, options).run(duration)
@@ -105,7 +104,7 @@ def simulate_lanes(circuit, amplitudes: Sequence[float], make_stimulus: Callable
                                       integrator.spikes.peaks(0),
                                       float(integrator.voltage[0])))
     finally:
-        for b, snap in zip(circuit.branches, snapshots, strict=False):
+        for b, snap in zip(circuit.branches, snapshots, strict=True):
             b.provider.restore(snap)
     return results
 
@@ -129,13 +128,14 @@ def _gathered(comm, work: Callable[[], list]) -> list:
     """``work()`` on every rank, the ranks' lists concatenated in rank order on every rank. A
     failure on any rank is raised on every rank (the lowest failing rank's exception), after
     the gather."""
+    local: list | None = None
+    failure: Exception | None = None
     try:
-        local, failure = work(), None
+        local = work()
     except Exception as error:  # noqa: BLE001 (re-raised below, on every rank)
-        local, failure = None, error
-    if failure is None:
-        payload = None
-    else:
+        failure = error
+    payload: bytes | None = None
+    if failure is not None:
         try:
             payload = pickle.dumps(failure)
         except Exception:  # noqa: BLE001 (an exception that does not pickle)
@@ -144,11 +144,11 @@ def _gathered(comm, work: Callable[[], list]) -> list:
     failed = [rank for rank, (_, p) in enumerate(gathered) if p is not None]
     if failed:
         rank = failed[0]
-        if rank == comm.rank:
+        if failure is not None and rank == comm.rank:
             raise failure
-        error = pickle.loads(gathered[rank][1])
-        error.add_note(f"(raised on MPI rank {rank} of {comm.size})")
-        raise error
+        remote = pickle.loads(gathered[rank][1])
+        remote.add_note(f"(raised on MPI rank {rank} of {comm.size})")
+        raise remote
     return [item for block, _ in gathered for item in block]
 
 

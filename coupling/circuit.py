@@ -84,7 +84,8 @@ class Circuit:
         provider states (optionally with another, e.g. per-lane, ``stimulus``)."""
         if not self.vectorised:
             raise TypeError("this circuit has scalar providers: lanes are run one at a time")
-        branches = [replace(b, provider=b.provider.with_lanes(lanes)) for b in self.branches]
+        branches = [replace(b, provider=as_lanes(b.provider).with_lanes(lanes))
+                    for b in self.branches]
         u0 = self.initial_voltage
         if np.ndim(u0):
             u0 = np.broadcast_to(np.asarray(u0, dtype=float), (lanes,)).copy()

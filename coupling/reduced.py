@@ -243,7 +243,10 @@ class ReducedMemristor(GatedProvider):
         if g_initial is None:
             g_initial = model.g_inf(0.0)
         super().__init__(g_initial, lanes, scheme)
-        self._step_key = self._step_terms = None  # per-step terms of a constant tau (_solve)
+        # per-step terms of a constant tau (_solve): 1 / (1 + b0 tau) and tau hist, and the
+        # history array they belong to
+        self._step_key: np.ndarray | None = None
+        self._step_terms: tuple[np.ndarray, np.ndarray] | None = None
         # conductances below 1 % of the table's largest are measured absolutely
         self.state_scale = max(1e-2 * float(np.max(model.g_inf_S)), 1e-300)
 
@@ -263,12 +266,14 @@ class ReducedMemristor(GatedProvider):
         and tau hist are the same for every try of a step."""
         if self._tau_constant is not None:
             tau = self._tau_constant
-            if self._step_key is not hist:  # a new step
+            terms = self._step_terms
+            if terms is None or self._step_key is not hist:  # a new step
                 inv_den = b0 * tau
                 inv_den += 1.0
                 np.divide(1.0, inv_den, out=inv_den)
-                self._step_key, self._step_terms = hist, (inv_den, tau * hist)
-            inv_den, tau_hist = self._step_terms
+                terms = (inv_den, tau * hist)
+                self._step_key, self._step_terms = hist, terms
+            inv_den, tau_hist = terms
             (g_inf,), slopes = self._g_table.evaluate(v, derivative)
             g = g_inf - tau_hist
             g *= inv_den

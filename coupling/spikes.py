@@ -148,17 +148,17 @@ class SpikeDetector:
         """Crossing times and interior maxima of the steps kept by ``update``: the times are
         appended to each lane's spikes, the maxima raise the peaks of their spikes."""
         if self._crossed:
-            lanes, t0, h, u0, f0, u1, f1 = (np.concatenate(p) for p in zip(*self._crossed, strict=False))
+            lanes, t0, h, u0, f0, u1, f1 = (np.concatenate(p) for p in zip(*self._crossed, strict=True))
             if self.interpolation == "hermite":
                 s = _hermite_crossing(h, u0, f0, u1, f1, self.threshold)
             else:
                 s = h * (self.threshold - u0) / (u1 - u0)
-            for lane, tc in zip(lanes.tolist(), (t0 + s).tolist(), strict=False):
+            for lane, tc in zip(lanes.tolist(), (t0 + s).tolist(), strict=True):
                 self._times[lane].append(tc)
         if self._peaked:
-            lanes, spikes, h, u0, f0, u1, f1 = (np.concatenate(p) for p in zip(*self._peaked, strict=False))
+            lanes, spikes, h, u0, f0, u1, f1 = (np.concatenate(p) for p in zip(*self._peaked, strict=True))
             top = _hermite_max(h, u0, f0, u1, f1)
-            for lane, spike, value in zip(lanes.tolist(), spikes.tolist(), top.tolist(), strict=False):
+            for lane, spike, value in zip(lanes.tolist(), spikes.tolist(), top.tolist(), strict=True):
                 done = self._peaks[lane]
                 if spike < len(done):
                     done[spike] = max(done[spike], value)

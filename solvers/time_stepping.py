@@ -14,10 +14,12 @@ the resumed run takes exactly the steps the uninterrupted one would have taken.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from ionslit.coupling.waveforms import Waveform
+from ionslit.solvers.current_clamp import ClampedCurrent
 from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
 
 
@@ -86,12 +88,27 @@ class TransientProvider(Protocol):
     """What TimeIntegrator drives (PNPModel is one): SI time (s), voltages (V), currents (A)."""
 
     time: float  # s, the accepted level; the integrator sets it to exact milestone times
-    last_currents: dict[str, float]  # A, of the last tried step ("current_right_A" at least)
-    last_report: NewtonReport | None  # nonlinear iterations of the last tried step
-    #: the electrode voltage (V) of the accepted level; None: the protocol's value is recorded
-    voltage: float | None
-    #: (easy, hard) nonlinear iteration counts per step for the step controller
-    iteration_targets: tuple[int, int]
+
+    @property
+    def last_currents(self) -> Mapping[str, float]:
+        """Currents (A) of the last tried step ("current_right_A" at least)."""
+        ...
+
+    @property
+    def last_report(self) -> NewtonReport | None:
+        """Nonlinear iterations of the last tried step."""
+        ...
+
+    @property
+    def voltage(self) -> float | None:
+        """The electrode voltage (V) of the accepted level; None: the protocol's value is
+        recorded."""
+        ...
+
+    @property
+    def iteration_targets(self) -> tuple[int, int]:
+        """(easy, hard) nonlinear iteration counts per step for the step controller."""
+        ...
 
     def try_step(self, dt: float, voltage: float) -> float: ...
 
@@ -104,15 +121,28 @@ class TransientProvider(Protocol):
     def solve_steady(self, voltage: float) -> Any: ...
 
 
-class TimeIntegrator:
-    """Drives a transient provider (e.g. PNPModel) through a voltage protocol, or a current
-    protocol (current_clamp.ClampedCurrent: the provider's current clamp follows it).
+@runtime_checkable
+class ClampableProvider(Protocol):
+    """What a ``TransientProvider`` adds to follow a current protocol (PNPModel has it): the
+    steady state and the steps under a current clamp (A), whose electrode potential is an
+    unknown (``try_step(dt)`` without a voltage)."""
 
-    The provider implements ``TransientProvider`` (and ``solve_steady_clamped``/
-    ``clamp_current`` for current protocols).
+    def try_step(self, dt: float, voltage: float | None = None) -> float: ...
+
+    def solve_steady_clamped(self, current: float) -> Any: ...
+
+    def clamp_current(self, current: float) -> None: ...
+
+
+class TimeIntegrator:
+    """Drives a transient provider (e.g. PNPModel) through a voltage protocol (a waveform, V),
+    or a current protocol (``ClampedCurrent``, A: the provider's current clamp follows it).
+
+    The provider implements ``TransientProvider`` (``ClampableProvider`` for current
+    protocols).
     """
 
-    def __init__(self, model: TransientProvider, protocol,
+    def __init__(self, model: TransientProvider, protocol: Waveform | ClampedCurrent,
                  options: TimeSteppingOptions | None = None,
                  output_times: Iterable[float] = ()):
         self.model = model
@@ -125,22 +155,34 @@ class TimeIntegrator:
 
     @property
     def clamped(self) -> bool:
-        """True for a current protocol (current_clamp.ClampedCurrent)."""
-        return hasattr(self.protocol, "current")
+        """True for a current protocol (``ClampedCurrent``)."""
+        return isinstance(self.protocol, ClampedCurrent)
+
+    @property
+    def _clamped_model(self) -> ClampableProvider:
+        """The model, as a provider that follows a current protocol (TypeError if it cannot)."""
+        if not isinstance(self.model, ClampableProvider):
+            raise TypeError(f"{type(self.model).__name__} cannot follow a current protocol: it "
+                            f"lacks solve_steady_clamped, clamp_current or try_step(dt)")
+        return self.model
 
     def start(self, t_start: float = 0.0) -> None:
         """Steady state at the protocol's initial voltage (or current), clock at ``t_start``."""
-        if self.clamped:
-            self.model.solve_steady_clamped(self.protocol.current(t_start))
+        protocol = self.protocol
+        if isinstance(protocol, ClampedCurrent):
+            self._clamped_model.solve_steady_clamped(protocol.current(t_start))
         else:
-            self.model.solve_steady(self.protocol.value(t_start))
+            self.model.solve_steady(protocol.value(t_start))
         self.model.time = t_start
 
     def _try(self, dt: float, t_new: float) -> float:
-        if self.clamped:
-            self.model.clamp_current(self.protocol.current(t_new))
-            return self.model.try_step(dt)
-        return self.model.try_step(dt, self.protocol.value(t_new))
+        """Current (A) of a tentative step of ``dt`` (s) ending at ``t_new`` (s)."""
+        protocol = self.protocol
+        if isinstance(protocol, ClampedCurrent):
+            model = self._clamped_model
+            model.clamp_current(protocol.current(t_new))
+            return model.try_step(dt)
+        return self.model.try_step(dt, protocol.value(t_new))
 
     def run(self, t_end: float, on_step: Callable[[StepRecord], None] | None = None,
             start_from_steady: bool = True, resume: IntegratorState | None = None,
@@ -208,6 +250,9 @@ class TimeIntegrator:
                             context=f"time step from t={t:.6g} s failed {cutbacks} times, "
                                     f"last dt={step / opt.cutback:.3g} s") from error
             report = self.model.last_report
+            if report is None:
+                raise RuntimeError(f"{type(self.model).__name__} gave no report of the step it "
+                                   f"just tried (last_report is None)")
             self.model.accept()
             dt_taken = target_time - t
             t = target_time
@@ -215,7 +260,9 @@ class TimeIntegrator:
             currents = self.model.last_currents
             voltage = self.model.voltage
             if voltage is None:
-                voltage = float("nan") if self.clamped else self.protocol.value(t)
+                protocol = self.protocol
+                voltage = (float("nan") if isinstance(protocol, ClampedCurrent)
+                           else protocol.value(t))
             record = StepRecord(
                 time=t, dt=dt_taken, voltage=voltage, current=current,
                 current_right=currents.get("current_right_A", float("nan")),

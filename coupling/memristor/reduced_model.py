@@ -41,7 +41,7 @@ def _recurrence(g0: float, decay: np.ndarray, forcing: np.ndarray) -> np.ndarray
     """g_{k+1} = decay_k g_k + forcing_k, returned with g_0 first."""
     out = [g0]
     g = g0
-    for e, c in zip(decay.tolist(), forcing.tolist(), strict=False):
+    for e, c in zip(decay.tolist(), forcing.tolist(), strict=True):
         g = e * g + c
         out.append(g)
     return np.asarray(out)

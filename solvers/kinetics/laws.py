@@ -235,8 +235,9 @@ class OnsagerLaw(_Law):
     kind: ClassVar[str] = "onsager"
 
     def __post_init__(self):
-        for name in ("valence_product", "temperature", "relative_permittivity"):
-            value = getattr(self, name)
+        for name, value in (("valence_product", self.valence_product),
+                            ("temperature", self.temperature),
+                            ("relative_permittivity", self.relative_permittivity)):
             if value is not None and not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"onsager law: {name} = {value} must be > 0")
         _check_saturation("onsager", self.saturation, self.saturation_exponent)
@@ -257,12 +258,13 @@ class OnsagerLaw(_Law):
     @property
     def parameter_per_field(self) -> float:
         """b / |E| (m/V)."""
-        if not self.is_bound:
+        valence, temperature, permittivity = (self.valence_product, self.temperature,
+                                              self.relative_permittivity)
+        if valence is None or temperature is None or permittivity is None:
             raise ValueError("onsager law: valence_product, temperature and "
                              "relative_permittivity are needed (give them, or let the model "
                              "bind the law to the reaction's ions and the electrolyte)")
-        return onsager_parameter_per_field(self.valence_product, self.temperature,
-                                           self.relative_permittivity)
+        return onsager_parameter_per_field(valence, temperature, permittivity)
 
     def parameters(self):
         return {"b_per_field": self.parameter_per_field, **_saturation_parameters(self)}
@@ -326,7 +328,7 @@ class TableLaw(_Law):
         """Write the knots as 'field_V_m,dissociation_factor' (readable by ``from_csv``)."""
         lines = [f"# {line}" for line in comment.splitlines()]
         lines.append("field_V_m,dissociation_factor")
-        lines += [f"{E:.10g},{f:.10g}" for E, f in zip(self.field, self.factor_values)]
+        lines += [f"{E:.10g},{f:.10g}" for E, f in zip(self.field, self.factor_values, strict=True)]
         Path(path).write_text("\n".join(lines) + "\n")
 
     def parameters(self):
@@ -367,7 +369,7 @@ LAW_KINDS = ("constant", "onsager", "power", "table")
 def read_two_columns(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """The first two numeric columns of a small CSV/whitespace table ('#' comments, optional
     header line)."""
-    rows = []
+    rows: list[list[float]] = []
     for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
         text = line.split("#", 1)[0].strip()
         if not text:
@@ -412,16 +414,16 @@ def make_law(kind: str = "constant", field: float | None = None, exponent: float
     if kind == "onsager":
         return OnsagerLaw(saturation=saturation, **options)
     if kind == "power":
-        missing = [n for n in ("field", "exponent") if n not in given]
-        if missing:
+        if field is None or exponent is None:
+            missing = [n for n in ("field", "exponent") if n not in given]
             raise ValueError(f"the power law needs {missing} (f = 1 + (|E| / field)^exponent)")
         return PowerLaw(field, exponent, saturation, **options)
-    if (table is None) == (file is None):
-        raise ValueError("the table law needs exactly one of a table (E, f) and a file")
-    if file is not None:
+    if file is not None and table is None:
         return TableLaw.from_csv(file, **options)
-    E, f = table
-    return TableLaw(tuple(np.ravel(E)), tuple(np.ravel(f)), **options)
+    if table is not None and file is None:
+        E, f = table
+        return TableLaw(tuple(np.ravel(E)), tuple(np.ravel(f)), **options)
+    raise ValueError("the table law needs exactly one of a table (E, f) and a file")
 
 
 __all__ = ["ConstantLaw", "DissociationLaw", "LAW_KINDS", "OnsagerLaw", "PowerLaw", "TableLaw",
