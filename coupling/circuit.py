@@ -6,7 +6,7 @@ memristive branches and a leak; the membrane law itself is ``membrane.membrane_c
 Branch k is a battery E_k (V) in series with ``count`` n_k identical providers in parallel; the
 provider sees U - E_k and returns its current I_k (A, flowing from the battery side into the
 element, i.e. out of the membrane node). SI units: C in F, currents in A, conductances in S
-(or, per unit membrane area, F/m^2, A/m^2, S/m^2 throughout).
+(or, per unit membrane area, F/m^2, A/m^2, S/m^2 throughout). See docs/theory.md#circuit.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Base class of this package's providers: internal states relaxing linearly at a frozen voltage.
+"""Base class of this package's providers: internal states relaxing linearly at a frozen voltage
+(docs/theory.md#circuit-integrator). SI units: s, V, A, S.
 
 Every internal state x_j of a lane obeys dx_j/dt = A_j(V) - B_j(V) x_j (a reduced memristor:
 A = g_inf / tau, B = 1 / tau; a Hodgkin-Huxley gate: A = alpha, B = alpha + beta), and the current
@@ -268,6 +269,7 @@ class GatedProvider:
                 "levels": self._levels.copy()}
 
     def restore(self, state: dict) -> None:
+        """Continue from a ``state`` snapshot of a provider of the same class and lanes."""
         if state.get("kind") != type(self).__name__ or state["lanes"] != self.lanes:
             raise ValueError(f"snapshot of a {state.get('kind')} with {state.get('lanes')} lanes "
                              f"cannot restore a {type(self).__name__} with {self.lanes} lanes")

@@ -1,4 +1,5 @@
-"""Implicit, adaptive integration of the neuron circuit with memristor providers.
+"""Implicit, adaptive integration of the neuron circuit with memristor providers
+(docs/theory.md#circuit-integrator). SI units: s, V, A, S, F.
 
 Scheme. With the providers' internal states integrated by the same BDF formula at the new
 voltage, every step solves one scalar equation for U = U^{n+1}:
@@ -56,6 +57,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -79,6 +81,15 @@ class NewtonResult:
     branch_total: np.ndarray | float
     failed: np.ndarray
     error: RuntimeError | None
+
+
+class TracePoint(NamedTuple):
+    """One loop iteration of a recording integrator: the times (s) and voltages (V) of every
+    lane and the mask of the lanes that accepted a step there."""
+
+    time: np.ndarray
+    voltage: np.ndarray
+    accepted: np.ndarray
 
 
 def _keep(new: np.ndarray, old: np.ndarray, lanes: np.ndarray) -> np.ndarray:
@@ -129,9 +140,9 @@ class CircuitIntegrator:
         self.spikes = SpikeDetector(n, opt.spike_threshold, opt.spike_rearm,
                                     opt.spike_interpolation)
         self.spikes.start(self.u)
-        self._trace: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._trace: list[TracePoint] = []
         if opt.record:
-            self._trace.append((self.t.copy(), self.u.copy(), np.ones(n, dtype=bool)))
+            self._trace.append(TracePoint(self.t.copy(), self.u.copy(), np.ones(n, dtype=bool)))
         for bank in self.banks:
             bank.restart_history()
 
@@ -150,10 +161,12 @@ class CircuitIntegrator:
     # ------------------------------------------------------------------------------------------
     @property
     def time(self) -> np.ndarray:
+        """Present time (s) per lane (a copy)."""
         return self.t.copy()
 
     @property
     def voltage(self) -> np.ndarray:
+        """Present membrane voltage U (V) per lane (a copy)."""
         return self.u.copy()
 
     def _slope(self, i_stim, branch_total, u):
@@ -351,7 +364,7 @@ class CircuitIntegrator:
                 if jumped.any():
                     self._restart(jumped, t_new, total, plan)
         if opt.record:
-            self._trace.append((self.t.copy(), self.u.copy(), accept.copy()))
+            self._trace.append(TracePoint(self.t.copy(), self.u.copy(), accept.copy()))
         if any_failed:
             stuck = failed & ((self.failures > opt.max_failures) | at_min)
             if stuck.any():
@@ -470,8 +483,8 @@ class CircuitIntegrator:
         """Accepted (t, U) of ``lane`` (needs ``record=True``)."""
         if not self.options.record:
             raise RuntimeError("trace() needs IntegratorOptions(record=True)")
-        ts = [t[lane] for t, _, a in self._trace if a[lane]]
-        us = [u[lane] for _, u, a in self._trace if a[lane]]
+        ts = [p.time[lane] for p in self._trace if p.accepted[lane]]
+        us = [p.voltage[lane] for p in self._trace if p.accepted[lane]]
         return np.array(ts), np.array(us)
 
     @property

@@ -1,5 +1,5 @@
-"""The reduced memristor tau(V) dg/dt = g_inf(V) - g, I = g V: its tables and file, and the
-circuit provider.
+"""The reduced memristor tau(V) dg/dt = g_inf(V) - g, I = g V (g in S, tau in s, V in V, I in
+A): its tables and file, and the circuit provider (docs/theory.md#reduced-memristor).
 
 ``ReducedModel`` is the one data class and file format of the reduced model (the memristor
 analysis, ``ionslit.coupling.memristor``, fits and writes it; the circuit reads it). ``reduced_model.json``::
@@ -177,6 +177,8 @@ class ReducedModel:
     # -- file format ----------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReducedModel:
+        """The model from the content of a ``reduced_model.json`` (ValueError if it is not one
+        of this kind and version, or has unknown or missing keys)."""
         if data.get("kind") != KIND:
             raise ValueError(f"not a reduced memristor model: kind is {data.get('kind')!r}, "
                              f"expected {KIND!r}")

@@ -1,5 +1,5 @@
 """Step control of the circuit integrator: tolerances, the local error of the voltage, the next
-step size and the landing on the stimulus' milestones.
+step size and the landing on the stimulus' milestones (docs/theory.md#circuit-integrator).
 
 Per lane, with the error ``err`` in units of the tolerance: the step is multiplied by
 ``safety`` err^(-1/(p+1)) (p the order of the attempt: 1 for backward Euler, 2 for BDF2),

@@ -1,5 +1,6 @@
 """Transient runs: adaptive steps from Newton iteration counts, milestones (BDF coefficients:
-``ionslit.coupling.bdf``).
+``ionslit.coupling.bdf``); see docs/theory.md#time-stepping. Times in s, voltages in V,
+currents in A.
 
 Backward Euler and variable-step BDF2 (the first step after a start or a jump in the forcing is
 backward Euler). The step grows when Newton converges easily and shrinks when it struggles; a
@@ -58,10 +59,12 @@ class IntegratorState:
     steps: int
 
     def to_dict(self) -> dict[str, float | int]:
+        """The fields by name (JSON-friendly; ``from_dict`` reads it back)."""
         return {"t_start": self.t_start, "time": self.time, "dt": self.dt, "steps": self.steps}
 
     @classmethod
     def from_dict(cls, data: dict) -> IntegratorState:
+        """The state written by ``to_dict``."""
         return cls(float(data["t_start"]), float(data["time"]), float(data["dt"]),
                    int(data["steps"]))
 
@@ -110,15 +113,26 @@ class TransientProvider(Protocol):
         """(easy, hard) nonlinear iteration counts per step for the step controller."""
         ...
 
-    def try_step(self, dt: float, voltage: float) -> float: ...
+    def try_step(self, dt: float, voltage: float) -> float:
+        """Tentative implicit step of ``dt`` (s) from the accepted level with the electrode at
+        ``voltage`` (V); returns the current (A). Raises SolverDivergedError to be retried."""
+        ...
 
-    def accept(self) -> None: ...
+    def accept(self) -> None:
+        """The last tried step becomes the accepted level."""
+        ...
 
-    def reject(self) -> None: ...
+    def reject(self) -> None:
+        """Discard the last tried step."""
+        ...
 
-    def restart_history(self) -> None: ...
+    def restart_history(self) -> None:
+        """The next step is backward Euler (after a jump of the forcing)."""
+        ...
 
-    def solve_steady(self, voltage: float) -> Any: ...
+    def solve_steady(self, voltage: float) -> Any:
+        """Steady state with the electrode at ``voltage`` (V)."""
+        ...
 
 
 @runtime_checkable
@@ -127,11 +141,17 @@ class ClampableProvider(Protocol):
     steady state and the steps under a current clamp (A), whose electrode potential is an
     unknown (``try_step(dt)`` without a voltage)."""
 
-    def try_step(self, dt: float, voltage: float | None = None) -> float: ...
+    def try_step(self, dt: float, voltage: float | None = None) -> float:
+        """Tentative step of ``dt`` (s); under a current clamp ``voltage`` is not given."""
+        ...
 
-    def solve_steady_clamped(self, current: float) -> Any: ...
+    def solve_steady_clamped(self, current: float) -> Any:
+        """Steady state with the total electrode current clamped at ``current`` (A)."""
+        ...
 
-    def clamp_current(self, current: float) -> None: ...
+    def clamp_current(self, current: float) -> None:
+        """The total electrode current (A) of the next tried step."""
+        ...
 
 
 class TimeIntegrator:

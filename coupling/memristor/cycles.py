@@ -4,7 +4,7 @@ between rising crossings and one chosen cycle with its ends interpolated (``Cycl
 Input: ``time_s`` (s, non-decreasing), ``voltage_V`` (V, the noise-free drive) and series of the
 same length (current in A, conductance in S). A cycle runs from one rising zero crossing of V to
 the next (or, with the drive frequency given, from the first rising crossing in steps of exactly
-1/f); crossings are found by linear interpolation.
+1/f); crossings are found by linear interpolation (docs/theory.md#hysteresis-loops).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def checked_series(time_s, voltage_V, *arrays) -> list[np.ndarray]:
 
 
 def snapped_signs(v: np.ndarray) -> np.ndarray:
+    """Signs (-1, 0, 1) of ``v``, 0 where |v| <= ZERO_SNAP max |v|."""
     scale = float(np.max(np.abs(v))) if v.size else 0.0
     s = np.sign(v)
     s[np.abs(v) <= ZERO_SNAP * scale] = 0.0
@@ -130,6 +131,7 @@ class Cycle:
 
     @property
     def frequency_Hz(self) -> float:
+        """1 / the cycle's length (Hz)."""
         return 1.0 / (self.t_end_s - self.t_start_s)
 
 

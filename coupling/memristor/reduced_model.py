@@ -1,5 +1,6 @@
 """Simulation of the reduced memristor tau(V) dg/dt = g_inf(V) - g, I = g V (SI: V in V, g in S,
-tau in s, I in A), for analysis: functions of a ``ionslit.coupling.ReducedModel``.
+tau in s, I in A), for analysis: functions of a ``ionslit.coupling.ReducedModel``
+(docs/theory.md#reduced-memristor).
 
 The model (g_inf(V), the steady conductance at a held voltage from quasi-static slow sweeps or
 steady PNP solves, and tau(V), the relaxation time towards it from step responses, as tables on

@@ -1,4 +1,5 @@
-"""Field laws of the dissociation rate: k_d(|E|) = k_d0 f(|E|), with f(0) = 1.
+"""Field laws of the dissociation rate: k_d(|E|) = k_d0 f(|E|), with f(0) = 1
+(docs/theory.md#dissociation-laws).
 
 - ``ConstantLaw``: f = 1.
 - ``OnsagerLaw`` (bulk, 3D second Wien effect): f = I_1(2 sqrt(2b)) / sqrt(2b) = 1 + b + b^2/3
@@ -6,8 +7,8 @@
   water at 25 C). UFL has ``bessel_I`` but FFCx cannot generate code for it, so f is evaluated
   as the power series sum_k (2b)^k / (k! (k+1)!) (32 terms, Horner) for b < 50 and as the
   large-argument expansion 2 e^x / (x sqrt(2 pi x)) sum_k (-1)^k a_k(1) / x^k (x = 2 sqrt(2b),
-  15 terms) above; both are within 2e-14 relative of I_1 on their ranges (checked against scipy
-  over b in [1e-10, 3e4]), so the switch at b = 50 is smooth to round-off. b is capped at 5e4
+  15 terms) above; both agree with I_1 to round-off on their ranges, so the switch at b = 50 is
+  smooth to round-off. b is capped at 5e4
   (f ~ 1e270; fields of ~1e12 V/m are not physical, and exp() would overflow).
 - ``PowerLaw`` (confined, 2D Wien effect): f = 1 + (E_eff / E0)^beta with the optional
   saturation E_eff = |E| / (1 + (|E| / E_sat)^m)^(1/m) (a smooth min(|E|, E_sat); m = 4 by
@@ -59,8 +60,9 @@ _ASYMPTOTIC = _asymptotic_coefficients(_ASYMPTOTIC_TERMS)
 
 
 def onsager_function(b, ops=NUMPY):
-    """Onsager's F(b) = I_1(2 sqrt(2b)) / sqrt(2b) (b >= 0), on arrays (ops=NUMPY) or in UFL
-    (ops=UFL); relative error < 2e-14 for 0 <= b <= ONSAGER_CAP (see the module docstring)."""
+    """Onsager's F(b) = I_1(2 sqrt(2b)) / sqrt(2b) (b >= 0, dimensionless), on arrays
+    (ops=NUMPY) or in UFL (ops=UFL); b above ONSAGER_CAP is capped (see the module docstring
+    and docs/theory.md#dissociation-laws)."""
     b = ops.if_less(b, ONSAGER_CAP, b, ONSAGER_CAP)
     # Series, on b clipped to the switch (the other branch is selected above it).
     y = 2.0 * ops.if_less(b, ONSAGER_SWITCH, b, ONSAGER_SWITCH)
