@@ -9,8 +9,8 @@ plain bisection). With scalar providers (a live PNP slit) the runs go one after 
 providers being restored to their snapshots in between.
 
 MPI ranks (``comm``). Every analysis takes an optional communicator: an mpi4py communicator, or
-any object with ``rank``, ``size`` and ``allgather(obj) -> list`` (this package never imports
-mpi4py; without one, or with one rank, everything runs here). With a vectorised circuit the
+any object with ``rank``, ``size`` and ``allgather(obj) -> list`` (``Communicator``; this package
+never imports mpi4py; without one, or with one rank, everything runs here). With a vectorised circuit the
 amplitudes of a call (the stimuli of an f-I curve, the points of one multisection round) are
 split into contiguous blocks, one per rank in rank order (``lane_block``: the first
 ``count % size`` ranks take one more), each rank integrates its block, and the results are
@@ -22,10 +22,10 @@ ranks, so their rounds and results are rank-count independent too. If a run fail
 every rank raises the lowest failing rank's exception (after the gather, so no rank is left
 waiting). A circuit with a scalar provider (a live PNP slit: a collective solve distributed over
 the same ranks) is not split: every rank runs every amplitude, in lockstep. What the split saves:
-an integrator's loop runs until its slowest lane is done, at a cost per iteration of ~250 us plus
-~0.17 us per lane (reduced neuron), so it divides the time of many lanes (thousands: nearly by
-the number of ranks) but hardly that of a few (the six stimuli of an f-I curve, eight points of
-a round), where the slowest lane's steps set the time on every rank.
+an integrator's loop runs until its slowest lane is done, at a cost per iteration of a fixed part
+plus a part per lane, so it divides the time of many lanes nearly by the number of ranks but
+hardly that of a few (the stimuli of an f-I curve, the points of a round), where the slowest
+lane's steps set the time on every rank.
 
 Spike criteria (``IntegratorOptions.spike_threshold`` / ``spike_rearm``):
 - pulse threshold: the pulse evokes a spike if at least one spike occurs after its onset within
@@ -42,13 +42,28 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
+from ionslit.coupling.circuit import Circuit
 from ionslit.coupling.integration_options import IntegratorOptions
 from ionslit.coupling.integrator import CircuitIntegrator
 from ionslit.coupling.provider import provider_snapshot
 from ionslit.coupling.waveforms import Constant, pulse
+
+
+class Communicator(Protocol):
+    """What the analyses need of an MPI communicator (mpi4py's has it): this process's ``rank``,
+    the number of ranks ``size`` and ``allgather(obj)``, every rank's ``obj`` in rank order."""
+
+    @property
+    def rank(self) -> int: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def allgather(self, obj: Any) -> list[Any]: ...
 
 
 @dataclass
@@ -71,33 +86,32 @@ def lane_block(count: int, size: int, rank: int) -> slice:
     return slice(start, start + base + (1 if rank < extra else 0))
 
 
-def _splits(circuit, comm) -> bool:
+def _splits(circuit: Circuit, comm: Communicator) -> bool:
     """Whether the runs are split over the ranks of ``comm`` (see the module docstring)."""
-    return comm is not None and comm.size > 1 and circuit.vectorised
+    return comm.size > 1 and circuit.vectorised
 
 
-def simulate_lanes(circuit, amplitudes: Sequence[float], make_stimulus: Callable,
+def simulate_lanes(circuit: Circuit, amplitudes: Sequence[float], make_stimulus: Callable,
                    duration: float, options: IntegratorOptions | None = None,
-                   max_lanes: int = 256, comm=None) -> list[LaneResult]:
+                   max_lanes: int = 256, comm: Communicator | None = None) -> list[LaneResult]:
     """Run ``circuit`` from its present state to ``duration`` (s) once per amplitude, with the
     stimulus ``make_stimulus(amplitudes_array)`` (a stimulus whose amplitude may be an array of
     per-lane values). One integrator with up to ``max_lanes`` lanes when the circuit is
     vectorised, else one run after the other. With ``comm`` (several ranks, a vectorised
     circuit) each rank runs its contiguous block of the amplitudes (``lane_block``) and every
     rank returns all the results, in the order of ``amplitudes`` (module docstring)."""
-    amplitudes = np.asarray(amplitudes, dtype=float).ravel()
-    if _splits(circuit, comm):
-        block = amplitudes[lane_block(amplitudes.size, comm.size, comm.rank)]
+    values = np.asarray(amplitudes, dtype=float).ravel()
+    if comm is not None and _splits(circuit, comm):
+        block = values[lane_block(values.size, comm.size, comm.rank)]
         return _gathered(comm, lambda: _vectorised_runs(circuit, block, make_stimulus,
                                                         duration, options, max_lanes))
     if circuit.vectorised:
-        return _vectorised_runs(circuit, amplitudes, make_stimulus, duration, options,
-                                max_lanes)
+        return _vectorised_runs(circuit, values, make_stimulus, duration, options, max_lanes)
     results: list[LaneResult] = []
     snapshots = [provider_snapshot(b.provider) for b in circuit.branches]
     try:
-        for a in amplitudes:
-            for b, snap in zip(circuit.branches, snapshots, strict=False):
+        for a in values:
+            for b, snap in zip(circuit.branches, snapshots, strict=True):
                 b.provider.restore(snap)
             run = circuit.with_stimulus(make_stimulus(float(a)))
             integrator = CircuitIntegrator(run, options).run(duration)
@@ -105,12 +119,12 @@ def simulate_lanes(circuit, amplitudes: Sequence[float], make_stimulus: Callable
                                       integrator.spikes.peaks(0),
                                       float(integrator.voltage[0])))
     finally:
-        for b, snap in zip(circuit.branches, snapshots, strict=False):
+        for b, snap in zip(circuit.branches, snapshots, strict=True):
             b.provider.restore(snap)
     return results
 
 
-def _vectorised_runs(circuit, amplitudes: np.ndarray, make_stimulus: Callable,
+def _vectorised_runs(circuit: Circuit, amplitudes: np.ndarray, make_stimulus: Callable,
                      duration: float, options: IntegratorOptions | None,
                      max_lanes: int) -> list[LaneResult]:
     results: list[LaneResult] = []
@@ -125,17 +139,18 @@ def _vectorised_runs(circuit, amplitudes: np.ndarray, make_stimulus: Callable,
     return results
 
 
-def _gathered(comm, work: Callable[[], list]) -> list:
+def _gathered(comm: Communicator, work: Callable[[], list]) -> list:
     """``work()`` on every rank, the ranks' lists concatenated in rank order on every rank. A
     failure on any rank is raised on every rank (the lowest failing rank's exception), after
     the gather."""
+    local: list | None = None
+    failure: Exception | None = None
     try:
-        local, failure = work(), None
+        local = work()
     except Exception as error:  # noqa: BLE001 (re-raised below, on every rank)
-        local, failure = None, error
-    if failure is None:
-        payload = None
-    else:
+        failure = error
+    payload: bytes | None = None
+    if failure is not None:
         try:
             payload = pickle.dumps(failure)
         except Exception:  # noqa: BLE001 (an exception that does not pickle)
@@ -144,11 +159,11 @@ def _gathered(comm, work: Callable[[], list]) -> list:
     failed = [rank for rank, (_, p) in enumerate(gathered) if p is not None]
     if failed:
         rank = failed[0]
-        if rank == comm.rank:
+        if failure is not None and rank == comm.rank:
             raise failure
-        error = pickle.loads(gathered[rank][1])
-        error.add_note(f"(raised on MPI rank {rank} of {comm.size})")
-        raise error
+        remote = pickle.loads(gathered[rank][1])
+        remote.add_note(f"(raised on MPI rank {rank} of {comm.size})")
+        raise remote
     return [item for block, _ in gathered for item in block]
 
 
@@ -161,9 +176,9 @@ class FICurve:
     spike_times: list[np.ndarray] = field(default_factory=list)
 
 
-def fi_curve(circuit, amplitudes: Sequence[float], duration: float, transient: float,
+def fi_curve(circuit: Circuit, amplitudes: Sequence[float], duration: float, transient: float,
              options: IntegratorOptions | None = None, max_lanes: int = 256,
-             comm=None) -> FICurve:
+             comm: Communicator | None = None) -> FICurve:
     """Constant stimuli switched on at t = 0 (s); rate = mean-ISI rate of the spikes in
     [transient, duration] (0 with fewer than two). With ``comm`` the stimuli are split over the
     ranks in contiguous blocks and every rank returns the whole curve, equal bit for bit to the
@@ -223,15 +238,16 @@ def _multisection(respond: Callable[[np.ndarray], np.ndarray], bracket, rtol: fl
     return ThresholdResult(0.5 * (lo + hi), lo, hi, runs, rounds)
 
 
-def _lanes(circuit, lanes: int | None) -> int:
+def _lanes(circuit: Circuit, lanes: int | None) -> int:
     if not circuit.vectorised:
         return 1
     return 8 if lanes is None else max(1, int(lanes))
 
 
-def pulse_threshold(circuit, width: float, duration: float, bracket=(1e-12, 1e-9),
+def pulse_threshold(circuit: Circuit, width: float, duration: float, bracket=(1e-12, 1e-9),
                     start: float = 0.0, rtol: float = 1e-4, lanes: int | None = None,
-                    options: IntegratorOptions | None = None, comm=None) -> ThresholdResult:
+                    options: IntegratorOptions | None = None,
+                    comm: Communicator | None = None) -> ThresholdResult:
     """Smallest amplitude (A) of one rectangular pulse of ``width`` (s) starting at ``start``
     that evokes a spike within ``duration`` (s), to relative tolerance ``rtol``. With ``comm``
     the points of each round (``lanes``, default 8, on any number of ranks) are split over the
@@ -245,11 +261,11 @@ def pulse_threshold(circuit, width: float, duration: float, bracket=(1e-12, 1e-9
     return _multisection(respond, bracket, rtol, _lanes(circuit, lanes))
 
 
-def repetitive_firing_threshold(circuit, duration: float, bracket=(1e-12, 1e-9),
+def repetitive_firing_threshold(circuit: Circuit, duration: float, bracket=(1e-12, 1e-9),
                                 window: float | None = None, min_spikes: int = 2,
                                 rtol: float = 1e-4, lanes: int | None = None,
                                 options: IntegratorOptions | None = None,
-                                comm=None) -> ThresholdResult:
+                                comm: Communicator | None = None) -> ThresholdResult:
     """Smallest constant stimulus (A, switched on at t = 0) that keeps the neuron firing: at
     least ``min_spikes`` spikes in the last ``window`` (s; default duration / 2) of the run.
     ``comm``: as for ``pulse_threshold``."""

@@ -1,5 +1,6 @@
 """Variable-step BDF1/BDF2 coefficients: the one BDF module of the package, used by the circuit,
-its providers and the finite-element time stepping (``ionslit.solvers``).
+its providers and the finite-element time stepping (``ionslit.solvers``); see
+docs/theory.md#time-stepping and docs/theory.md#circuit-integrator.
 
 Schemes (``Scheme``): ``"backward_euler"`` (order 1 on every step) and ``"bdf2"`` (variable-step
 BDF2, order 1 on the first step after a start or a jump of the forcing). Times in s (or any unit:

@@ -6,7 +6,7 @@ memristive branches and a leak; the membrane law itself is ``membrane.membrane_c
 Branch k is a battery E_k (V) in series with ``count`` n_k identical providers in parallel; the
 provider sees U - E_k and returns its current I_k (A, flowing from the battery side into the
 element, i.e. out of the membrane node). SI units: C in F, currents in A, conductances in S
-(or, per unit membrane area, F/m^2, A/m^2, S/m^2 throughout).
+(or, per unit membrane area, F/m^2, A/m^2, S/m^2 throughout). See docs/theory.md#circuit.
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ class Circuit:
         provider states (optionally with another, e.g. per-lane, ``stimulus``)."""
         if not self.vectorised:
             raise TypeError("this circuit has scalar providers: lanes are run one at a time")
-        branches = [replace(b, provider=b.provider.with_lanes(lanes)) for b in self.branches]
+        branches = [replace(b, provider=as_lanes(b.provider).with_lanes(lanes))
+                    for b in self.branches]
         u0 = self.initial_voltage
         if np.ndim(u0):
             u0 = np.broadcast_to(np.asarray(u0, dtype=float), (lanes,)).copy()

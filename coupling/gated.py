@@ -1,4 +1,5 @@
-"""Base class of this package's providers: internal states relaxing linearly at a frozen voltage.
+"""Base class of this package's providers: internal states relaxing linearly at a frozen voltage
+(docs/theory.md#circuit-integrator). SI units: s, V, A, S.
 
 Every internal state x_j of a lane obeys dx_j/dt = A_j(V) - B_j(V) x_j (a reduced memristor:
 A = g_inf / tau, B = 1 / tau; a Hodgkin-Huxley gate: A = alpha, B = alpha + beta), and the current
@@ -25,6 +26,7 @@ interspike interval while U itself is smooth; without this its error goes unchec
 from __future__ import annotations
 
 import copy
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,6 +43,29 @@ def lane_mask(mask, lanes: int) -> np.ndarray | None:
     if m.size != lanes:
         raise ValueError(f"lane mask has {m.size} entries for {lanes} lanes")
     return None if m.all() else m
+
+
+class StepTerms(NamedTuple):
+    """The terms of one step of the states that do not depend on the voltage (arrays
+    (nstate, lanes) or per lane): ``b0`` (1/s), ``history`` b1 x_n + b2 x_{n-1} (units of x
+    per s), the explicit ``predictor`` of x and the ``error_factor`` of the local error
+    estimate (``bdf.StepConstants``)."""
+
+    b0: np.ndarray
+    history: np.ndarray
+    predictor: np.ndarray
+    error_factor: np.ndarray | float
+
+
+class Try(NamedTuple):
+    """A tentative step, pending ``accept``/``reject``: the step ``dt`` (s) per lane, the new
+    ``states`` and their slope dx/dt (arrays (nstate, lanes)), and the step's ``terms`` (None
+    without states)."""
+
+    dt: np.ndarray
+    states: np.ndarray
+    slope: np.ndarray
+    terms: StepTerms | None
 
 
 class GatedProvider:
@@ -76,10 +101,10 @@ class GatedProvider:
         self._slope = np.full((self.nstate, self.lanes), np.nan)  # dx/dt at the accepted level
         self._slope_unknown = True
         self._all_second = False
-        self._pending = None
-        self._conductance = None
-        self._cache_dt = None
-        self._cache = None
+        self._pending: Try | None = None
+        self._conductance: np.ndarray | None = None
+        self._cache_dt: np.ndarray | None = None  # the dt array of the cached step terms
+        self._cache: StepTerms | None = None
 
     # -- subclass hooks ----------------------------------------------------------------------
     def _rates(self, v):
@@ -96,11 +121,12 @@ class GatedProvider:
         return x, (da - x * db) / den if derivative else None, a - b * x
 
     # -- provider protocol -------------------------------------------------------------------
-    def _history(self, dt: np.ndarray):
-        """(b0, b1 x_n + b2 x_{n-1}, predictor of x, error factor) for this step; cached while
-        the same ``dt`` array object is passed (the integrator's Newton tries of one step)."""
-        if self._cache_dt is dt:
-            return self._cache
+    def _history(self, dt: np.ndarray) -> StepTerms:
+        """The ``StepTerms`` of this step; cached while the same ``dt`` array object is passed
+        (the integrator's Newton tries of one step)."""
+        cached = self._cache
+        if cached is not None and self._cache_dt is dt:
+            return cached
         k = bdf.for_step(self.scheme, self._levels, dt, self._dt_prev,
                          all_second=self._all_second)
         # explicit predictor (see the integrator's step control): x + h x' (+ curvature)
@@ -114,8 +140,9 @@ class GatedProvider:
             curvature += slope * self._dt_prev
             curvature *= k.curvature_weight
             predictor += curvature
-        self._cache_dt, self._cache = dt, (k.b0, hist, predictor, k.error_factor)
-        return self._cache
+        terms = StepTerms(k.b0, hist, predictor, k.error_factor)
+        self._cache_dt, self._cache = dt, terms
+        return terms
 
     def try_step(self, dt, voltage, conductance: bool = True):
         """Tentative step of ``dt`` (s) with ``voltage`` (V) across each lane; returns the
@@ -136,16 +163,17 @@ class GatedProvider:
             scalar = scalar and np.ndim(voltage) == 0
             v = np.full(shape, 0.0)
             v[:] = voltage
+        terms = None
         if self.nstate:
-            b0, hist, _, _ = self._history(dt_a)
-            x, dx, slope = self._solve(v, b0, hist, conductance)
+            terms = self._history(dt_a)
+            x, dx, slope = self._solve(v, terms.b0, terms.history, conductance)
         else:
             x = dx = slope = self._x
         if not conductance:
             dx = None
-        current, conductance = self._current(v, x, dx)
-        self._pending = (dt_a, x, slope)
-        self._conductance = conductance
+        current, didv = self._current(v, x, dx)
+        self._pending = Try(dt_a, x, slope, terms)
+        self._conductance = didv
         if scalar and self.lanes == 1:
             return float(current[0])
         return current
@@ -157,9 +185,10 @@ class GatedProvider:
 
     def accept(self, mask=None) -> None:
         """The last try becomes the accepted level (on the lanes in ``mask``; all if None)."""
-        if self._pending is None:
+        pending = self._pending
+        if pending is None:
             raise RuntimeError("accept() without a try_step()")
-        dt, x, slope = self._pending
+        dt, x, slope = pending.dt, pending.states, pending.slope
         m = lane_mask(mask, self.lanes)
         x_prev, x_old, slope_prev = self._x, self._x_old, self._slope
         time, dt_prev, levels = self.time, self._dt_prev, self._levels
@@ -174,7 +203,7 @@ class GatedProvider:
             kept = (~m).nonzero()[0]
             self._x_old = x_prev.copy()
             for new, old in ((self._x_old, x_old), (self._x, x_prev), (self._slope, slope_prev)):
-                for new_row, old_row in zip(new, old, strict=False):  # state by state: 1-D indexing is fast
+                for new_row, old_row in zip(new, old, strict=True):  # state by state: 1-D indexing is fast
                     new_row[kept] = old_row[kept]
             for new, old in ((self.time, time), (self._dt_prev, dt_prev)):
                 new[kept] = old[kept]
@@ -192,10 +221,11 @@ class GatedProvider:
         """Estimated local error of the last try's states, max_j |err_j| / (rtol max(|x_j|,
         scale_j)) per lane (0 where the accepted slope is not known yet); None without states.
         """
-        if not self.nstate or self._pending is None:
+        pending = self._pending
+        if pending is None or pending.terms is None:  # no try, or no states
             return None
-        _, x, _ = self._pending
-        _, _, predictor, factor = self._cache
+        x = pending.states
+        predictor, factor = pending.terms.predictor, pending.terms.error_factor
         err = x - predictor
         np.abs(err, out=err)
         err *= factor
@@ -216,7 +246,7 @@ class GatedProvider:
         if self._pending is not None and self.nstate and self._slope_unknown:
             unknown = np.isnan(self._slope)
             if unknown.any():
-                self._slope = np.where(unknown, self._pending[2], self._slope)
+                self._slope = np.where(unknown, self._pending.slope, self._slope)
             self._slope_unknown = bool(np.isnan(self._slope).any())
         self._pending = None
         self._cache_dt = None
@@ -239,6 +269,7 @@ class GatedProvider:
                 "levels": self._levels.copy()}
 
     def restore(self, state: dict) -> None:
+        """Continue from a ``state`` snapshot of a provider of the same class and lanes."""
         if state.get("kind") != type(self).__name__ or state["lanes"] != self.lanes:
             raise ValueError(f"snapshot of a {state.get('kind')} with {state.get('lanes')} lanes "
                              f"cannot restore a {type(self).__name__} with {self.lanes} lanes")

@@ -1,4 +1,5 @@
-"""The Hodgkin-Huxley (1952) squid-axon channels as providers, to verify the circuit integrator.
+"""The Hodgkin-Huxley (1952) squid-axon channels as providers, to verify the circuit integrator
+(docs/theory.md#hodgkin-huxley).
 
 Modern convention (resting potential near -65 mV), per unit membrane area:
 
@@ -38,7 +39,7 @@ from ionslit.coupling.gated import GatedProvider
 CONDUCTANCE = {"na": 1200.0, "k": 360.0, "leak": 3.0}
 REVERSAL = {"na": 0.050, "k": -0.077, "leak": -0.054387}
 CAPACITANCE = 0.01  # F/m^2 (1 uF/cm^2)
-RESTING_POTENTIAL = -0.065  # V, the convention's nominal rest (the exact root is -64.9964 mV)
+RESTING_POTENTIAL = -0.065  # V, the convention's nominal rest (Circuit.resting_potential: the root)
 UA_PER_CM2 = 0.01  # A/m^2 in 1 uA/cm^2
 
 

@@ -51,8 +51,10 @@ class IntegratorOptions:
             raise ValueError(f"step {self.step} s must be > 0")
         if not self.adaptive and self.step is None:
             raise ValueError("fixed steps (adaptive=False) need a step")
-        for name in ("rtol", "atol", "newton_tol", "min_step", "max_step"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} = {getattr(self, name)} must be > 0")
+        for name, value in (("rtol", self.rtol), ("atol", self.atol),
+                            ("newton_tol", self.newton_tol), ("min_step", self.min_step),
+                            ("max_step", self.max_step)):
+            if not value > 0:
+                raise ValueError(f"{name} = {value} must be > 0")
         if not 1.0 < self.max_growth < 1.0 + math.sqrt(2.0):
             raise ValueError(f"max_growth = {self.max_growth} must be in (1, 2.414) for BDF2")

@@ -1,4 +1,5 @@
-"""Implicit, adaptive integration of the neuron circuit with memristor providers.
+"""Implicit, adaptive integration of the neuron circuit with memristor providers
+(docs/theory.md#circuit-integrator). SI units: s, V, A, S, F.
 
 Scheme. With the providers' internal states integrated by the same BDF formula at the new
 voltage, every step solves one scalar equation for U = U^{n+1}:
@@ -55,7 +56,8 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -65,6 +67,29 @@ from ionslit.coupling.integration_options import IntegrationError, IntegratorOpt
 from ionslit.coupling.membrane import branch_current, implicit_residual_terms, membrane_current
 from ionslit.coupling.provider import LaneProvider, as_lanes
 from ionslit.coupling.spikes import SpikeDetector
+
+
+@dataclass(frozen=True)
+class NewtonResult:
+    """The outcome of the Newton iteration of one attempt (``CircuitIntegrator._newton``), per
+    lane: the new membrane voltage ``voltage`` (V), the branches' total current ``branch_total``
+    sum_k n_k I_k (A) of the last try, the mask ``failed`` of lanes whose iteration did not
+    converge, and ``error``, the provider's exception when a try raised (then every active lane
+    has failed), else None."""
+
+    voltage: np.ndarray
+    branch_total: np.ndarray | float
+    failed: np.ndarray
+    error: RuntimeError | None
+
+
+class TracePoint(NamedTuple):
+    """One loop iteration of a recording integrator: the times (s) and voltages (V) of every
+    lane and the mask of the lanes that accepted a step there."""
+
+    time: np.ndarray
+    voltage: np.ndarray
+    accepted: np.ndarray
 
 
 def _keep(new: np.ndarray, old: np.ndarray, lanes: np.ndarray) -> np.ndarray:
@@ -85,7 +110,7 @@ class CircuitIntegrator:
         opt = self.options
         self.lanes = circuit.lanes
         self.banks = [as_lanes(b.provider) for b in circuit.branches]
-        for bank, branch in zip(self.banks, circuit.branches, strict=False):
+        for bank, branch in zip(self.banks, circuit.branches, strict=True):
             if bank.lanes != self.lanes:
                 raise ValueError(f"branch {branch.name!r} has {bank.lanes} lanes, the circuit "
                                  f"{self.lanes}")
@@ -115,9 +140,9 @@ class CircuitIntegrator:
         self.spikes = SpikeDetector(n, opt.spike_threshold, opt.spike_rearm,
                                     opt.spike_interpolation)
         self.spikes.start(self.u)
-        self._trace: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._trace: list[TracePoint] = []
         if opt.record:
-            self._trace.append((self.t.copy(), self.u.copy(), np.ones(n, dtype=bool)))
+            self._trace.append(TracePoint(self.t.copy(), self.u.copy(), np.ones(n, dtype=bool)))
         for bank in self.banks:
             bank.restart_history()
 
@@ -136,10 +161,12 @@ class CircuitIntegrator:
     # ------------------------------------------------------------------------------------------
     @property
     def time(self) -> np.ndarray:
+        """Present time (s) per lane (a copy)."""
         return self.t.copy()
 
     @property
     def voltage(self) -> np.ndarray:
+        """Present membrane voltage U (V) per lane (a copy)."""
         return self.u.copy()
 
     def _slope(self, i_stim, branch_total, u):
@@ -153,7 +180,7 @@ class CircuitIntegrator:
         ``conductance=False`` (only when every provider has ``optional_conductance``): the
         currents alone."""
         currents, conductances = [], []
-        for bank, battery in zip(self.banks, self._battery, strict=False):
+        for bank, battery in zip(self.banks, self._battery, strict=True):
             if conductance:
                 currents.append(bank.try_step(dt, u - battery))
                 conductances.append(bank.differential_conductance)
@@ -181,7 +208,7 @@ class CircuitIntegrator:
         if currents is None:
             self.slope = np.where(lanes_mask, 0.0, self.slope)
             return
-        for k, (current, g, battery) in enumerate(zip(currents, conductances, self._battery, strict=False)):
+        for k, (current, g, battery) in enumerate(zip(currents, conductances, self._battery, strict=True)):
             if g is None:
                 v = self.u - battery
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -258,7 +285,8 @@ class CircuitIntegrator:
         i_stim = stim.value(t_new)
         abs_u = np.abs(u)
         tol = opt.newton_tol if fixed else step_size.newton_tolerance(opt, abs_u, predictor)
-        v, total, failed, error = self._newton(h, k.b0, history, i_stim, predictor, active, tol)
+        newton = self._newton(h, k.b0, history, i_stim, predictor, active, tol)
+        v, total, failed, error = newton.voltage, newton.branch_total, newton.failed, newton.error
         # local error (in units of the tolerance) and acceptance
         err = step_size.voltage_error(opt, k, v, abs_u, predictor)
         if opt.control_states:
@@ -282,7 +310,7 @@ class CircuitIntegrator:
         all_accepted = bool(accept.all())
         kept = None if all_accepted else (~accept).nonzero()[0]  # lanes that stay
         # commit
-        if all_accepted:
+        if kept is None:
             for bank in self.banks:
                 bank.accept()
         elif kept.size < accept.size:
@@ -292,7 +320,7 @@ class CircuitIntegrator:
             self._reject_all()
         f_new = self._slope(i_stim, total, v)
         self.spikes.update(t, u, f, t_new, v, f_new, None if all_accepted else accept)
-        if all_accepted:
+        if kept is None:
             self.u_prev, self.u, self.t, self.dt_prev, self.slope = u, v, t_new, h, f_new
             if k.curvature_weight is None or not k.uniform:
                 self.levels = np.minimum(self.levels + 1, 2)
@@ -305,7 +333,7 @@ class CircuitIntegrator:
             self.slope = _keep(f_new, f, kept)
         stats = self.stats
         stats["accepted"] += accept
-        if not all_accepted:
+        if kept is not None:
             lost = kept if all_active else kept[active[kept]]
             if any_failed:
                 stats["failed"] += failed
@@ -336,7 +364,7 @@ class CircuitIntegrator:
                 if jumped.any():
                     self._restart(jumped, t_new, total, plan)
         if opt.record:
-            self._trace.append((self.t.copy(), self.u.copy(), accept.copy()))
+            self._trace.append(TracePoint(self.t.copy(), self.u.copy(), accept.copy()))
         if any_failed:
             stuck = failed & ((self.failures > opt.max_failures) | at_min)
             if stuck.any():
@@ -362,9 +390,9 @@ class CircuitIntegrator:
             self.dt_next = np.where(lanes, np.minimum(self.dt_next, restart), self.dt_next)
 
     def _newton(self, h, b0, history, i_stim, predictor, active, tol):
-        """Solve R(U) = 0 per lane from ``predictor``: (U, branch total current, failed mask,
-        provider exception or None). Converged lanes are frozen (re-tried at the same voltage,
-        which a provider reproduces exactly), so a lane's result does not depend on others.
+        """Solve R(U) = 0 per lane from ``predictor`` (see ``NewtonResult``). Converged lanes are
+        frozen (re-tried at the same voltage, which a provider reproduces exactly), so a lane's
+        result does not depend on others.
 
         When every provider can leave out dI/dV (``optional_conductance``), the tries after the
         first give the currents only, and the update -R/R' that decides convergence there takes
@@ -394,7 +422,7 @@ class CircuitIntegrator:
                 currents, conductances = self._try_all(h, v, exact)
             except RuntimeError as error:  # a provider could not solve: cut the step
                 self._reject_all()
-                return predictor, np.zeros_like(v), active.copy(), error
+                return NewtonResult(predictor, np.zeros_like(v), active.copy(), error)
             if any_frozen:
                 tries += ~frozen
             else:
@@ -427,8 +455,8 @@ class CircuitIntegrator:
         else:
             failed = ~frozen if failed is None else failed | ~frozen  # too many tries
         if failed is None:
-            return v, total, np.zeros(v.shape, dtype=bool), None
-        return v, total, failed & active, None
+            return NewtonResult(v, total, np.zeros(v.shape, dtype=bool), None)
+        return NewtonResult(v, total, failed & active, None)
 
     def _jacobian(self, diagonal, v, currents, conductances, last_v, last_i):
         """dR/dU at ``v``: ``diagonal`` (C b0 + g_L) plus n_k dI_k/dV per branch, from the
@@ -455,8 +483,8 @@ class CircuitIntegrator:
         """Accepted (t, U) of ``lane`` (needs ``record=True``)."""
         if not self.options.record:
             raise RuntimeError("trace() needs IntegratorOptions(record=True)")
-        ts = [t[lane] for t, _, a in self._trace if a[lane]]
-        us = [u[lane] for _, u, a in self._trace if a[lane]]
+        ts = [p.time[lane] for p in self._trace if p.accepted[lane]]
+        us = [p.voltage[lane] for p in self._trace if p.accepted[lane]]
         return np.array(ts), np.array(us)
 
     @property
@@ -493,5 +521,5 @@ class CircuitIntegrator:
         self._any_failures = bool(self.failures.any())
         self.stats = {k: np.array(v) for k, v in state["stats"].items()}
         self.spikes.restore(state["spikes"])
-        for bank, snap in zip(self.banks, state["providers"], strict=False):
+        for bank, snap in zip(self.banks, state["providers"], strict=True):
             bank.restore(snap)

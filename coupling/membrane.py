@@ -8,7 +8,8 @@ the stimulus); the resting potential is where it vanishes with the providers at 
 An implicit step solves R(U) = C (b0 U + history) - membrane_current(...) = 0, which is affine
 in U for given branch currents: ``implicit_residual_terms`` gives that form,
 R(U) = diagonal U + constant + sum_k n_k I_k, computed once per step. SI units: currents in A,
-conductances in S, voltages in V (or, per unit membrane area, A/m^2 and S/m^2).
+conductances in S, voltages in V (or, per unit membrane area, A/m^2 and S/m^2). See
+docs/theory.md#circuit and docs/theory.md#circuit-integrator.
 """
 
 from __future__ import annotations

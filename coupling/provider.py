@@ -52,7 +52,7 @@ own, so the coupled system is one implicit BDF method of a single order.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 
@@ -118,7 +118,16 @@ class LaneProvider(Protocol):
     lanes: int
     vectorised: bool
     optional_conductance: bool
-    scheme: str | None
+
+    @property
+    def scheme(self) -> str | None:
+        """The time scheme the provider integrates with (``bdf.SCHEMES``; None: unknown). The
+        integrator sets it on vectorised providers."""
+        ...
+
+    @scheme.setter
+    def scheme(self, scheme: str) -> None:
+        ...
 
     @property
     def time(self) -> np.ndarray:
@@ -158,7 +167,7 @@ class LaneProvider(Protocol):
 Provider = MemristorProvider | LaneProvider
 
 
-def is_lane_provider(provider: Provider) -> bool:
+def is_lane_provider(provider: Provider) -> TypeGuard[LaneProvider]:
     """Whether ``provider`` is natively vectorised (a ``LaneProvider`` with lane masks)."""
     return isinstance(provider, LaneProvider) and provider.vectorised
 
@@ -185,17 +194,13 @@ class ScalarLanes:
 
     def __init__(self, provider: MemristorProvider):
         self.provider = provider
+        #: the wrapped provider's time scheme (``options.time_scheme``), None when unknown
+        self.scheme: str | None = (provider.options.time_scheme
+                                   if isinstance(provider, SchemeProvider) else None)
 
     @property
     def time(self) -> np.ndarray:
         return np.array([float(self.provider.time)])
-
-    @property
-    def scheme(self) -> str | None:
-        """The wrapped provider's time scheme (``options.time_scheme``), None when unknown."""
-        if isinstance(self.provider, SchemeProvider):
-            return self.provider.options.time_scheme
-        return None
 
     def try_step(self, dt: np.ndarray, voltage: np.ndarray, conductance: bool = True
                  ) -> np.ndarray:
@@ -233,7 +238,7 @@ class ScalarLanes:
 def as_lanes(provider: Provider) -> LaneProvider:
     """``provider`` itself if it is a lane provider, else a one-lane wrapper."""
     if is_lane_provider(provider):
-        return provider  # type: ignore[return-value]
+        return provider
     if not isinstance(provider, MemristorProvider):
         raise TypeError(f"{type(provider).__name__} is not a memristor provider: it lacks "
                         f"one of try_step, accept, reject, restart_history, snapshot, restore "

@@ -1,5 +1,5 @@
-"""The reduced memristor tau(V) dg/dt = g_inf(V) - g, I = g V: its tables and file, and the
-circuit provider.
+"""The reduced memristor tau(V) dg/dt = g_inf(V) - g, I = g V (g in S, tau in s, V in V, I in
+A): its tables and file, and the circuit provider (docs/theory.md#reduced-memristor).
 
 ``ReducedModel`` is the one data class and file format of the reduced model (the memristor
 analysis, ``ionslit.coupling.memristor``, fits and writes it; the circuit reads it). ``reduced_model.json``::
@@ -177,6 +177,8 @@ class ReducedModel:
     # -- file format ----------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReducedModel:
+        """The model from the content of a ``reduced_model.json`` (ValueError if it is not one
+        of this kind and version, or has unknown or missing keys)."""
         if data.get("kind") != KIND:
             raise ValueError(f"not a reduced memristor model: kind is {data.get('kind')!r}, "
                              f"expected {KIND!r}")
@@ -243,7 +245,10 @@ class ReducedMemristor(GatedProvider):
         if g_initial is None:
             g_initial = model.g_inf(0.0)
         super().__init__(g_initial, lanes, scheme)
-        self._step_key = self._step_terms = None  # per-step terms of a constant tau (_solve)
+        # per-step terms of a constant tau (_solve): 1 / (1 + b0 tau) and tau hist, and the
+        # history array they belong to
+        self._step_key: np.ndarray | None = None
+        self._step_terms: tuple[np.ndarray, np.ndarray] | None = None
         # conductances below 1 % of the table's largest are measured absolutely
         self.state_scale = max(1e-2 * float(np.max(model.g_inf_S)), 1e-300)
 
@@ -263,12 +268,14 @@ class ReducedMemristor(GatedProvider):
         and tau hist are the same for every try of a step."""
         if self._tau_constant is not None:
             tau = self._tau_constant
-            if self._step_key is not hist:  # a new step
+            terms = self._step_terms
+            if terms is None or self._step_key is not hist:  # a new step
                 inv_den = b0 * tau
                 inv_den += 1.0
                 np.divide(1.0, inv_den, out=inv_den)
-                self._step_key, self._step_terms = hist, (inv_den, tau * hist)
-            inv_den, tau_hist = self._step_terms
+                terms = (inv_den, tau * hist)
+                self._step_key, self._step_terms = hist, terms
+            inv_den, tau_hist = terms
             (g_inf,), slopes = self._g_table.evaluate(v, derivative)
             g = g_inf - tau_hist
             g *= inv_den

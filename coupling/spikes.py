@@ -1,4 +1,5 @@
-"""Spike detection on the accepted steps of an integrator (NEURON/Brian2 semantics), per lane.
+"""Spike detection on the accepted steps of an integrator (NEURON/Brian2 semantics), per lane
+(docs/theory.md#spike-detection). Times in s, voltages in V, slopes in V/s, rates in Hz.
 
 A spike is a positive-going crossing of ``threshold`` by an *armed* detector. The crossing time
 is located inside the step on the cubic Hermite interpolant of U built from the step's end values
@@ -11,7 +12,7 @@ The peak of a spike is the maximum of U between its crossing and the re-arm (inc
 interior maximum of the Hermite cubic of a step whose slope changes sign).
 
 The crossing times and the interior maxima are found in batches: the steps concerned are kept
-and solved together once a few hundred have gathered, or when spikes are asked for (on many
+and solved together once ``SpikeDetector.BATCH`` have gathered, or when spikes are asked for (on many
 lanes a few lanes cross or peak on every step; one vectorised solve for all of them costs what
 one for a handful does).
 
@@ -22,6 +23,8 @@ exact frequency of a periodic train, free of the window-edge quantisation of a s
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -79,6 +82,34 @@ def _hermite_max(h, u0, f0, u1, f1):
     return best
 
 
+class CrossingSteps(NamedTuple):
+    """Accepted steps that crossed the threshold, their crossing times not located yet: the
+    ``lanes``, the step's start time ``start`` (s) and length ``step`` (s), and its end values
+    U (V) and slopes dU/dt (V/s)."""
+
+    lanes: np.ndarray
+    start: np.ndarray
+    step: np.ndarray
+    u0: np.ndarray
+    f0: np.ndarray
+    u1: np.ndarray
+    f1: np.ndarray
+
+
+class PeakSteps(NamedTuple):
+    """Accepted steps with an interior maximum of U, not evaluated yet: the ``lanes``, the
+    number ``spike`` of the spike each belongs to, the step's length ``step`` (s), and its end
+    values U (V) and slopes dU/dt (V/s)."""
+
+    lanes: np.ndarray
+    spike: np.ndarray
+    step: np.ndarray
+    u0: np.ndarray
+    f0: np.ndarray
+    u1: np.ndarray
+    f1: np.ndarray
+
+
 class SpikeDetector:
     """Threshold crossings with re-arm, per lane (see the module docstring)."""
 
@@ -99,8 +130,8 @@ class SpikeDetector:
         self.peak = np.full(self.lanes, -np.inf)  # running maximum of the present spike
         self._times: list[list[float]] = [[] for _ in range(self.lanes)]
         self._peaks: list[list[float]] = [[] for _ in range(self.lanes)]
-        self._crossed: list[tuple] = []  # steps that crossed, times not located yet
-        self._peaked: list[tuple] = []  # steps with an interior maximum, not evaluated yet
+        self._crossed: list[CrossingSteps] = []
+        self._peaked: list[PeakSteps] = []
         self._kept = 0  # steps in both lists
 
     def start(self, voltage) -> None:
@@ -116,7 +147,8 @@ class SpikeDetector:
             up &= mask
         if up.any():
             i = up.nonzero()[0]
-            self._crossed.append((i, t0[i], t1[i] - t0[i], u0[i], f0[i], u1[i], f1[i]))
+            self._crossed.append(CrossingSteps(i, t0[i], t1[i] - t0[i], u0[i], f0[i], u1[i],
+                                               f1[i]))
             self._kept += i.size
             self.armed[i] = False
             self.peak[i] = self.threshold
@@ -132,7 +164,8 @@ class SpikeDetector:
                 if inner.any():  # the maximum inside the step, for spike number len(peaks)
                     k = j[inner]
                     spike = np.array([len(self._peaks[lane]) for lane in k.tolist()])
-                    self._peaked.append((k, spike, t1[k] - t0[k], u0[k], f0[k], u1[k], f1[k]))
+                    self._peaked.append(PeakSteps(k, spike, t1[k] - t0[k], u0[k], f0[k], u1[k],
+                                                  f1[k]))
                     self._kept += k.size
             down = u1j < self.rearm
             if down.any():
@@ -148,17 +181,17 @@ class SpikeDetector:
         """Crossing times and interior maxima of the steps kept by ``update``: the times are
         appended to each lane's spikes, the maxima raise the peaks of their spikes."""
         if self._crossed:
-            lanes, t0, h, u0, f0, u1, f1 = (np.concatenate(p) for p in zip(*self._crossed, strict=False))
+            lanes, t0, h, u0, f0, u1, f1 = (np.concatenate(p) for p in zip(*self._crossed, strict=True))
             if self.interpolation == "hermite":
                 s = _hermite_crossing(h, u0, f0, u1, f1, self.threshold)
             else:
                 s = h * (self.threshold - u0) / (u1 - u0)
-            for lane, tc in zip(lanes.tolist(), (t0 + s).tolist(), strict=False):
+            for lane, tc in zip(lanes.tolist(), (t0 + s).tolist(), strict=True):
                 self._times[lane].append(tc)
         if self._peaked:
-            lanes, spikes, h, u0, f0, u1, f1 = (np.concatenate(p) for p in zip(*self._peaked, strict=False))
+            lanes, spikes, h, u0, f0, u1, f1 = (np.concatenate(p) for p in zip(*self._peaked, strict=True))
             top = _hermite_max(h, u0, f0, u1, f1)
-            for lane, spike, value in zip(lanes.tolist(), spikes.tolist(), top.tolist(), strict=False):
+            for lane, spike, value in zip(lanes.tolist(), spikes.tolist(), top.tolist(), strict=True):
                 done = self._peaks[lane]
                 if spike < len(done):
                     done[spike] = max(done[spike], value)
@@ -182,6 +215,7 @@ class SpikeDetector:
         return np.array(out)
 
     def counts(self) -> np.ndarray:
+        """Number of spikes per lane."""
         self._settle()
         return np.array([len(t) for t in self._times])
 
@@ -204,6 +238,7 @@ class SpikeDetector:
 
     # -- checkpoints ---------------------------------------------------------------------------
     def state(self) -> dict:
+        """A picklable checkpoint (settings, arming, running peaks, spike times and peaks)."""
         self._settle()
         return {"threshold": self.threshold, "rearm": self.rearm,
                 "interpolation": self.interpolation, "armed": self.armed.copy(),
@@ -211,6 +246,7 @@ class SpikeDetector:
                 "peaks": [list(p) for p in self._peaks]}
 
     def restore(self, state: dict) -> None:
+        """Continue from a ``state()``."""
         self.threshold, self.rearm = state["threshold"], state["rearm"]
         self.interpolation = state["interpolation"]
         self.armed = np.array(state["armed"], dtype=bool)

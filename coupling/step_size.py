@@ -1,5 +1,5 @@
 """Step control of the circuit integrator: tolerances, the local error of the voltage, the next
-step size and the landing on the stimulus' milestones.
+step size and the landing on the stimulus' milestones (docs/theory.md#circuit-integrator).
 
 Per lane, with the error ``err`` in units of the tolerance: the step is multiplied by
 ``safety`` err^(-1/(p+1)) (p the order of the attempt: 1 for backward Euler, 2 for BDF2),
@@ -15,6 +15,7 @@ no sliver of a step is left.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,15 +24,28 @@ from ionslit.coupling.integration_options import IntegratorOptions
 from ionslit.coupling.waveforms import Waveform
 
 
+class Landing(NamedTuple):
+    """The steps of one attempt (``Plan.landing``), per lane: ``milestone``, the index of the
+    next milestone (0 when the run has only its end), ``lands``, the lanes whose step lands on
+    it (None when no lane is within two nominal steps of one), the step ``step`` (s) and the
+    new time ``time`` (s)."""
+
+    milestone: int | np.ndarray
+    lands: np.ndarray | None
+    step: np.ndarray
+    time: np.ndarray
+
+
 @dataclass
 class Plan:
     """Milestones of one run (s, sorted, ending at t_end), which of them are jumps of the
-    stimulus, the time tolerance ``eps`` (s) and the default first step (s)."""
+    stimulus, the time tolerance ``eps`` (s) and the default first step (s; per lane when the
+    options give one fixed step per lane)."""
 
     milestones: np.ndarray
     is_jump: np.ndarray
     eps: float
-    first_step: float
+    first_step: float | np.ndarray
 
     @classmethod
     def of_run(cls, stimulus: Waveform, t_min: float, t_end: float,
@@ -46,16 +60,16 @@ class Plan:
                    opt.step if opt.step is not None else min(1e-4 * span, opt.max_step))
 
     def landing(self, t: np.ndarray, nominal: np.ndarray, active: np.ndarray, all_active: bool,
-                h1: np.ndarray):
-        """The steps of an attempt from times ``t`` with the nominal steps ``nominal`` (inactive
-        lanes keep ``h1`` and ``t``): (milestone index per lane, lanes that land on their
-        milestone or None, step h, new time t + h)."""
+                h1: np.ndarray) -> Landing:
+        """The steps (s) of an attempt from times ``t`` (s) with the nominal steps ``nominal``
+        (inactive lanes keep ``h1`` and ``t``)."""
+        index: int | np.ndarray
         if self.milestones.size == 1:  # only the end (e.g. a constant stimulus)
             index, target = 0, self.milestones[0]
         else:
-            index = np.searchsorted(self.milestones, t + self.eps, side="right")
-            np.minimum(index, self.milestones.size - 1, out=index)
-            target = self.milestones[index]
+            found = np.searchsorted(self.milestones, t + self.eps, side="right")
+            np.minimum(found, self.milestones.size - 1, out=found)
+            index, target = found, self.milestones[found]
         remaining = target - t
         near = remaining < 2.0 * nominal
         if near.any():
@@ -69,7 +83,7 @@ class Plan:
             lands = None
             h = nominal if all_active else np.where(active, nominal, h1)
             t_new = t + h
-        return index, lands, h, t_new
+        return Landing(index, lands, h, t_new)
 
 
 def newton_tolerance(opt: IntegratorOptions, abs_u: np.ndarray, predictor: np.ndarray

@@ -1,4 +1,6 @@
-"""Monotone cubic (PCHIP) tables in numpy, vectorised, with constant extrapolation.
+"""Monotone cubic (PCHIP) tables in numpy, vectorised, with constant extrapolation
+(docs/theory.md#reduced-memristor, docs/theory.md#dissociation-laws). Units: those of the
+table's columns (y) and abscissa (x); derivatives in units of y / x.
 
 Knot slopes: Fritsch-Butland weighted harmonic mean of the neighbouring secant slopes (zero at a
 local extremum or a flat neighbour) with the shape-preserving three-point end conditions, the

@@ -281,8 +281,8 @@ class PiecewiseLinear:
             w = (t - t_a) / (t_b - t_a)
             return float((1 - w) * y[i - 1] + w * y[i])
         t_arr = np.asarray(t, dtype=float)
-        i = np.searchsorted(x, t_arr, side="left")  # t in (x[i-1], x[i]]
-        i1 = np.clip(i, 1, x.size - 1) if x.size > 1 else np.zeros_like(i)
+        index = np.searchsorted(x, t_arr, side="left")  # t in (x[index-1], x[index]]
+        i1 = np.clip(index, 1, x.size - 1) if x.size > 1 else np.zeros_like(index)
         i0 = np.maximum(i1 - 1, 0)
         span = x[i1] - x[i0]
         with np.errstate(invalid="ignore", divide="ignore"):

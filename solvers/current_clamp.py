@@ -1,6 +1,7 @@
 """Current clamp of a PNP model: the total current through the driven electrode follows a
 waveform (A, ``ionslit.coupling.waveforms``), and the electrode potential is an unknown of every
-step. A voltage-driven run takes the waveform itself (its values in V)."""
+step (docs/theory.md#current-clamp). A voltage-driven run takes the waveform itself (its values
+in V)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ class ClampedCurrent:
         return self.waveform.value(t)
 
     def milestones(self, t0: float, t1: float) -> list[float]:
+        """The waveform's milestones in (t0, t1] (s)."""
         return self.waveform.milestones(t0, t1)
 
     def discontinuities(self, t0: float, t1: float) -> list[float]:
+        """The waveform's jumps in (t0, t1] (s)."""
         return self.waveform.discontinuities(t0, t1)

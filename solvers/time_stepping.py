@@ -1,5 +1,6 @@
 """Transient runs: adaptive steps from Newton iteration counts, milestones (BDF coefficients:
-``ionslit.coupling.bdf``).
+``ionslit.coupling.bdf``); see docs/theory.md#time-stepping. Times in s, voltages in V,
+currents in A.
 
 Backward Euler and variable-step BDF2 (the first step after a start or a jump in the forcing is
 backward Euler). The step grows when Newton converges easily and shrinks when it struggles; a
@@ -14,10 +15,12 @@ the resumed run takes exactly the steps the uninterrupted one would have taken.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from ionslit.coupling.waveforms import Waveform
+from ionslit.solvers.current_clamp import ClampedCurrent
 from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
 
 
@@ -56,10 +59,12 @@ class IntegratorState:
     steps: int
 
     def to_dict(self) -> dict[str, float | int]:
+        """The fields by name (JSON-friendly; ``from_dict`` reads it back)."""
         return {"t_start": self.t_start, "time": self.time, "dt": self.dt, "steps": self.steps}
 
     @classmethod
     def from_dict(cls, data: dict) -> IntegratorState:
+        """The state written by ``to_dict``."""
         return cls(float(data["t_start"]), float(data["time"]), float(data["dt"]),
                    int(data["steps"]))
 
@@ -86,33 +91,78 @@ class TransientProvider(Protocol):
     """What TimeIntegrator drives (PNPModel is one): SI time (s), voltages (V), currents (A)."""
 
     time: float  # s, the accepted level; the integrator sets it to exact milestone times
-    last_currents: dict[str, float]  # A, of the last tried step ("current_right_A" at least)
-    last_report: NewtonReport | None  # nonlinear iterations of the last tried step
-    #: the electrode voltage (V) of the accepted level; None: the protocol's value is recorded
-    voltage: float | None
-    #: (easy, hard) nonlinear iteration counts per step for the step controller
-    iteration_targets: tuple[int, int]
 
-    def try_step(self, dt: float, voltage: float) -> float: ...
+    @property
+    def last_currents(self) -> Mapping[str, float]:
+        """Currents (A) of the last tried step ("current_right_A" at least)."""
+        ...
 
-    def accept(self) -> None: ...
+    @property
+    def last_report(self) -> NewtonReport | None:
+        """Nonlinear iterations of the last tried step."""
+        ...
 
-    def reject(self) -> None: ...
+    @property
+    def voltage(self) -> float | None:
+        """The electrode voltage (V) of the accepted level; None: the protocol's value is
+        recorded."""
+        ...
 
-    def restart_history(self) -> None: ...
+    @property
+    def iteration_targets(self) -> tuple[int, int]:
+        """(easy, hard) nonlinear iteration counts per step for the step controller."""
+        ...
 
-    def solve_steady(self, voltage: float) -> Any: ...
+    def try_step(self, dt: float, voltage: float) -> float:
+        """Tentative implicit step of ``dt`` (s) from the accepted level with the electrode at
+        ``voltage`` (V); returns the current (A). Raises SolverDivergedError to be retried."""
+        ...
+
+    def accept(self) -> None:
+        """The last tried step becomes the accepted level."""
+        ...
+
+    def reject(self) -> None:
+        """Discard the last tried step."""
+        ...
+
+    def restart_history(self) -> None:
+        """The next step is backward Euler (after a jump of the forcing)."""
+        ...
+
+    def solve_steady(self, voltage: float) -> Any:
+        """Steady state with the electrode at ``voltage`` (V)."""
+        ...
+
+
+@runtime_checkable
+class ClampableProvider(Protocol):
+    """What a ``TransientProvider`` adds to follow a current protocol (PNPModel has it): the
+    steady state and the steps under a current clamp (A), whose electrode potential is an
+    unknown (``try_step(dt)`` without a voltage)."""
+
+    def try_step(self, dt: float, voltage: float | None = None) -> float:
+        """Tentative step of ``dt`` (s); under a current clamp ``voltage`` is not given."""
+        ...
+
+    def solve_steady_clamped(self, current: float) -> Any:
+        """Steady state with the total electrode current clamped at ``current`` (A)."""
+        ...
+
+    def clamp_current(self, current: float) -> None:
+        """The total electrode current (A) of the next tried step."""
+        ...
 
 
 class TimeIntegrator:
-    """Drives a transient provider (e.g. PNPModel) through a voltage protocol, or a current
-    protocol (current_clamp.ClampedCurrent: the provider's current clamp follows it).
+    """Drives a transient provider (e.g. PNPModel) through a voltage protocol (a waveform, V),
+    or a current protocol (``ClampedCurrent``, A: the provider's current clamp follows it).
 
-    The provider implements ``TransientProvider`` (and ``solve_steady_clamped``/
-    ``clamp_current`` for current protocols).
+    The provider implements ``TransientProvider`` (``ClampableProvider`` for current
+    protocols).
     """
 
-    def __init__(self, model: TransientProvider, protocol,
+    def __init__(self, model: TransientProvider, protocol: Waveform | ClampedCurrent,
                  options: TimeSteppingOptions | None = None,
                  output_times: Iterable[float] = ()):
         self.model = model
@@ -125,22 +175,34 @@ class TimeIntegrator:
 
     @property
     def clamped(self) -> bool:
-        """True for a current protocol (current_clamp.ClampedCurrent)."""
-        return hasattr(self.protocol, "current")
+        """True for a current protocol (``ClampedCurrent``)."""
+        return isinstance(self.protocol, ClampedCurrent)
+
+    @property
+    def _clamped_model(self) -> ClampableProvider:
+        """The model, as a provider that follows a current protocol (TypeError if it cannot)."""
+        if not isinstance(self.model, ClampableProvider):
+            raise TypeError(f"{type(self.model).__name__} cannot follow a current protocol: it "
+                            f"lacks solve_steady_clamped, clamp_current or try_step(dt)")
+        return self.model
 
     def start(self, t_start: float = 0.0) -> None:
         """Steady state at the protocol's initial voltage (or current), clock at ``t_start``."""
-        if self.clamped:
-            self.model.solve_steady_clamped(self.protocol.current(t_start))
+        protocol = self.protocol
+        if isinstance(protocol, ClampedCurrent):
+            self._clamped_model.solve_steady_clamped(protocol.current(t_start))
         else:
-            self.model.solve_steady(self.protocol.value(t_start))
+            self.model.solve_steady(protocol.value(t_start))
         self.model.time = t_start
 
     def _try(self, dt: float, t_new: float) -> float:
-        if self.clamped:
-            self.model.clamp_current(self.protocol.current(t_new))
-            return self.model.try_step(dt)
-        return self.model.try_step(dt, self.protocol.value(t_new))
+        """Current (A) of a tentative step of ``dt`` (s) ending at ``t_new`` (s)."""
+        protocol = self.protocol
+        if isinstance(protocol, ClampedCurrent):
+            model = self._clamped_model
+            model.clamp_current(protocol.current(t_new))
+            return model.try_step(dt)
+        return self.model.try_step(dt, protocol.value(t_new))
 
     def run(self, t_end: float, on_step: Callable[[StepRecord], None] | None = None,
             start_from_steady: bool = True, resume: IntegratorState | None = None,
@@ -208,6 +270,9 @@ class TimeIntegrator:
                             context=f"time step from t={t:.6g} s failed {cutbacks} times, "
                                     f"last dt={step / opt.cutback:.3g} s") from error
             report = self.model.last_report
+            if report is None:
+                raise RuntimeError(f"{type(self.model).__name__} gave no report of the step it "
+                                   f"just tried (last_report is None)")
             self.model.accept()
             dt_taken = target_time - t
             t = target_time
@@ -215,7 +280,9 @@ class TimeIntegrator:
             currents = self.model.last_currents
             voltage = self.model.voltage
             if voltage is None:
-                voltage = float("nan") if self.clamped else self.protocol.value(t)
+                protocol = self.protocol
+                voltage = (float("nan") if isinstance(protocol, ClampedCurrent)
+                           else protocol.value(t))
             record = StepRecord(
                 time=t, dt=dt_taken, voltage=voltage, current=current,
                 current_right=currents.get("current_right_A", float("nan")),

@@ -4,7 +4,7 @@ between rising crossings and one chosen cycle with its ends interpolated (``Cycl
 Input: ``time_s`` (s, non-decreasing), ``voltage_V`` (V, the noise-free drive) and series of the
 same length (current in A, conductance in S). A cycle runs from one rising zero crossing of V to
 the next (or, with the drive frequency given, from the first rising crossing in steps of exactly
-1/f); crossings are found by linear interpolation.
+1/f); crossings are found by linear interpolation (docs/theory.md#hysteresis-loops).
 """
 
 from __future__ import annotations
@@ -17,18 +17,17 @@ import numpy as np
 ZERO_SNAP = 1e-12  # |V| below this fraction of max |V| counts as exactly 0
 
 
-def checked_series(time_s, *arrays):
+def checked_series(time_s, voltage_V, *arrays) -> list[np.ndarray]:
+    """[t, V, *arrays] as flat float arrays, checked: at least 3 samples, t non-decreasing,
+    every series as long as t, V finite (ValueError otherwise)."""
     t = np.asarray(time_s, dtype=float).ravel()
     if t.size < 3:
         raise ValueError("a loop analysis needs at least 3 samples")
     if np.any(np.diff(t) < 0):
         raise ValueError("time_s must be non-decreasing")
     out = [t]
-    for a in arrays:
-        if a is None:
-            out.append(None)
-            continue
-        a = np.asarray(a, dtype=float).ravel()
+    for series in (voltage_V, *arrays):
+        a = np.asarray(series, dtype=float).ravel()
         if a.size != t.size:
             raise ValueError(f"series lengths differ: time_s has {t.size} samples, another "
                              f"array {a.size}")
@@ -39,6 +38,7 @@ def checked_series(time_s, *arrays):
 
 
 def snapped_signs(v: np.ndarray) -> np.ndarray:
+    """Signs (-1, 0, 1) of ``v``, 0 where |v| <= ZERO_SNAP max |v|."""
     scale = float(np.max(np.abs(v))) if v.size else 0.0
     s = np.sign(v)
     s[np.abs(v) <= ZERO_SNAP * scale] = 0.0
@@ -50,7 +50,7 @@ def sign_runs(signs: np.ndarray) -> list[tuple[int, int, int]]:
     edges = np.flatnonzero(np.diff(signs) != 0)
     starts = np.concatenate([[0], edges + 1])
     ends = np.concatenate([edges, [signs.size - 1]])
-    return [(int(signs[a]), int(a), int(b)) for a, b in zip(starts, ends, strict=False)]
+    return [(int(signs[a]), int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
 
 
 def zero_crossings(time_s, voltage_V, level_V: float = 0.0, direction: str = "up"
@@ -109,7 +109,7 @@ def split_cycles(time_s, voltage_V, frequency_Hz: float | None = None,
         if cycles:  # the last end may lie a rounding error beyond the series
             cycles[-1] = (cycles[-1][0], min(cycles[-1][1], float(t[-1])))
     else:
-        cycles = [(float(a), float(b)) for a, b in zip(ups[:-1], ups[1:], strict=False)]
+        cycles = [(float(a), float(b)) for a, b in zip(ups[:-1], ups[1:], strict=True)]
     if not cycles:
         raise ValueError("the series holds no complete drive cycle (from one rising zero "
                          "crossing of V to the next)")
@@ -131,6 +131,7 @@ class Cycle:
 
     @property
     def frequency_Hz(self) -> float:
+        """1 / the cycle's length (Hz)."""
         return 1.0 / (self.t_end_s - self.t_start_s)
 
 
@@ -138,7 +139,9 @@ def extract_cycle(time_s, voltage_V, current_A, conductance_S=None,
                   frequency_Hz: float | None = None, cycle: int = -1,
                   level_V: float = 0.0) -> Cycle:
     """The chosen complete cycle (python indexing: -1 = the last) of the series."""
-    t, v, i, g = checked_series(time_s, voltage_V, current_A, conductance_S)
+    optional = [] if conductance_S is None else [conductance_S]
+    t, v, i, *given = checked_series(time_s, voltage_V, current_A, *optional)
+    g = given[0] if given else None
     cycles = split_cycles(t, v, frequency_Hz, level_V)
     try:
         t0, t1 = cycles[cycle]

@@ -1,4 +1,5 @@
-"""Hysteresis loops of a memristive series: cycles, lobes, pinch, crossing type, G(V) loops.
+"""Hysteresis loops of a memristive series: cycles, lobes, pinch, crossing type, G(V) loops
+(docs/theory.md#hysteresis-loops).
 
 Input: a series ``time_s``, ``voltage_V``, ``current_A`` (optionally ``conductance_S``) under a
 periodic drive that changes sign (sine, triangle). V is the applied drive, assumed free of noise

@@ -1,5 +1,6 @@
 """Closed polygons in a plane: signed (shoelace) area and the split of a self-crossing polyline
-into simple loops. Units: those of x times those of y (V * A = W for an I-V loop)."""
+into simple loops. Units: those of x times those of y (V * A = W for an I-V loop). See
+docs/theory.md#hysteresis-loops."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def decompose_loop(x, y, tolerance: float = 1e-12) -> list[dict]:
     Returns one dict per simple loop, in the order closed: ``signed_area`` (units of x*y, > 0
     counterclockwise), ``x``, ``y`` (its vertices, open polygon). The signed areas add up to the
     polygon's shoelace area. ``tolerance``: relative to the bounding box, what counts as a hit.
-    O(n^2) in the number of vertices, vectorised per edge (a few thousand vertices are fast).
+    O(n^2) in the number of vertices, vectorised per edge.
     """
     x = np.asarray(x, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()

@@ -1,5 +1,6 @@
 """Simulation of the reduced memristor tau(V) dg/dt = g_inf(V) - g, I = g V (SI: V in V, g in S,
-tau in s, I in A), for analysis: functions of a ``ionslit.coupling.ReducedModel``.
+tau in s, I in A), for analysis: functions of a ``ionslit.coupling.ReducedModel``
+(docs/theory.md#reduced-memristor).
 
 The model (g_inf(V), the steady conductance at a held voltage from quasi-static slow sweeps or
 steady PNP solves, and tau(V), the relaxation time towards it from step responses, as tables on
@@ -41,7 +42,7 @@ def _recurrence(g0: float, decay: np.ndarray, forcing: np.ndarray) -> np.ndarray
     """g_{k+1} = decay_k g_k + forcing_k, returned with g_0 first."""
     out = [g0]
     g = g0
-    for e, c in zip(decay.tolist(), forcing.tolist(), strict=False):
+    for e, c in zip(decay.tolist(), forcing.tolist(), strict=True):
         g = e * g + c
         out.append(g)
     return np.asarray(out)

@@ -81,7 +81,7 @@ def _num(x: float) -> str:
 
 def _pwl(argument: str, xs, ys, indent: str = "+ ") -> str:
     """``pwl(argument, x1, y1, ...)`` wrapped on continuation lines."""
-    pairs = [f"{_num(a)}, {_num(b)}" for a, b in zip(xs, ys, strict=False)]
+    pairs = [f"{_num(a)}, {_num(b)}" for a, b in zip(xs, ys, strict=True)]
     lines, line = [], f"pwl({argument}"
     for p in pairs:
         piece = f", {p}"

@@ -1,4 +1,5 @@
-"""Step responses: relaxation times and steady conductances from piecewise-constant voltages.
+"""Step responses: relaxation times and steady conductances from piecewise-constant voltages
+(docs/theory.md#step-fits). SI units: s, V, A, S.
 
 A series under voltage steps (time_s, voltage_V, current_A) is cut into plateaus (runs of samples
 whose V stays within ``tolerance_V`` of the run's first value). After each step the conductance

@@ -15,7 +15,7 @@ tau). A lobe's area, A = -integral of I dV over a half period, only sees some ha
 
 So "w tau = 1 for g_inf linear in V, 1/2 for a quadratic one" holds when "linear" means odd
 (g0 + a V); an even g_inf linear in |V| peaks at w tau = 1/2 like the quadratic one (see
-docs/theory.md).
+docs/theory.md#memory-time).
 
 ``memory_time_from_sweep`` therefore writes tau = k / (2 pi f_peak) with k from the g_inf shape:
 either a named shape with an exact k, or (recommended) k calibrated by sweeping the fitted reduced
@@ -169,11 +169,12 @@ def memory_time_from_sweep(frequency_Hz, area_W, *, model: ReducedModel | None =
     k = 1/2) or "odd_linear" (g_inf = g0 + a V, k = 1), exact for a constant tau. Raises
     ValueError if the sweep does not bracket the maximum.
 
-    ``sampling_correction`` (model only): the parabola's vertex is biased by a few % with 4-8
-    frequencies per decade for shapes whose area curve is asymmetric in ln f; with the
-    correction the model, sampled at the same frequencies, is put through the same estimate and
-    its tau rescaled until both agree (a fixed point reached in 2-4 sweeps of the model), which
-    removes that bias whenever the model's shape is right.
+    ``sampling_correction`` (model only): the parabola's vertex is biased when the sweep has few
+    frequencies per decade and the area curve is asymmetric in ln f; with the correction the
+    model, sampled at the same frequencies, is put through the same estimate and its tau
+    rescaled until both agree (a fixed-point iteration of at most 8 sweeps of the model, stopped
+    when the ratio of the estimates is within 1e-6 of 1), which removes that bias whenever the
+    model's shape is right.
     """
     peak = peak_frequency(frequency_Hz, area_W, n_fit)
     if not peak["interior"]:

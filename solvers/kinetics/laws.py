@@ -1,4 +1,5 @@
-"""Field laws of the dissociation rate: k_d(|E|) = k_d0 f(|E|), with f(0) = 1.
+"""Field laws of the dissociation rate: k_d(|E|) = k_d0 f(|E|), with f(0) = 1
+(docs/theory.md#dissociation-laws).
 
 - ``ConstantLaw``: f = 1.
 - ``OnsagerLaw`` (bulk, 3D second Wien effect): f = I_1(2 sqrt(2b)) / sqrt(2b) = 1 + b + b^2/3
@@ -6,8 +7,8 @@
   water at 25 C). UFL has ``bessel_I`` but FFCx cannot generate code for it, so f is evaluated
   as the power series sum_k (2b)^k / (k! (k+1)!) (32 terms, Horner) for b < 50 and as the
   large-argument expansion 2 e^x / (x sqrt(2 pi x)) sum_k (-1)^k a_k(1) / x^k (x = 2 sqrt(2b),
-  15 terms) above; both are within 2e-14 relative of I_1 on their ranges (checked against scipy
-  over b in [1e-10, 3e4]), so the switch at b = 50 is smooth to round-off. b is capped at 5e4
+  15 terms) above; both agree with I_1 to round-off on their ranges, so the switch at b = 50 is
+  smooth to round-off. b is capped at 5e4
   (f ~ 1e270; fields of ~1e12 V/m are not physical, and exp() would overflow).
 - ``PowerLaw`` (confined, 2D Wien effect): f = 1 + (E_eff / E0)^beta with the optional
   saturation E_eff = |E| / (1 + (|E| / E_sat)^m)^(1/m) (a smooth min(|E|, E_sat); m = 4 by
@@ -59,8 +60,9 @@ _ASYMPTOTIC = _asymptotic_coefficients(_ASYMPTOTIC_TERMS)
 
 
 def onsager_function(b, ops=NUMPY):
-    """Onsager's F(b) = I_1(2 sqrt(2b)) / sqrt(2b) (b >= 0), on arrays (ops=NUMPY) or in UFL
-    (ops=UFL); relative error < 2e-14 for 0 <= b <= ONSAGER_CAP (see the module docstring)."""
+    """Onsager's F(b) = I_1(2 sqrt(2b)) / sqrt(2b) (b >= 0, dimensionless), on arrays
+    (ops=NUMPY) or in UFL (ops=UFL); b above ONSAGER_CAP is capped (see the module docstring
+    and docs/theory.md#dissociation-laws)."""
     b = ops.if_less(b, ONSAGER_CAP, b, ONSAGER_CAP)
     # Series, on b clipped to the switch (the other branch is selected above it).
     y = 2.0 * ops.if_less(b, ONSAGER_SWITCH, b, ONSAGER_SWITCH)
@@ -235,8 +237,9 @@ class OnsagerLaw(_Law):
     kind: ClassVar[str] = "onsager"
 
     def __post_init__(self):
-        for name in ("valence_product", "temperature", "relative_permittivity"):
-            value = getattr(self, name)
+        for name, value in (("valence_product", self.valence_product),
+                            ("temperature", self.temperature),
+                            ("relative_permittivity", self.relative_permittivity)):
             if value is not None and not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"onsager law: {name} = {value} must be > 0")
         _check_saturation("onsager", self.saturation, self.saturation_exponent)
@@ -257,12 +260,13 @@ class OnsagerLaw(_Law):
     @property
     def parameter_per_field(self) -> float:
         """b / |E| (m/V)."""
-        if not self.is_bound:
+        valence, temperature, permittivity = (self.valence_product, self.temperature,
+                                              self.relative_permittivity)
+        if valence is None or temperature is None or permittivity is None:
             raise ValueError("onsager law: valence_product, temperature and "
                              "relative_permittivity are needed (give them, or let the model "
                              "bind the law to the reaction's ions and the electrolyte)")
-        return onsager_parameter_per_field(self.valence_product, self.temperature,
-                                           self.relative_permittivity)
+        return onsager_parameter_per_field(valence, temperature, permittivity)
 
     def parameters(self):
         return {"b_per_field": self.parameter_per_field, **_saturation_parameters(self)}
@@ -326,7 +330,7 @@ class TableLaw(_Law):
         """Write the knots as 'field_V_m,dissociation_factor' (readable by ``from_csv``)."""
         lines = [f"# {line}" for line in comment.splitlines()]
         lines.append("field_V_m,dissociation_factor")
-        lines += [f"{E:.10g},{f:.10g}" for E, f in zip(self.field, self.factor_values)]
+        lines += [f"{E:.10g},{f:.10g}" for E, f in zip(self.field, self.factor_values, strict=True)]
         Path(path).write_text("\n".join(lines) + "\n")
 
     def parameters(self):
@@ -367,7 +371,7 @@ LAW_KINDS = ("constant", "onsager", "power", "table")
 def read_two_columns(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """The first two numeric columns of a small CSV/whitespace table ('#' comments, optional
     header line)."""
-    rows = []
+    rows: list[list[float]] = []
     for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
         text = line.split("#", 1)[0].strip()
         if not text:
@@ -412,16 +416,16 @@ def make_law(kind: str = "constant", field: float | None = None, exponent: float
     if kind == "onsager":
         return OnsagerLaw(saturation=saturation, **options)
     if kind == "power":
-        missing = [n for n in ("field", "exponent") if n not in given]
-        if missing:
+        if field is None or exponent is None:
+            missing = [n for n in ("field", "exponent") if n not in given]
             raise ValueError(f"the power law needs {missing} (f = 1 + (|E| / field)^exponent)")
         return PowerLaw(field, exponent, saturation, **options)
-    if (table is None) == (file is None):
-        raise ValueError("the table law needs exactly one of a table (E, f) and a file")
-    if file is not None:
+    if file is not None and table is None:
         return TableLaw.from_csv(file, **options)
-    E, f = table
-    return TableLaw(tuple(np.ravel(E)), tuple(np.ravel(f)), **options)
+    if table is not None and file is None:
+        E, f = table
+        return TableLaw(tuple(np.ravel(E)), tuple(np.ravel(f)), **options)
+    raise ValueError("the table law needs exactly one of a table (E, f) and a file")
 
 
 __all__ = ["ConstantLaw", "DissociationLaw", "LAW_KINDS", "OnsagerLaw", "PowerLaw", "TableLaw",

@@ -93,7 +93,7 @@ def hh_run(stimulus, t_end_ms, v0=-65.0, threshold=0.0, rtol=RTOL, method="LSODA
     y = [v0, *hh_steady(v0)]
     edges = [0.0, *sorted(b for b in breaks if 0 < b < t_end_ms), t_end_ms]
     times = []
-    for a, b in zip(edges[:-1], edges[1:], strict=False):
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
         sol = solve_ivp(hh_rhs(stimulus), (a, b), y, method=method, rtol=rtol,
                         atol=rtol * 1e-2, dense_output=True, max_step=max_step)
         assert sol.success, sol.message

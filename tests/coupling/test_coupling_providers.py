@@ -185,7 +185,7 @@ def test_hodgkin_huxley_rates_match_the_textbook_formulas():
     alpha, beta, dalpha, dbeta = rates(v)
     am, bm, ah, bh, an, bn = hh_rates(v)
     # the textbook form evaluated independently: same values to round-off
-    for mine, ref in zip([*alpha, *beta], [am, ah, an, bm, bh, bn], strict=False):
+    for mine, ref in zip([*alpha, *beta], [am, ah, an, bm, bh, bn], strict=True):
         np.testing.assert_allclose(mine, ref, rtol=1e-12)
     # derivatives against central differences (error ~ (1e-4 mV)^2 * rate''' ~ 1e-9 relative)
     h = 1e-4

@@ -56,7 +56,7 @@ def same_runs(a, b) -> bool:
     return len(a) == len(b) and all(
         x.amplitude == y.amplitude and x.final_voltage == y.final_voltage
         and np.array_equal(x.spike_times, y.spike_times)
-        and np.array_equal(x.spike_peaks, y.spike_peaks) for x, y in zip(a, b, strict=False))
+        and np.array_equal(x.spike_peaks, y.spike_peaks) for x, y in zip(a, b, strict=True))
 
 
 @pytest.mark.parametrize("count", [0, 1, 5, 7, 64])

@@ -107,7 +107,7 @@ def reference_spikes(neuron, stimulus, t_end, breaks=()):
     y = model.initial(neuron.initial_voltage)
     edges = [0.0, *breaks, t_end]
     spikes = []
-    for a, b in zip(edges[:-1], edges[1:], strict=False):
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
         sol = solve_ivp(model.rhs(lambda t: float(stimulus.value(t))), (a, b), y,
                         method="LSODA", rtol=1e-10, atol=model.atol(), dense_output=True)
         assert sol.success

@@ -132,7 +132,7 @@ def test_sine_loop_is_pinched_and_unipolar(sine):
     # the crossing type from the series: the signed (shoelace, counterclockwise > 0) areas of the
     # V > 0 and V < 0 halves, each closed along V = 0
     lobe_areas = []
-    for start, stop in zip(crossings_t[:-1], crossings_t[1:], strict=False):
+    for start, stop in zip(crossings_t[:-1], crossings_t[1:], strict=True):
         inside = (t > start) & (t < stop)
         vv = np.concatenate([[0.0], v[inside], [0.0]])
         ii = np.concatenate([[np.interp(start, t, i)], i[inside], [np.interp(stop, t, i)]])

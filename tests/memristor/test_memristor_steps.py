@@ -21,7 +21,7 @@ def _staircase(levels, durations, samples=801, with_jumps=False):
     ``with_jumps`` every step time appears twice (old value, then new), so that a simulation on
     this grid sees a true jump; the mask drops the second copies to give the series."""
     t, v, keep, t0 = [], [], [], 0.0
-    for level, duration in zip(levels, durations, strict=False):
+    for level, duration in zip(levels, durations, strict=True):
         tt = t0 + np.linspace(0, duration, samples)
         first_kept = 0 if not t else 1
         if t and not with_jumps:
