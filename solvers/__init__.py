@@ -31,8 +31,8 @@ Every operation on a model is collective: call it on all ranks.
 import ionslit.meshes  # noqa: F401  (loads MPI before dolfinx; must stay the first import)
 
 # isort: split
-from ionslit.solvers.current_clamp import ClampedCurrent
 from ionslit.solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
+from ionslit.solvers.current_clamp import ClampedCurrent
 from ionslit.solvers.electrolyte import Electrolyte, Species, debye_length, gouy_chapman_length
 from ionslit.solvers.model import PNPModel
 from ionslit.solvers.nonlinear import (

@@ -7,6 +7,7 @@ pair and Ca concentrations: the same numbers on any number of ranks, up to round
 import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
 # isort: split
+from ionslit.coupling.waveforms import Sine
 from ionslit.meshes import structured
 from ionslit.solvers import (
     Boundary,
@@ -18,7 +19,6 @@ from ionslit.solvers import (
     TimeIntegrator,
     TimeSteppingOptions,
 )
-from ionslit.coupling.waveforms import Sine
 from ionslit.solvers.kinetics import MassActionReaction, PowerLaw, equilibrium_concentrations
 
 REACTION = MassActionReaction("Ca + SO4 <-> CaSO4", 2e3, dissociation_constant=0.5,

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from kinetics_helpers import BOX_LENGTH, closed_box, mean, nodal
 
+from ionslit.coupling.waveforms import Step
 from ionslit.meshes import structured
 from ionslit.solvers import (
     Boundary,
@@ -20,7 +21,6 @@ from ionslit.solvers import (
     TimeIntegrator,
     TimeSteppingOptions,
 )
-from ionslit.coupling.waveforms import Step
 from ionslit.solvers.kinetics import (
     ConstantLaw,
     MassActionReaction,

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from solver_helpers import D_CL, D_K
 
+from ionslit.coupling.waveforms import Step
 from ionslit.meshes import structured
 from ionslit.solvers import (
     Boundary,
@@ -17,7 +18,6 @@ from ionslit.solvers import (
     TimeIntegrator,
     TimeSteppingOptions,
 )
-from ionslit.coupling.waveforms import Step
 
 
 def electrolyte(extra):

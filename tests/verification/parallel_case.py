@@ -10,6 +10,7 @@ import sys
 import numpy as np
 from mpi4py import MPI
 
+from ionslit.coupling.waveforms import Sine
 from ionslit.meshes import structured
 from ionslit.solvers import (
     Boundary,
@@ -21,7 +22,6 @@ from ionslit.solvers import (
     TimeIntegrator,
     TimeSteppingOptions,
 )
-from ionslit.coupling.waveforms import Sine
 
 # Tight, but above the residual's round-off floor (~1e-12 here): Newton ends quadratically, so the
 # solution is converged to ~1e-14 relative.

@@ -22,6 +22,7 @@ import math
 import numpy as np
 import pytest
 
+from ionslit.coupling.waveforms import Constant
 from ionslit.meshes import structured
 from ionslit.solvers import (
     Boundary,
@@ -32,7 +33,6 @@ from ionslit.solvers import (
     TimeIntegrator,
     TimeSteppingOptions,
 )
-from ionslit.coupling.waveforms import Constant
 
 D, C0, C1 = 2.0e-9, 10.0, 20.0  # m^2/s, mol/m^3
 

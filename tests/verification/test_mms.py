@@ -22,6 +22,7 @@ import pytest
 import ufl
 from mpi4py import MPI
 
+from ionslit.coupling.waveforms import Constant
 from ionslit.meshes import structured
 from ionslit.solvers import (
     Boundary,
@@ -32,7 +33,6 @@ from ionslit.solvers import (
     TimeIntegrator,
     TimeSteppingOptions,
 )
-from ionslit.coupling.waveforms import Constant
 from ionslit.solvers.constants import FARADAY_CONSTANT
 
 LX, H, C0 = 8e-9, 4e-9, 100.0  # m, m, mol/m^3 (lambda_D = 0.96 nm: strong coupling)
