@@ -1,54 +1,22 @@
-"""Implicit, adaptive integration of the neuron circuit with memristor providers
-(docs/theory.md#circuit-integrator). SI units: s, V, A, S, F.
+"""Implicit, adaptive integration of the neuron circuit with memristor providers. SI units: s,
+V, A, S, F. The scheme (one scalar implicit equation per step, BDF1/BDF2, Newton with the
+providers' dI/dV or secants) and the error control are docs/theory.md#circuit-integrator.
 
-Scheme. With the providers' internal states integrated by the same BDF formula at the new
-voltage, every step solves one scalar equation for U = U^{n+1}:
-
-    R(U) = C (b0 U + b1 U^n + b2 U^{n-1}) - I_stim(t^{n+1}) + sum_k n_k I_k(U - E_k)
-           + g_L (U - E_L) = 0
-
-(b: backward Euler, or variable-step BDF2 from the second step after a start or a jump of the
-stimulus; see ``bdf``). Each evaluation of R costs one ``try_step`` per branch. Newton's method
-uses the providers' ``differential_conductance`` when they give it (this package's providers do:
-quadratic convergence), else per-branch secants between the tries of a step, carried over to
-the next step (a live PNP slit). The iteration
-stops when the Newton update is below ``newton_tol`` (V); the state of the *last try* is accepted
-(so the providers' states and U agree), which leaves an error in U below the tolerance. Then
-``accept()`` on every provider, or ``reject()`` and a step cut when a provider raises
-(``RuntimeError``) or Newton fails. When every provider can leave dI/dV out of a try
-(``optional_conductance``, this package's), the tries after the first, which mostly just confirm
-convergence, ask for the currents only (see ``_newton``).
-
-Step control. The local error is estimated from the distance between the converged U and an
-explicit predictor of the same order built from the slope dU/dt = (net current)/C at t^n
-(forward Euler for BE; the quadratic through U^{n-1}, U^n with slope f^n for BDF2), scaled by the
-ratio of the error constants, and kept below ``atol + rtol |U|`` (V) (steps grow at most 2x, as
-variable-step BDF2 needs). Providers that can (``local_error(rtol)``, this package's) estimate
-the error of their hidden states the same way, and the step obeys the largest: a slow gate
-drives U through an interspike interval while U itself is smooth, and leaving its error
-unchecked costs more accuracy than it saves steps. Large dU/dt (spikes) therefore gives small
-steps without special rules; ``max_voltage_change`` caps |U^{n+1} - U^n| as well. The Newton tolerance is
-max(``newton_tol``, ``newton_fraction`` x the local error tolerance). The stimulus' milestones
-are hit exactly; after a jump the history restarts (BE) with a short step. ``adaptive=False``
-takes fixed steps of ``step`` (one value, or one per lane: convergence studies in one run).
-
-Accuracy. Error control is per step: global errors are many local tolerances, and spike times
-near a saddle-node (the onset of repetitive firing) are sensitive to them.
-
-Lanes. The state is a vector over independent *lanes* (e.g. the stimulus amplitudes of an f-I
-curve, with vectorised providers): each lane has its own time, step size, history and spike
-detector, and all lanes advance one attempt per loop iteration. A lane's trajectory depends only
-on its own values, so a sweep gives what separate runs give. A scalar provider (a live PNP slit)
-is one lane.
-
-Parallel runs (MPI). Every decision here (convergence, acceptance, step sizes, spikes) is a
-function of the scalars the providers return; a live slit returns the global current on every
-rank, so all ranks run the same iteration in lockstep with no rank-dependent branching. Nothing
-here is random, and there is no wall-clock-dependent logic: the integration is deterministic.
-
-Checkpoints. ``state()`` is a picklable dict (arrays, floats, lists: U, time, step size,
-history, slopes, secant estimates, provider snapshots, spike detector, counters); ``restore``
-continues bit-for-bit.
+Contract:
+- every step solves R(U) = C (b0 U + b1 U^n + b2 U^{n-1}) - I_stim + sum_k n_k I_k(U - E_k)
+  + g_L (U - E_L) = 0 (``membrane``); each evaluation costs one ``try_step`` per branch, and the
+  state of the last try is accepted (``accept()`` on every provider), or the step is rejected and
+  cut when a provider raises ``RuntimeError`` or Newton fails;
+- the local error of U (and of the providers' hidden states, where they give ``local_error``) is
+  kept below ``atol + rtol |U|``; stimulus milestones are hit exactly and a jump restarts the
+  history; ``adaptive=False`` takes fixed steps of ``step`` (one value, or one per lane);
+- lanes: the state is a vector over independent lanes (e.g. the stimuli of an f-I curve), each
+  with its own time, step, history and spike detector; a lane's trajectory depends only on its
+  own values, so a sweep gives what separate runs give; a scalar provider is one lane;
+- MPI: every decision is a function of the scalars the providers return (a live slit returns the
+  global current on every rank), so all ranks run the same iteration; nothing is random or
+  depends on wall-clock time;
+- checkpoints: ``state()`` is a picklable dict; ``restore`` continues bit for bit.
 """
 
 from __future__ import annotations
