@@ -78,7 +78,7 @@ def calibrate(args: argparse.Namespace) -> int:
               f"K_d = {record['dissociation_constant_mol_m3']:.6g} mol/m^3")
         print(f"{'E (V/m)':>12} {'target':>8} {'fitted':>8} {'residual':>9}")
         for row in zip(record["field_V_m"], record["target_ratio"], record["fitted_ratio"],
-                       record["relative_residuals"]):
+                       record["relative_residuals"], strict=True):
             print("{:12.4g} {:8.4f} {:8.4f} {:+9.2%}".format(*row))
         if args.output is not None:
             atomic_write_json(Path(args.output), record)

@@ -20,8 +20,10 @@ import copy
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from mpi4py import MPI  # loaded before dolfinx
+
+# isort: split
 import dolfinx.io
-from mpi4py import MPI
 
 from ionslit.output import atomic_write_text
 

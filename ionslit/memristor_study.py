@@ -32,13 +32,6 @@ import numpy as np
 
 from ionslit import translate
 from ionslit.case.schema import Case
-from ionslit.logs import get_logger
-from ionslit.output import atomic_write_csv, atomic_write_json, read_csv
-from ionslit.results import SeriesWriter
-from ionslit.run_context import RunContext
-from ionslit.run_control import RunInterrupted
-from ionslit.slit_study import build_model, run_slit
-from ionslit.solvers.kinetics import WIEN_2D_DIVALENT_TABLE, calibrate, read_calibration_table
 from ionslit.coupling.memristor import (
     ReducedModel,
     cycle_metrics,
@@ -51,6 +44,13 @@ from ionslit.coupling.memristor import (
     step_responses,
     write_subcircuit,
 )
+from ionslit.logs import get_logger
+from ionslit.output import atomic_write_csv, atomic_write_json, read_csv
+from ionslit.results import SeriesWriter
+from ionslit.run_context import RunContext
+from ionslit.run_control import RunInterrupted
+from ionslit.slit_study import build_model, run_slit
+from ionslit.solvers.kinetics import WIEN_2D_DIVALENT_TABLE, calibrate, read_calibration_table
 from ionslit.solvers.model import PNPModel
 from ionslit.solvers.time_stepping import TimeIntegrator
 

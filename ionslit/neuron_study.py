@@ -26,6 +26,9 @@ from __future__ import annotations
 import numpy as np
 from mpi4py import MPI
 
+from ionslit.case import load_case
+from ionslit.case.circuit_sections import AnalysisSection, CircuitSection, StimulusSection
+from ionslit.checkpoint.checkpointers import CircuitCheckpointer
 from ionslit.coupling import (
     Branch,
     Circuit,
@@ -42,9 +45,6 @@ from ionslit.coupling import (
     fi_curve,
     pulse_threshold,
 )
-from ionslit.case import load_case
-from ionslit.case.circuit_sections import AnalysisSection, CircuitSection, StimulusSection
-from ionslit.checkpoint.checkpointers import CircuitCheckpointer
 from ionslit.live_slits import LiveSlits
 from ionslit.logs import get_logger
 from ionslit.output import atomic_write_csv, atomic_write_json, read_csv

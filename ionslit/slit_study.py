@@ -10,17 +10,17 @@ from mpi4py import MPI
 from ionslit import translate
 from ionslit.case import LoadedCase
 from ionslit.checkpoint.checkpointers import SlitCheckpointer
+from ionslit.coupling.memristor import loop_metrics
 from ionslit.fields import FieldWriter, SegmentedFieldWriter
 from ionslit.logs import get_logger
+from ionslit.meshes.build import build_slit_mesh
+from ionslit.meshes.report import adequacy_report
+from ionslit.meshes.xdmf import write_mesh_xdmf
 from ionslit.output import atomic_write_json
 from ionslit.progress import Progress
 from ionslit.results import SeriesWriter, write_profiles
 from ionslit.run_context import RunContext
 from ionslit.run_control import RunInterrupted, interrupted_reason
-from ionslit.meshes.build import build_slit_mesh
-from ionslit.meshes.report import adequacy_report
-from ionslit.meshes.xdmf import write_mesh_xdmf
-from ionslit.coupling.memristor import loop_metrics
 from ionslit.solvers.model import PNPModel
 from ionslit.solvers.observables import FieldOutput
 from ionslit.solvers.time_stepping import TimeIntegrator

@@ -8,7 +8,7 @@ anything was written) and ``ionslit.run_control.RunInterrupted`` when SIGTERM st
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mpi4py import MPI
@@ -32,7 +32,7 @@ log = get_logger("run")
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class RunFailed(RuntimeError):

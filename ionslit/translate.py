@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from ionslit.output import read_csv
+from ionslit.coupling.waveforms import Constant, PiecewiseLinear, PulseTrain, Sine, Triangle, Waveform
 from ionslit.meshes.estimate import estimate_cell_count
 from ionslit.meshes.geometry import (
     ConeGeometry,
@@ -18,6 +18,7 @@ from ionslit.meshes.geometry import (
     SlitPlaneGeometry,
 )
 from ionslit.meshes.kinds import cell_groups, characteristic_lengths
+from ionslit.output import read_csv
 from ionslit.solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
 from ionslit.solvers.electrolyte import Electrolyte, Species, debye_length
 from ionslit.solvers.kinetics import (
@@ -27,7 +28,6 @@ from ionslit.solvers.kinetics import (
     parse_reaction,
     reaction_from_si,
 )
-from ionslit.coupling.waveforms import Constant, PiecewiseLinear, PulseTrain, Sine, Triangle, Waveform
 from ionslit.solvers.options import SolverOptions
 from ionslit.solvers.scales import dimensionless_groups
 from ionslit.solvers.time_stepping import TimeSteppingOptions
@@ -50,8 +50,8 @@ def geometry(case: Case) -> Geometry:
 
 
 def _region(value, what: str = "region") -> str | tuple[str, ...] | None:
-    """A ``region`` key as ionslit.meshes and ionslit.solvers take it, its names checked against the cell groups every
-    geometry kind has (ionslit.meshes.kinds)."""
+    """A ``region`` key as ionslit.meshes and ionslit.solvers take it, its names checked against
+    the cell groups every geometry kind has (ionslit.meshes.kinds)."""
     if value is None:
         return None
     names = (value,) if isinstance(value, str) else tuple(value)

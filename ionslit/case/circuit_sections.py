@@ -12,8 +12,8 @@ from ionslit.case.section import CasePath, Name, PositiveTime, Section
 from ionslit.case.units import (
     Area,
     Capacitance,
-    Conductance,
     Concentration,
+    Conductance,
     Current,
     ElectricField,
     Frequency,

@@ -37,8 +37,9 @@ def _geometry_problems(case: Case) -> list[str]:
         problems.append(f"boundary.right = {case.boundary.right!r}: the two electrodes must differ")
     for name in case.boundary.walls:
         if name not in groups or name in electrodes.values():
+            walls = ", ".join(sorted(set(groups) - set(electrodes.values())))
             problems.append(f"boundary.walls.{name}: not a wall of a '{case.geometry.kind}' "
-                            f"geometry (its walls: {', '.join(sorted(set(groups) - set(electrodes.values())))})")
+                            f"geometry (its walls: {walls})")
     dimension = 3 if case.geometry.kind == "slit3d" else 2
     for index, profile in enumerate(case.output.profiles):
         if len(profile.start) != dimension:

@@ -10,7 +10,7 @@ format is described in ``ionslit.checkpoint``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -71,7 +71,7 @@ class CheckpointedSlits(Protocol):
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class RunCheckpointer:
@@ -141,7 +141,7 @@ class RunCheckpointer:
         """The series rows the checkpoint recorded (rank 0 keeps them)."""
         if self.comm.rank == 0:
             names = checkpoint.state["series_columns"]
-            self.series.rows = [dict(zip(names, map(float, row)))
+            self.series.rows = [dict(zip(names, map(float, row), strict=True))
                                 for row in np.asarray(checkpoint.state["series_rows"])]
 
     def shared_state(self, checkpoint: Checkpoint) -> dict:
