@@ -178,7 +178,9 @@ def sweep_metrics(rows: list[dict], summaries: list[dict], full: dict, case: Cas
     largest = float(f[int(np.argmax(area))])
     result = dict(full[largest])
     result["analysed_cycle"] = "last"
-    result["amplitude_V"] = case.protocol.amplitude
+    protocol = case.protocol
+    assert protocol.kind == "frequency_sweep", "metrics of a frequency sweep"
+    result["amplitude_V"] = protocol.amplitude
     try:
         memory = memory_time_from_sweep(f, area, shape=case.analysis.memory_time_shape)
         result.update(memory_time_s=memory.tau_s, memory_time_factor=memory.factor,
@@ -202,6 +204,7 @@ def run_reduced_model(context: RunContext) -> dict | None:
     case, directory, comm, control = context.case, context.directory, context.comm, \
         context.control
     section = case.analysis.reduced_model
+    assert section is not None, "run_memristor calls this for an [analysis.reduced_model]"
     model, _ = build_model(context.loaded, context.petsc, comm)
     voltages = sorted(set(float(v) for v in section.voltages))
     v_max = max(abs(v) for v in voltages)
@@ -212,8 +215,8 @@ def run_reduced_model(context: RunContext) -> dict | None:
                                  f"before the steady solve at {v:g} V: series.csv is complete; "
                                  "run the case again for reduced_model.json")
         probe = v if v != 0.0 else 1e-4 * v_max  # G at V = 0: its small-voltage limit
-        result = model.solve_steady(probe)
-        g_inf.append(result.current / probe)
+        steady = model.solve_steady(probe)
+        g_inf.append(steady.current / probe)
         log.info("steady state at %.4g V: G = %.6g S", probe, g_inf[-1])
     if comm.rank != 0:
         return None
@@ -253,7 +256,9 @@ def reduced_model_from_steps(series: dict, voltages, g_inf, section, case: Case)
     if section.symmetric:  # g_inf(|V|), tau(|V|): mirror what was measured at V > 0
         v_table, g_table = _mirror(v_table, g_table)
         tau_v, tau = _mirror(tau_v, tau)
-    amplitude = float(max(abs(v) for v in case.protocol.voltages))
+    protocol = case.protocol
+    assert protocol.kind == "step", "a reduced model comes from a step protocol"
+    amplitude = float(max(abs(v) for v in protocol.voltages))
     model = ReducedModel.from_tables(
         v_table, g_table, tau, tau_voltage_V=tau_v,
         source={"case": case.name, "g_inf": "steady solves at the listed voltages (G at 0 V: "
@@ -298,6 +303,7 @@ def calibrate_case(case: Case):
     reaction = translate.reactions(case)[section.reaction]
     total = section.total_concentration
     if total is None:
+        assert case.electrolyte is not None, "a slit case has an [electrolyte] section"
         species = {s.name: s for s in case.electrolyte.species}
         reactants = [species[name] for name, _ in reaction.reactants if name in species]
         immobile = [s for s in reactants if s.diffusivity == 0] or reactants

@@ -18,7 +18,7 @@ from ionslit.checkpoint.archive import Checkpoint, remove_checkpoint
 from ionslit.checkpoint.restart import RestartRefused, open_restart, restart_segments
 from ionslit.failure import FailureAgreement
 from ionslit.logs import get_logger
-from ionslit.manifest import Manifest
+from ionslit.manifest import Manifest, Status
 from ionslit.memristor_study import handles as memristor_study
 from ionslit.memristor_study import run_memristor
 from ionslit.neuron_study import run_neuron
@@ -122,7 +122,7 @@ def run_study(
     log.info("done: %s", directory)
 
 
-def _record_failure(manifest: Manifest, agreement: FailureAgreement, status: str,
+def _record_failure(manifest: Manifest, agreement: FailureAgreement, status: Status,
                     reason: str) -> None:
     """Record the failure once: by rank 0 when all ranks failed together, else by this rank,
     which then aborts the job so that no rank waits forever."""

@@ -38,7 +38,7 @@ class StimulusSection(Section):
     start: Annotated[Time, Field(ge=0)] = 0.0
     width: PositiveTime | None = None
     period: PositiveTime | None = None
-    count: int = Field(1, ge=1)
+    count: int = Field(default=1, ge=1)
     frequency: Annotated[Frequency, Field(gt=0)] | None = None
     file: CasePath | None = None
 
@@ -69,7 +69,7 @@ class BranchSection(Section):
 
     name: Name
     battery: Voltage = 0.0
-    count: int = Field(1, ge=1)
+    count: int = Field(default=1, ge=1)
     slit: CasePath | None = None
     reduced: CasePath | None = None
     channel: Literal["na", "k", "leak"] | None = None
@@ -137,7 +137,7 @@ class ReducedModelSection(Section):
 
     voltages: list[Voltage] = Field(min_length=2)
     skip: Annotated[Time, Field(ge=0)] = 0.0
-    skip_fraction: float = Field(0.0, ge=0, lt=1)
+    skip_fraction: float = Field(default=0.0, ge=0, lt=1)
     symmetric: bool = False
     spice: bool = True
 
@@ -151,7 +151,7 @@ class AnalysisSection(Section):
 
     spike_threshold: Voltage = 0.0
     spike_rearm: Voltage | None = None
-    rtol: float = Field(1e-4, gt=0, lt=1)
+    rtol: float = Field(default=1e-4, gt=0, lt=1)
     atol: Annotated[Voltage, Field(gt=0)] = 1e-6
     fi_curve: FICurveSection | None = None
     pulse_threshold: PulseThresholdSection | None = None
@@ -169,7 +169,7 @@ class CalibrationSection(Section):
     fitted), ``saturation`` of the power law: a field, "fit" or none."""
 
     table: CasePath | None = None
-    reaction: int = Field(0, ge=0)
+    reaction: int = Field(default=0, ge=0)
     law: Literal["power", "table"] = "power"
     total_concentration: Annotated[Concentration, Field(gt=0)] | None = None
     dissociation_constant: Annotated[Concentration, Field(gt=0)] | None = None

@@ -79,12 +79,12 @@ GeometrySection = Annotated[
 class MeshSection(Section):
     """Cell sizes: at charged walls a fraction of the Debye length unless ``wall_size`` is given."""
 
-    cells_per_debye_length: float = Field(4.0, gt=0)
+    cells_per_debye_length: float = Field(default=4.0, gt=0)
     wall_size: PositiveLength | None = None
     max_size: PositiveLength | None = None
     mouth_size: PositiveLength | None = None
-    cells_across_slit: int = Field(8, ge=1)
-    growth: float = Field(1.3, gt=1.0, le=3.0)
+    cells_across_slit: int = Field(default=8, ge=1)
+    growth: float = Field(default=1.3, gt=1.0, le=3.0)
     cache_dir: CasePath | None = None
 
 
@@ -148,14 +148,17 @@ class SpeciesSection(Section):
     def reservoir_concentration(self, side: Literal["left", "right"]) -> float | str:
         """Bulk concentration (mol/m^3) in the given reservoir, or "equilibrium"."""
         value = self.reservoir_value(side)
-        return self.concentration if value is None else value
+        if value is not None:
+            return value
+        assert self.concentration is not None, "validated: a reservoir value or 'concentration'"
+        return self.concentration
 
 
 class ElectrolyteSection(Section):
     """Solvent properties and the list of species."""
 
     temperature: Annotated[Temperature, Field(gt=0)] = 298.15
-    relative_permittivity: float = Field(78.4, gt=0)
+    relative_permittivity: float = Field(default=78.4, gt=0)
     species: list[SpeciesSection] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -173,7 +176,7 @@ class DissociationLawSection(Section):
 
     kind: Literal["constant", "onsager", "power", "table"] = "constant"
     field: Annotated[ElectricField, Field(gt=0)] | None = None
-    exponent: float | None = Field(None, gt=0)
+    exponent: float | None = Field(default=None, gt=0)
     saturation: Annotated[ElectricField, Field(gt=0)] | None = None
     file: CasePath | None = None
 
