@@ -2,9 +2,9 @@
 (ionslit.exit_codes). ``run`` is ``ionslit.api.run``; the others read or validate cases and
 results directories. ``COMMANDS`` maps each sub-command's name to its function.
 
-A sub-command imports the solver stack (dolfinx, PETSc) and matplotlib only when it uses them,
-so that ``submit`` and ``check`` on a login node load neither; none of those modules imports
-this one or ionslit.cli.
+A sub-command imports what it alone needs (matplotlib, the mesher, the run machinery) inside
+its function, so that the other sub-commands do not load it; none of those modules imports this
+one or ionslit.cli, so the deferred imports make no import cycle.
 """
 
 from __future__ import annotations

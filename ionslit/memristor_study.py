@@ -7,13 +7,15 @@ calibration record of a case.
   series.csv (every accepted step, with a ``frequency_Hz`` column; ``time_s`` restarts at 0 for
   each frequency), sweep.csv (frequency_Hz, period_s, loop_area_W, lobe areas, pinch ratio,
   conductance range, steps) and loop_metrics.json: the memory time from the area maximum
-  (tau = k / (2 pi f_peak), k from ``[analysis] memory_time_shape``), the full metrics of the
-  loop with the largest area and a summary per frequency.
+  (tau = k / (2 pi f_peak), k from ``[analysis] memory_time_shape``; docs/theory.md#memory-time),
+  the full metrics of the loop with the largest area (docs/theory.md#hysteresis-loops) and a
+  summary per frequency.
 - ``step`` protocol with ``[analysis] reduced_model`` (``run_steps``): the transient as any slit
   run (ionslit.slit_study.run_slit: series, checkpoints), then g_inf(V) from steady solves at the
   listed voltages, tau(V) from exponential fits of G = I/V after each step
-  (ionslit.coupling.memristor.step_responses / step_levels), the reduced model tau(V) dg/dt = g_inf(V) - g
-  as reduced_model.json and memristor.cir, and loop_metrics.json with the relaxation times, the
+  (ionslit.coupling.memristor.step_responses / step_levels; docs/theory.md#step-fits), the
+  reduced model tau(V) dg/dt = g_inf(V) - g (docs/theory.md#reduced-memristor) as
+  reduced_model.json and memristor.cir, and loop_metrics.json with the relaxation times, the
   memory time (tau_eff of the model over a sine of the steps' largest amplitude) and the metrics
   of the model's loop at its area maximum.
 - a ``[calibration]`` section (any slit case): calibration.json (``calibrate_case``), which

@@ -80,7 +80,8 @@ def electrolyte(case: Case, stepped: bool = False) -> Electrolyte:
     Species with a ``region`` are not in the reservoirs: their value is the one inside their
     region ("equilibrium" there: 0, the steady solve forms them from their partners, which
     keep their amounts) and the reservoir equilibrium leaves them and the reactions that
-    involve them, or run only away from the electrodes, out."""
+    involve them, or run only away from the electrodes, out (docs/theory.md#equilibrium,
+    docs/theory.md#regions)."""
     section = case.electrolyte
     assert section is not None, "a slit case has an [electrolyte] section"
     steps = concentration_steps(case) if stepped else {}

@@ -107,7 +107,7 @@ class SpeciesSection(Section):
     ``region`` (a cell group, e.g. "slit", or a list of them): an immobile species that exists
     only there (charged sites bound to the sheets and their pairs); ``concentration`` is then
     its value inside the region ("equilibrium": none of it before the reactions form it) and it
-    is 0 elsewhere, with no reservoir condition."""
+    is 0 elsewhere, with no reservoir condition (docs/theory.md#regions)."""
 
     name: Name
     valence: int
@@ -172,7 +172,8 @@ class ElectrolyteSection(Section):
 
 # --------------------------------------------------------------------------------- reactions
 class DissociationLawSection(Section):
-    """Field dependence f(|E|) of the dissociation rate k_d = k_d0 f(|E|)."""
+    """Field dependence f(|E|) of the dissociation rate k_d = k_d0 f(|E|), E in V/m
+    (docs/theory.md#dissociation-laws)."""
 
     kind: Literal["constant", "onsager", "power", "table"] = "constant"
     field: Annotated[ElectricField, Field(gt=0)] | None = None
@@ -182,14 +183,15 @@ class DissociationLawSection(Section):
 
 
 class ReactionSection(Section):
-    """A reaction such as "Ca + SO4 <-> CaSO4" with mass-action kinetics.
+    """A reaction such as "Ca + SO4 <-> CaSO4" with mass-action kinetics
+    (docs/theory.md#mass-action).
 
     Rate constants are quantities whose unit follows the reaction's orders (checked against the
     equation): k_a in (mol/m^3)^(1 - n_reactants)/s (m^3/(mol s) for A + B), K_d in
     (mol/m^3)^(n_reactants - n_products) (mol/m^3 for A + B <-> P), k_d0 in
     (mol/m^3)^(1 - n_products)/s. ``lumped_field = true``: the law sees the slit's mean field
-    |V| / L (applied voltage over the geometry's length, the seed paper's E = V / L) instead of
-    the local |E| (needed for a law that falls with the field: see MassActionReaction).
+    |V| / L (applied voltage over the geometry's length, docs/theory.md#lumped-field) instead
+    of the local |E| (needed for a law that falls with the field: see MassActionReaction).
     """
 
     equation: str
