@@ -43,8 +43,9 @@ STEPS_PER_PERIOD = 200
 
 def build_model(scale: float, reuse: str, comm):
     import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
-    from ionslit.solvers import Boundary, Electrolyte, PNPModel, SolverOptions, Species, SurfaceCharge
+    # isort: split
     from ionslit.meshes import structured
+    from ionslit.solvers import Boundary, Electrolyte, PNPModel, SolverOptions, Species, SurfaceCharge
 
     c = 10.0
     electrolyte = Electrolyte((Species("K", 1, 1.957e-9, c, c),
@@ -191,6 +192,7 @@ def driver(sizes, ranks, reuse, steps, warmup, baseline, retries=0) -> dict:
 
 def versions() -> dict:
     import ionslit.meshes  # noqa: F401
+    # isort: split
     import dolfinx
     from petsc4py import PETSc
 

@@ -2,9 +2,9 @@
 (ionslit.exit_codes). ``run`` is ``ionslit.api.run``; the others read or validate cases and
 results directories. ``COMMANDS`` maps each sub-command's name to its function.
 
-A sub-command imports the solver stack (dolfinx, PETSc) and matplotlib only when it uses them,
-so that ``submit`` and ``check`` on a login node load neither; none of those modules imports
-this one or ionslit.cli.
+A sub-command imports what it alone needs (matplotlib, the mesher, the run machinery) inside
+its function, so that the other sub-commands do not load it; none of those modules imports this
+one or ionslit.cli, so the deferred imports make no import cycle.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def calibrate(args: argparse.Namespace) -> int:
               f"K_d = {record['dissociation_constant_mol_m3']:.6g} mol/m^3")
         print(f"{'E (V/m)':>12} {'target':>8} {'fitted':>8} {'residual':>9}")
         for row in zip(record["field_V_m"], record["target_ratio"], record["fitted_ratio"],
-                       record["relative_residuals"]):
+                       record["relative_residuals"], strict=True):
             print("{:12.4g} {:8.4f} {:8.4f} {:+9.2%}".format(*row))
         if args.output is not None:
             atomic_write_json(Path(args.output), record)

@@ -20,8 +20,10 @@ import copy
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from mpi4py import MPI  # loaded before dolfinx
+
+# isort: split
 import dolfinx.io
-from mpi4py import MPI
 
 from ionslit.output import atomic_write_text
 
@@ -62,7 +64,7 @@ class SegmentedFieldWriter:
         self.field_output, self.comm = field_output, comm
         self.closed: list[dict[str, str]] = []
         self.index = 0
-        self.file = None  # the open interval's dolfinx.io.XDMFFile
+        self.file: dolfinx.io.XDMFFile | None = None  # the open interval's file
         if state is not None:
             self.closed = [dict(entry) for entry in state["closed"]]
             self.index = int(state["index"])
@@ -92,8 +94,9 @@ class SegmentedFieldWriter:
             self.file = dolfinx.io.XDMFFile(self.comm, str(self.partial / self._name(self.index)),
                                             "w")
             self.file.write_mesh(self.field_output.potential.function_space.mesh)
+        file = self.file
         for function in self.field_output.update():
-            self.file.write_function(function, time_s)
+            file.write_function(function, time_s)
 
     def rotate(self) -> None:
         """Close the open interval's files (at a checkpoint); the next write opens new ones."""
@@ -138,6 +141,22 @@ class SegmentedFieldWriter:
         self.comm.barrier()
 
 
+def _child(element: ET.Element, tag: str) -> ET.Element:
+    """The first child ``tag`` of an XDMF element (ValueError if there is none)."""
+    found = element.find(tag)
+    if found is None:
+        raise ValueError(f"XDMF: <{element.tag}> has no <{tag}>")
+    return found
+
+
+def _attribute(element: ET.Element, key: str) -> str:
+    """The attribute ``key`` of an XDMF element (ValueError if it is missing)."""
+    value = element.get(key)
+    if value is None:
+        raise ValueError(f"XDMF: <{element.tag}> has no attribute {key}")
+    return value
+
+
 def combined_xdmf(folder: Path, parts: list[str]) -> str:
     """One XDMF document with every time level of the dolfinx XDMF files ``parts`` (in
     ``folder``, in time order): a temporal collection per field whose levels carry their own
@@ -146,15 +165,15 @@ def combined_xdmf(folder: Path, parts: list[str]) -> str:
     domain = ET.SubElement(root, "Domain")
     collections: dict[str, ET.Element] = {}
     for index, part in enumerate(parts):
-        document = ET.parse(folder / part).getroot().find("Domain")
+        document = _child(ET.parse(folder / part).getroot(), "Domain")
         mesh = next(g for g in document.findall("Grid") if g.get("GridType") == "Uniform")
-        topology, geometry = mesh.find("Topology"), mesh.find("Geometry")
+        topology, geometry = _child(mesh, "Topology"), _child(mesh, "Geometry")
         if index == 0:
             domain.append(copy.deepcopy(mesh))
         for collection in document.findall("Grid"):
             if collection.get("GridType") != "Collection":
                 continue
-            name = collection.get("Name")
+            name = _attribute(collection, "Name")
             if name not in collections:
                 collections[name] = ET.SubElement(domain, "Grid", Name=name,
                                                   GridType="Collection",
@@ -174,11 +193,11 @@ def combined_xdmf(folder: Path, parts: list[str]) -> str:
 
 def xdmf_times(path: Path) -> dict[str, list[float]]:
     """Time values of every temporal collection of an XDMF file (for checks and tests)."""
-    domain = ET.parse(path).getroot().find("Domain")
+    domain = _child(ET.parse(path).getroot(), "Domain")
     out = {}
     for collection in domain.findall("Grid"):
         if collection.get("GridType") == "Collection":
-            out[collection.get("Name")] = [float(g.find("Time").get("Value"))
-                                           for g in collection.findall("Grid")]
+            out[_attribute(collection, "Name")] = [float(_attribute(_child(g, "Time"), "Value"))
+                                                   for g in collection.findall("Grid")]
     return out
 

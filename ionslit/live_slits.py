@@ -134,21 +134,22 @@ class LiveSlits:
             model.restart_history()
 
     # -- checkpoints (collective) -----------------------------------------------------------
-    def _on_rank0(self, local: dict[int, object]) -> dict[str, object] | None:
+    def _on_rank0[T](self, local: dict[int, T]) -> dict[str, T] | None:
         """Name -> value of every slit on rank 0 (None elsewhere), from the values its owners'
         first rank holds."""
         mine = local if self.local_comm.rank == 0 else {}
         parts = self.comm.gather(mine, root=0)
         if parts is None:
             return None
-        merged = {}
+        merged: dict[int, T] = {}
         for part in parts:
             merged.update(part)
         return {self.names[k]: merged[k] for k in sorted(merged)}
 
     def fingerprints(self) -> dict[str, dict] | None:
         """Name -> mesh fingerprint (ionslit.solvers.checkpoint.mesh_fingerprint) on rank 0."""
-        return self._on_rank0({k: mesh_fingerprint(m.mesh) for k, m in self.models.items()})
+        local = {k: mesh_fingerprint(m.mesh) for k, m in self.models.items()}  # collective
+        return self._on_rank0({k: f for k, f in local.items() if f is not None})
 
     def capture(self) -> dict[str, tuple[dict, dict]] | None:
         """Name -> (meta, arrays) of every slit (ionslit.solvers.checkpoint.capture_model) on rank 0,

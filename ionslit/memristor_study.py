@@ -7,13 +7,15 @@ calibration record of a case.
   series.csv (every accepted step, with a ``frequency_Hz`` column; ``time_s`` restarts at 0 for
   each frequency), sweep.csv (frequency_Hz, period_s, loop_area_W, lobe areas, pinch ratio,
   conductance range, steps) and loop_metrics.json: the memory time from the area maximum
-  (tau = k / (2 pi f_peak), k from ``[analysis] memory_time_shape``), the full metrics of the
-  loop with the largest area and a summary per frequency.
+  (tau = k / (2 pi f_peak), k from ``[analysis] memory_time_shape``; docs/theory.md#memory-time),
+  the full metrics of the loop with the largest area (docs/theory.md#hysteresis-loops) and a
+  summary per frequency.
 - ``step`` protocol with ``[analysis] reduced_model`` (``run_steps``): the transient as any slit
   run (ionslit.slit_study.run_slit: series, checkpoints), then g_inf(V) from steady solves at the
   listed voltages, tau(V) from exponential fits of G = I/V after each step
-  (ionslit.coupling.memristor.step_responses / step_levels), the reduced model tau(V) dg/dt = g_inf(V) - g
-  as reduced_model.json and memristor.cir, and loop_metrics.json with the relaxation times, the
+  (ionslit.coupling.memristor.step_responses / step_levels; docs/theory.md#step-fits), the
+  reduced model tau(V) dg/dt = g_inf(V) - g (docs/theory.md#reduced-memristor) as
+  reduced_model.json and memristor.cir, and loop_metrics.json with the relaxation times, the
   memory time (tau_eff of the model over a sine of the steps' largest amplitude) and the metrics
   of the model's loop at its area maximum.
 - a ``[calibration]`` section (any slit case): calibration.json (``calibrate_case``), which
@@ -32,13 +34,6 @@ import numpy as np
 
 from ionslit import translate
 from ionslit.case.schema import Case
-from ionslit.logs import get_logger
-from ionslit.output import atomic_write_csv, atomic_write_json, read_csv
-from ionslit.results import SeriesWriter
-from ionslit.run_context import RunContext
-from ionslit.run_control import RunInterrupted
-from ionslit.slit_study import build_model, run_slit
-from ionslit.solvers.kinetics import WIEN_2D_DIVALENT_TABLE, calibrate, read_calibration_table
 from ionslit.coupling.memristor import (
     ReducedModel,
     cycle_metrics,
@@ -51,6 +46,13 @@ from ionslit.coupling.memristor import (
     step_responses,
     write_subcircuit,
 )
+from ionslit.logs import get_logger
+from ionslit.output import atomic_write_csv, atomic_write_json, read_csv
+from ionslit.results import SeriesWriter
+from ionslit.run_context import RunContext
+from ionslit.run_control import RunInterrupted
+from ionslit.slit_study import build_model, run_slit
+from ionslit.solvers.kinetics import WIEN_2D_DIVALENT_TABLE, calibrate, read_calibration_table
 from ionslit.solvers.model import PNPModel
 from ionslit.solvers.time_stepping import TimeIntegrator
 
@@ -178,7 +180,9 @@ def sweep_metrics(rows: list[dict], summaries: list[dict], full: dict, case: Cas
     largest = float(f[int(np.argmax(area))])
     result = dict(full[largest])
     result["analysed_cycle"] = "last"
-    result["amplitude_V"] = case.protocol.amplitude
+    protocol = case.protocol
+    assert protocol.kind == "frequency_sweep", "metrics of a frequency sweep"
+    result["amplitude_V"] = protocol.amplitude
     try:
         memory = memory_time_from_sweep(f, area, shape=case.analysis.memory_time_shape)
         result.update(memory_time_s=memory.tau_s, memory_time_factor=memory.factor,
@@ -202,6 +206,7 @@ def run_reduced_model(context: RunContext) -> dict | None:
     case, directory, comm, control = context.case, context.directory, context.comm, \
         context.control
     section = case.analysis.reduced_model
+    assert section is not None, "run_memristor calls this for an [analysis.reduced_model]"
     model, _ = build_model(context.loaded, context.petsc, comm)
     voltages = sorted(set(float(v) for v in section.voltages))
     v_max = max(abs(v) for v in voltages)
@@ -212,8 +217,8 @@ def run_reduced_model(context: RunContext) -> dict | None:
                                  f"before the steady solve at {v:g} V: series.csv is complete; "
                                  "run the case again for reduced_model.json")
         probe = v if v != 0.0 else 1e-4 * v_max  # G at V = 0: its small-voltage limit
-        result = model.solve_steady(probe)
-        g_inf.append(result.current / probe)
+        steady = model.solve_steady(probe)
+        g_inf.append(steady.current / probe)
         log.info("steady state at %.4g V: G = %.6g S", probe, g_inf[-1])
     if comm.rank != 0:
         return None
@@ -253,7 +258,9 @@ def reduced_model_from_steps(series: dict, voltages, g_inf, section, case: Case)
     if section.symmetric:  # g_inf(|V|), tau(|V|): mirror what was measured at V > 0
         v_table, g_table = _mirror(v_table, g_table)
         tau_v, tau = _mirror(tau_v, tau)
-    amplitude = float(max(abs(v) for v in case.protocol.voltages))
+    protocol = case.protocol
+    assert protocol.kind == "step", "a reduced model comes from a step protocol"
+    amplitude = float(max(abs(v) for v in protocol.voltages))
     model = ReducedModel.from_tables(
         v_table, g_table, tau, tau_voltage_V=tau_v,
         source={"case": case.name, "g_inf": "steady solves at the listed voltages (G at 0 V: "
@@ -298,6 +305,7 @@ def calibrate_case(case: Case):
     reaction = translate.reactions(case)[section.reaction]
     total = section.total_concentration
     if total is None:
+        assert case.electrolyte is not None, "a slit case has an [electrolyte] section"
         species = {s.name: s for s in case.electrolyte.species}
         reactants = [species[name] for name, _ in reaction.reactants if name in species]
         immobile = [s for s in reactants if s.diffusivity == 0] or reactants

@@ -26,6 +26,9 @@ from __future__ import annotations
 import numpy as np
 from mpi4py import MPI
 
+from ionslit.case import load_case
+from ionslit.case.circuit_sections import AnalysisSection, CircuitSection, StimulusSection
+from ionslit.checkpoint.checkpointers import CircuitCheckpointer
 from ionslit.coupling import (
     Branch,
     Circuit,
@@ -42,9 +45,7 @@ from ionslit.coupling import (
     fi_curve,
     pulse_threshold,
 )
-from ionslit.case import load_case
-from ionslit.case.circuit_sections import AnalysisSection, CircuitSection, StimulusSection
-from ionslit.checkpoint.checkpointers import CircuitCheckpointer
+from ionslit.coupling.bdf import Scheme
 from ionslit.live_slits import LiveSlits
 from ionslit.logs import get_logger
 from ionslit.output import atomic_write_csv, atomic_write_json, read_csv
@@ -68,14 +69,21 @@ def stimulus(section: StimulusSection):
     if s.kind == "step":
         return Step(final=s.current, time=s.start, initial=s.baseline)
     if s.kind in ("pulse", "pulse_train"):
-        count, period = (1, np.inf) if s.kind == "pulse" else (s.count, s.period)
+        assert s.width is not None, "validated: pulses have a width"
+        count, period = 1, np.inf
+        if s.kind == "pulse_train":
+            assert s.period is not None, "validated: a pulse train has a period"
+            count, period = s.count, s.period
         return PulseTrain(amplitude=s.current, width=s.width, start=s.start, period=period,
                           count=count, baseline=s.baseline)
     if s.kind == "sine":
+        assert s.frequency is not None, "validated: a sine has a frequency"
         return Sine(amplitude=s.current, frequency=s.frequency, offset=s.baseline,
                     delay=s.start, quarter_periods=False)
+    assert s.file is not None, "validated: a piecewise_linear stimulus has a file"
     table = read_csv(s.file)
-    return PiecewiseLinear(tuple(table["time_s"]), tuple(table["current_A"]))
+    return PiecewiseLinear(np.asarray(table["time_s"], dtype=float),
+                           np.asarray(table["current_A"], dtype=float))
 
 
 def element(branch, section: CircuitSection, scheme: str, live_slits: dict):
@@ -108,7 +116,7 @@ def build_circuit(section: CircuitSection, scheme: str = "bdf2",
     return circuit
 
 
-def integrator_options(analysis: AnalysisSection, scheme: str = "bdf2",
+def integrator_options(analysis: AnalysisSection, scheme: Scheme = "bdf2",
                        duration: float | None = None) -> IntegratorOptions:
     """The integrator settings of ``[analysis]``. With the ``duration`` of a run, the step after
     a stimulus jump is fixed to the one a run over the whole duration takes by default
@@ -139,11 +147,11 @@ def spike_metrics(integrator: CircuitIntegrator, duration: float) -> dict:
 def live_slit_group(section: CircuitSection, petsc_command_line: str,
                     comm: MPI.Comm) -> LiveSlits | None:
     """The live PNP slits of the circuit's branches (None if there are none)."""
-    live = [b for b in section.branches if b.slit is not None]
+    live = [(b, b.slit) for b in section.branches if b.slit is not None]
     if not live:
         return None
-    return LiveSlits([(b.battery, load_case(b.slit)) for b in live], petsc_command_line, comm,
-                     names=[b.name for b in live])
+    return LiveSlits([(b.battery, load_case(slit)) for b, slit in live], petsc_command_line, comm,
+                     names=[b.name for b, _ in live])
 
 
 def live_slit_providers(group: LiveSlits | None) -> dict:
@@ -167,6 +175,7 @@ class _CircuitRun:
 
     def checkpoint(self, reason: str, phase: str) -> str:
         """Write a checkpoint now; '' or the problem."""
+        assert self.checkpointer is not None and self.integrator is not None
         problem = self.checkpointer.write(self.integrator, reason, phase, self.initial_voltage,
                                           self.results)
         self.control.wrote()
@@ -174,12 +183,14 @@ class _CircuitRun:
 
     def stop(self, written: bool, problem: str = "") -> RunInterrupted:
         run = self.integrator
+        assert run is not None, "a stop comes after the integrator is built"
         return RunInterrupted(interrupted_reason(float(run.time[0]), int(run.stats["accepted"][0]),
                                                  written, self.command, problem))
 
     def poll_step(self, final: bool) -> None:
         """After an accepted step: a checkpoint as the schedule says; at SIGTERM also stop
         (RunInterrupted). Collective."""
+        assert self.integrator is not None, "steps come after the integrator is built"
         write, stopping = self.control.poll(int(self.integrator.stats["accepted"][0]), final)
         problem = ""
         if write and self.checkpointer is not None:
@@ -208,6 +219,7 @@ def run_neuron(context: RunContext) -> None:
     case, directory, manifest = context.case, context.directory, context.manifest
     comm, control, restart = context.comm, context.control, context.restart
     section, analysis = case.circuit, case.analysis
+    assert section is not None, "a neuron case has a [circuit] section"
     group = live_slit_group(section, context.petsc, comm)
     live_slits = live_slit_providers(group)
     control.install()  # again: gmsh (live slits' meshes) resets the SIGTERM handler
@@ -239,6 +251,7 @@ def run_neuron(context: RunContext) -> None:
         if control.any_signalled():
             raise RunInterrupted(interrupted_reason(None, None, False))
     else:
+        assert checkpointer is not None, "a restart has a checkpointer"
         state = checkpointer.restore(restart, integrator, state)
         phase, run.results = state["phase"], dict(state["results"])
         log.info("continuing from the checkpoint at t = %.6g s (%s, step %d, written on %d "
@@ -297,6 +310,7 @@ def integrate(run: _CircuitRun, circuit: Circuit, series: SeriesWriter, duration
     """The main simulation from the integrator's present state to ``duration`` (s): a series
     row per accepted step, checkpoints as scheduled, the SIGTERM stop (RunInterrupted)."""
     integrator = run.integrator
+    assert integrator is not None, "run_neuron builds the integrator first"
     progress = Progress(float(integrator.time[0]), duration, comm)
     end = duration - 1e-12 * duration  # the integrator's own end test
 

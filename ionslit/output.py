@@ -1,7 +1,8 @@
 """The results directory and its files: manifest.json, CSV series, written atomically on rank 0.
 
 Contract (later features add content, not conventions): every ``run`` writes DIR/manifest.json
-(``results_format``: ``RESULTS_FORMAT``, the version of this layout; status ``running`` while it works, then ``ok``/``failed``/``interrupted`` with the reason),
+(``results_format``: ``RESULTS_FORMAT``, the version of this layout; status ``running`` while it
+works, then ``ok``/``failed``/``interrupted`` with the reason),
 DIR/case.toml (the case file as given), CSV files whose column names carry the SI unit
 (``time_s``, ``voltage_V``, ``current_A``), and fields as XDMF. Every file appears under its final
 name only when complete (temporary name, then ``os.replace``).
@@ -67,11 +68,11 @@ def csv_text(columns: Mapping[str, Sequence[float] | np.ndarray]) -> str:
     arrays = [np.asarray(columns[name]) for name in names]
     lengths = {len(a) for a in arrays}
     if len(lengths) > 1:
-        raise ValueError(f"columns of different lengths: {dict(zip(names, map(len, arrays)))}")
+        raise ValueError(f"columns of different lengths: {dict(zip(names, map(len, arrays), strict=True))}")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(names)
-    for row in zip(*arrays):
+    for row in zip(*arrays, strict=True):
         writer.writerow([_format(v) for v in row])
     return buffer.getvalue()
 

@@ -29,6 +29,7 @@ import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -43,7 +44,7 @@ log = logging.getLogger("ionslit.plot")
 PLOTS_DIRECTORY = "plots"
 NEURON_SERIES = ("circuit.csv", "series.csv")  # where the membrane voltage may be
 _PREFIXES = {-15: "f", -12: "p", -9: "n", -6: "µ", -3: "m", 0: "", 3: "k", 6: "M", 9: "G"}
-_VOLTAGE_STYLE = {"color": "0.45", "linestyle": "--", "linewidth": 1.0}
+_VOLTAGE_STYLE: dict[str, Any] = {"color": "0.45", "linestyle": "--", "linewidth": 1.0}
 
 
 class PlotError(RuntimeError):
@@ -167,8 +168,9 @@ def plot_iv_loop(directory: Path) -> list[Path]:
     i, i_label = scaled(series["current_A"], "current I", "A")
     t, t_label = scaled(series["time_s"], "time t", "s")
     points = np.column_stack([v, i])
-    segments = LineCollection(np.stack([points[:-1], points[1:]], axis=1), cmap="viridis",
-                              linewidth=1.6)
+    # matplotlib's stub asks for a Sequence; LineCollection documents an (N, 2, 2) array too
+    segments = LineCollection(np.stack([points[:-1], points[1:]], axis=1),  # type: ignore[arg-type]
+                              cmap="viridis", linewidth=1.6)
     segments.set_array(0.5 * (t[:-1] + t[1:]))
     ax.add_collection(segments)
     ax.autoscale_view()

@@ -22,8 +22,11 @@ from __future__ import annotations
 import shlex
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import numpy as np
 from mpi4py import MPI
@@ -55,7 +58,8 @@ class RunControl:
     def __init__(self, comm: MPI.Comm, settings: CheckpointSettings):
         self.comm, self.settings = comm, settings
         self.signalled = False
-        self._previous_handler, self._installed = None, False
+        self._previous_handler: Callable[[int, FrameType | None], Any] | int | None = None
+        self._installed = False
         self._last_write = time.monotonic()
 
     def install(self) -> None:
@@ -92,14 +96,14 @@ class RunControl:
             local |= self.PERIODIC_BIT
         flags = np.array([local], dtype=np.int32)
         self.comm.Allreduce(MPI.IN_PLACE, flags, op=MPI.BOR)
-        flags = int(flags[0])
-        if flags & self.SIGTERM_BIT:
+        combined = int(flags[0])
+        if combined & self.SIGTERM_BIT:
             self.signalled = True
         if final:
             return False, False
-        stop = bool(flags & self.SIGTERM_BIT)
+        stop = bool(combined & self.SIGTERM_BIT)
         every = self.settings.steps
-        periodic = bool(flags & self.PERIODIC_BIT) or bool(every and steps % every == 0)
+        periodic = bool(combined & self.PERIODIC_BIT) or bool(every and steps % every == 0)
         return self.settings.enabled and (stop or periodic), stop
 
     def wrote(self) -> None:

@@ -10,17 +10,17 @@ from mpi4py import MPI
 from ionslit import translate
 from ionslit.case import LoadedCase
 from ionslit.checkpoint.checkpointers import SlitCheckpointer
+from ionslit.coupling.memristor import loop_metrics
 from ionslit.fields import FieldWriter, SegmentedFieldWriter
 from ionslit.logs import get_logger
+from ionslit.meshes.build import build_slit_mesh
+from ionslit.meshes.report import adequacy_report
+from ionslit.meshes.xdmf import write_mesh_xdmf
 from ionslit.output import atomic_write_json
 from ionslit.progress import Progress
 from ionslit.results import SeriesWriter, write_profiles
 from ionslit.run_context import RunContext
 from ionslit.run_control import RunInterrupted, interrupted_reason
-from ionslit.meshes.build import build_slit_mesh
-from ionslit.meshes.report import adequacy_report
-from ionslit.meshes.xdmf import write_mesh_xdmf
-from ionslit.coupling.memristor import loop_metrics
 from ionslit.solvers.model import PNPModel
 from ionslit.solvers.observables import FieldOutput
 from ionslit.solvers.time_stepping import TimeIntegrator
@@ -93,20 +93,23 @@ def run_slit(context: RunContext) -> None:
             manifest.write()
 
     series = SeriesWriter(directory / "series.csv", comm)
+    protocol = case.protocol
+    fields: FieldWriter | SegmentedFieldWriter | None
     if not transient:
         fields = FieldWriter(directory, FieldOutput(model), comm) if case.output.fields else None
-        if kind == "steady":
-            model.solve_steady(case.protocol.voltage)
+        if protocol.kind == "steady":
+            model.solve_steady(protocol.voltage)
         else:
-            model.solve_steady_clamped(case.protocol.current)
+            assert protocol.kind == "current_clamp"
+            model.solve_steady_clamped(protocol.current)
         series.append(model.observables.series_row())
         if fields:
             fields.write(0.0)
     else:
         fields = run_transient(context, model, series, checkpointer)
     series.flush()
-    if comm.rank == 0 and kind in ("sine", "triangle"):
-        write_loop_metrics(directory, series, case.protocol.frequency)
+    if comm.rank == 0 and (protocol.kind == "sine" or protocol.kind == "triangle"):
+        write_loop_metrics(directory, series, protocol.frequency)
     write_profiles(directory, model.observables, case.output.profiles, comm)
     if fields:
         fields.close()
@@ -145,6 +148,7 @@ def run_transient(context: RunContext, model: PNPModel, series: SeriesWriter,
         if case.output.fields:
             fields = SegmentedFieldWriter(directory, FieldOutput(model), comm,
                                           state=restart.state["fields"])
+        assert checkpointer is not None, "a restart has a checkpointer"
         resume = checkpointer.restore(restart)
         log.info("continuing from the checkpoint at t = %.6g s (step %d, written on %d rank(s))",
                  resume.time, resume.steps, restart.meta["ranks"])

@@ -8,7 +8,7 @@ anything was written) and ``ionslit.run_control.RunInterrupted`` when SIGTERM st
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mpi4py import MPI
@@ -18,7 +18,7 @@ from ionslit.checkpoint.archive import Checkpoint, remove_checkpoint
 from ionslit.checkpoint.restart import RestartRefused, open_restart, restart_segments
 from ionslit.failure import FailureAgreement
 from ionslit.logs import get_logger
-from ionslit.manifest import Manifest
+from ionslit.manifest import Manifest, Status
 from ionslit.memristor_study import handles as memristor_study
 from ionslit.memristor_study import run_memristor
 from ionslit.neuron_study import run_neuron
@@ -32,7 +32,7 @@ log = get_logger("run")
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class RunFailed(RuntimeError):
@@ -122,7 +122,7 @@ def run_study(
     log.info("done: %s", directory)
 
 
-def _record_failure(manifest: Manifest, agreement: FailureAgreement, status: str,
+def _record_failure(manifest: Manifest, agreement: FailureAgreement, status: Status,
                     reason: str) -> None:
     """Record the failure once: by rank 0 when all ranks failed together, else by this rank,
     which then aborts the job so that no rank waits forever."""

@@ -30,7 +30,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 LAUNCHERS = ("srun", "mpirun")
@@ -146,7 +146,7 @@ def render(spec: JobSpec, ionslit_version: str = "") -> str:
         *spec.sbatch_options,
     ]
     seed = _q(spec.cache_seed) if spec.cache_seed else "''"
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
     lines = [
         "#!/bin/bash",
         *[f"#SBATCH {directive}" for directive in directives],

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
-from ionslit.output import read_csv
+from ionslit.coupling.waveforms import Constant, PiecewiseLinear, PulseTrain, Sine, Triangle, Waveform
 from ionslit.meshes.estimate import estimate_cell_count
 from ionslit.meshes.geometry import (
     ConeGeometry,
@@ -18,6 +18,7 @@ from ionslit.meshes.geometry import (
     SlitPlaneGeometry,
 )
 from ionslit.meshes.kinds import cell_groups, characteristic_lengths
+from ionslit.output import read_csv
 from ionslit.solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
 from ionslit.solvers.electrolyte import Electrolyte, Species, debye_length
 from ionslit.solvers.kinetics import (
@@ -27,13 +28,13 @@ from ionslit.solvers.kinetics import (
     parse_reaction,
     reaction_from_si,
 )
-from ionslit.coupling.waveforms import Constant, PiecewiseLinear, PulseTrain, Sine, Triangle, Waveform
 from ionslit.solvers.options import SolverOptions
 from ionslit.solvers.scales import dimensionless_groups
 from ionslit.solvers.time_stepping import TimeSteppingOptions
 
 if TYPE_CHECKING:
     from ionslit.case.schema import Case
+    from ionslit.case.slit_sections import WallSection
     from ionslit.case.units import SIQuantity
 
 _GEOMETRY_CLASSES = {
@@ -45,13 +46,14 @@ _GEOMETRY_CLASSES = {
 
 
 def geometry(case: Case) -> Geometry:
-    """The geometry dataclass (ionslit.meshes) for ``[geometry]``."""
+    """The geometry dataclass (ionslit.meshes) for ``[geometry]`` (lengths in m)."""
+    assert case.geometry is not None, "a slit case has a [geometry] section"
     return _GEOMETRY_CLASSES[case.geometry.kind](**case.geometry.model_dump())
 
 
 def _region(value, what: str = "region") -> str | tuple[str, ...] | None:
-    """A ``region`` key as ionslit.meshes and ionslit.solvers take it, its names checked against the cell groups every
-    geometry kind has (ionslit.meshes.kinds)."""
+    """A ``region`` key as ionslit.meshes and ionslit.solvers take it, its names checked against
+    the cell groups every geometry kind has (ionslit.meshes.kinds)."""
     if value is None:
         return None
     names = (value,) if isinstance(value, str) else tuple(value)
@@ -78,16 +80,19 @@ def electrolyte(case: Case, stepped: bool = False) -> Electrolyte:
     Species with a ``region`` are not in the reservoirs: their value is the one inside their
     region ("equilibrium" there: 0, the steady solve forms them from their partners, which
     keep their amounts) and the reservoir equilibrium leaves them and the reactions that
-    involve them, or run only away from the electrodes, out."""
+    involve them, or run only away from the electrodes, out (docs/theory.md#equilibrium,
+    docs/theory.md#regions)."""
     section = case.electrolyte
+    assert section is not None, "a slit case has an [electrolyte] section"
     steps = concentration_steps(case) if stepped else {}
     regional = {s.name for s in section.species if s.region is not None}
-    given = {}
+    given: dict[str, tuple[float | str, float | str]] = {}
     for s in section.species:
         if s.name in regional:
             continue
         left, right = s.reservoir_concentration("left"), s.reservoir_concentration("right")
-        given[s.name] = (steps.get((s.name, "left"), left), steps.get((s.name, "right"), right))
+        given[s.name] = (steps.get(Reservoir(s.name, "left"), left),
+                         steps.get(Reservoir(s.name, "right"), right))
     valences = {s.name: s.valence for s in section.species}
     bulk_reactions = [r for r in reactions(case) if not set(r.stoichiometry) & regional
                       and (r.region is None or _runs_at_electrodes(r.region))]
@@ -95,6 +100,7 @@ def electrolyte(case: Case, stepped: bool = False) -> Electrolyte:
     bulk = equilibrium_concentrations(given, bulk_reactions, None if regional else valences)
     for s in section.species:
         if s.name in regional:
+            assert s.concentration is not None, "a species in a region has a concentration"
             inside = 0.0 if s.concentration == "equilibrium" else float(s.concentration)
             bulk[s.name] = (inside, inside)
     species = tuple(Species(s.name, s.valence, s.diffusivity, *bulk[s.name],
@@ -134,13 +140,17 @@ def reactions(case: Case) -> tuple[MassActionReaction, ...]:
         K_d = _rate_value(section.equation, "dissociation_constant",
                           section.dissociation_constant, _concentration_power(n_r - n_p),
                           f"orders {n_r} (reactants) and {n_p} (products)")
+        assert k_a is not None, "association_rate is a required key"
+        field_length = None
+        if section.lumped_field:
+            assert case.geometry is not None, "a slit case has a [geometry] section"
+            field_length = case.geometry.length
         law = section.law
         out.append(reaction_from_si(section.equation, k_a, K_d, k_d, law_kind=law.kind,
                                     field=law.field, exponent=law.exponent,
                                     saturation=law.saturation, file=law.file,
                                     region=_reaction_region(section),
-                                    field_length=case.geometry.length if section.lumped_field
-                                    else None))
+                                    field_length=field_length))
     return tuple(out)
 
 
@@ -155,7 +165,7 @@ class Reservoir(NamedTuple):
     """One species in one reservoir (``side``: "left" or "right")."""
 
     species: str
-    side: str
+    side: Literal["left", "right"]
 
 
 def concentration_steps(case: Case) -> dict[Reservoir, float]:
@@ -164,18 +174,22 @@ def concentration_steps(case: Case) -> dict[Reservoir, float]:
     p = case.protocol
     if p.kind != "concentration_step":
         return {}
-    sides = {"left": p.left, "right": p.right}
+    sides: dict[Literal["left", "right"], dict[str, float]] = {"left": p.left, "right": p.right}
     return {Reservoir(name, side): value for side, values in sides.items()
             for name, value in values.items()}
 
 
+def _wall_condition(wall: WallSection) -> SurfaceCharge | SurfacePotential:
+    """Surface charge (C/m^2) or surface potential (V) of one ``[boundary.walls.<name>]``."""
+    if wall.surface_charge is not None:
+        return SurfaceCharge(wall.surface_charge)
+    assert wall.surface_potential is not None, "validated: a charge or a potential"
+    return SurfacePotential(wall.surface_potential)
+
+
 def boundary(case: Case) -> Boundary:
     """Electrodes and wall conditions for ``[boundary]``."""
-    walls = {
-        name: SurfaceCharge(w.surface_charge) if w.surface_charge is not None
-        else SurfacePotential(w.surface_potential)
-        for name, w in case.boundary.walls.items()
-    }
+    walls = {name: _wall_condition(w) for name, w in case.boundary.walls.items()}
     return Boundary(left=case.boundary.left, right=case.boundary.right, walls=walls)
 
 
@@ -233,17 +247,23 @@ def summary(case: Case) -> dict:
 def peak_voltage(case: Case) -> float | None:
     """Largest |applied voltage| of a voltage protocol (V); None under current clamp."""
     p = case.protocol
-    values = {
-        "steady": lambda: [p.voltage],
-        "step": lambda: p.voltages,
-        "sine": lambda: [p.offset + p.amplitude, p.offset - p.amplitude],
-        "triangle": lambda: [p.amplitude],
-        "pulse_train": lambda: [p.baseline, p.baseline + p.amplitude],
-        "piecewise_linear": lambda: [],
-        "current_clamp": lambda: [],
-        "concentration_step": lambda: [p.voltage],
-        "frequency_sweep": lambda: [p.amplitude],
-    }[p.kind]()
+    values: list[float]
+    if p.kind == "steady":
+        values = [p.voltage]
+    elif p.kind == "concentration_step":
+        values = [p.voltage]
+    elif p.kind == "step":
+        values = list(p.voltages)
+    elif p.kind == "sine":
+        values = [p.offset + p.amplitude, p.offset - p.amplitude]
+    elif p.kind == "triangle":
+        values = [p.amplitude]
+    elif p.kind == "frequency_sweep":
+        values = [p.amplitude]
+    elif p.kind == "pulse_train":
+        values = [p.baseline, p.baseline + p.amplitude]
+    else:  # piecewise_linear, current_clamp
+        values = []
     return max((abs(v) for v in values), default=None)
 
 
@@ -275,7 +295,7 @@ def voltage_protocol(case: Case) -> tuple[Waveform, float]:
         voltages = np.repeat(p.voltages, 2)[1:-1]
         times = np.concatenate([[0.0], times, [edges[-1]]])
         voltages = np.concatenate([[p.voltages[0]], voltages, [p.voltages[-1]]])
-        return PiecewiseLinear(tuple(times), tuple(voltages)), float(edges[-1])
+        return PiecewiseLinear(times, voltages), float(edges[-1])
     if p.kind == "sine":
         return Sine(p.amplitude, p.frequency, p.offset), p.cycles / p.frequency
     if p.kind == "triangle":
@@ -285,7 +305,8 @@ def voltage_protocol(case: Case) -> tuple[Waveform, float]:
         return protocol, p.delay + p.count * p.period
     if p.kind == "piecewise_linear":
         table = read_csv(p.file)
-        return PiecewiseLinear(tuple(table["time_s"]), tuple(table["voltage_V"])), \
+        return PiecewiseLinear(np.asarray(table["time_s"], dtype=float),
+                               np.asarray(table["voltage_V"], dtype=float)), \
             float(table["time_s"][-1])
     if p.kind == "concentration_step":  # the step itself is applied by the study
         return Constant(p.voltage), p.duration

@@ -7,6 +7,8 @@ from importlib import metadata
 
 import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx)
 
+# isort: split
+
 import basix
 import dolfinx
 import ffcx

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 
 import ionslit.meshes  # noqa: F401  (orders MPI before dolfinx for every test module)
+
+# isort: split
 import pytest
 from mpi4py import MPI
 

@@ -12,8 +12,8 @@ from ionslit.case.section import CasePath, Name, PositiveTime, Section
 from ionslit.case.units import (
     Area,
     Capacitance,
-    Conductance,
     Concentration,
+    Conductance,
     Current,
     ElectricField,
     Frequency,
@@ -38,7 +38,7 @@ class StimulusSection(Section):
     start: Annotated[Time, Field(ge=0)] = 0.0
     width: PositiveTime | None = None
     period: PositiveTime | None = None
-    count: int = Field(1, ge=1)
+    count: int = Field(default=1, ge=1)
     frequency: Annotated[Frequency, Field(gt=0)] | None = None
     file: CasePath | None = None
 
@@ -65,11 +65,11 @@ class BranchSection(Section):
     """A battery in series with ``count`` identical elements in parallel; the element is a live
     slit (``slit``: a slit case file), a reduced memristor (``reduced``: reduced_model.json) or a
     Hodgkin-Huxley channel (``channel``: na, k or leak; 1952 squid-axon parameters per unit
-    area, scaled by ``[circuit] area``)."""
+    area, scaled by ``[circuit] area``; docs/theory.md#hodgkin-huxley)."""
 
     name: Name
     battery: Voltage = 0.0
-    count: int = Field(1, ge=1)
+    count: int = Field(default=1, ge=1)
     slit: CasePath | None = None
     reduced: CasePath | None = None
     channel: Literal["na", "k", "leak"] | None = None
@@ -85,7 +85,8 @@ class BranchSection(Section):
 
 
 class CircuitSection(Section):
-    """Lumped neuron: C dU/dt = I_stim - sum_k n_k I_k(U - E_k) - g_L (U - E_L)."""
+    """Lumped neuron: C dU/dt = I_stim - sum_k n_k I_k(U - E_k) - g_L (U - E_L) (C in F, U in V,
+    currents in A; docs/theory.md#circuit)."""
 
     capacitance: Annotated[Capacitance, Field(gt=0)]
     duration: PositiveTime
@@ -133,11 +134,12 @@ class ReducedModelSection(Section):
     ``skip_fraction`` of each plateau are left out: the fast ionic transient). ``symmetric``:
     the slit is symmetric (g_inf and tau depend on |V| only), so what is measured at V > 0 is
     used at -V as well (give the voltages and steps for V >= 0 only). Written as
-    reduced_model.json and, with ``spice``, memristor.cir."""
+    reduced_model.json and, with ``spice``, memristor.cir. See docs/theory.md#reduced-memristor
+    and docs/theory.md#step-fits."""
 
     voltages: list[Voltage] = Field(min_length=2)
     skip: Annotated[Time, Field(ge=0)] = 0.0
-    skip_fraction: float = Field(0.0, ge=0, lt=1)
+    skip_fraction: float = Field(default=0.0, ge=0, lt=1)
     symmetric: bool = False
     spice: bool = True
 
@@ -146,12 +148,14 @@ class AnalysisSection(Section):
     """Spike detection and the neuron analyses to run after the main simulation; for slits,
     the memristor analyses: ``reduced_model`` (steps) and ``memory_time_shape`` (sweeps: the
     g_inf shape that fixes k in tau = k / (2 pi f_peak): "even" (k = 1/2, symmetric slits) or
-    "odd_linear" (k = 1)). ``rtol`` and ``atol`` bound the circuit integrator's local error in
-    U per step: atol + rtol |U| (atol in volts; lower it for circuits that swing millivolts)."""
+    "odd_linear" (k = 1); docs/theory.md#memory-time). ``rtol`` and ``atol`` bound the circuit
+    integrator's local error in U per step: atol + rtol |U| (atol in volts; lower it for
+    circuits that swing millivolts; docs/theory.md#circuit-integrator). ``spike_threshold`` and
+    ``spike_rearm`` (V): docs/theory.md#spike-detection."""
 
     spike_threshold: Voltage = 0.0
     spike_rearm: Voltage | None = None
-    rtol: float = Field(1e-4, gt=0, lt=1)
+    rtol: float = Field(default=1e-4, gt=0, lt=1)
     atol: Annotated[Voltage, Field(gt=0)] = 1e-6
     fi_curve: FICurveSection | None = None
     pulse_threshold: PulseThresholdSection | None = None
@@ -166,10 +170,11 @@ class CalibrationSection(Section):
     divalent ions), ``reaction`` the index of the [[reactions]] entry, ``law`` power or table,
     ``total_concentration`` c_tot of each partner (default: the concentration given for the
     reaction's immobile reactant, e.g. the sites), ``dissociation_constant`` to fix K_d (else
-    fitted), ``saturation`` of the power law: a field, "fit" or none."""
+    fitted), ``saturation`` of the power law: a field, "fit" or none
+    (docs/theory.md#dissociation-laws)."""
 
     table: CasePath | None = None
-    reaction: int = Field(0, ge=0)
+    reaction: int = Field(default=0, ge=0)
     law: Literal["power", "table"] = "power"
     total_concentration: Annotated[Concentration, Field(gt=0)] | None = None
     dissociation_constant: Annotated[Concentration, Field(gt=0)] | None = None

@@ -26,6 +26,7 @@ def _geometry_problems(case: Case) -> list[str]:
         validate_geometry(translate.geometry(case))
     except GeometryError as error:
         return [f"geometry.{error.key} = {error.value:g} m: {error.message}"]
+    assert case.geometry is not None, "a slit case has a [geometry] section"
     problems = []
     groups = boundary_group_names(case.geometry.kind)
     electrodes = {"boundary.left": case.boundary.left, "boundary.right": case.boundary.right}
@@ -37,8 +38,9 @@ def _geometry_problems(case: Case) -> list[str]:
         problems.append(f"boundary.right = {case.boundary.right!r}: the two electrodes must differ")
     for name in case.boundary.walls:
         if name not in groups or name in electrodes.values():
+            walls = ", ".join(sorted(set(groups) - set(electrodes.values())))
             problems.append(f"boundary.walls.{name}: not a wall of a '{case.geometry.kind}' "
-                            f"geometry (its walls: {', '.join(sorted(set(groups) - set(electrodes.values())))})")
+                            f"geometry (its walls: {walls})")
     dimension = 3 if case.geometry.kind == "slit3d" else 2
     for index, profile in enumerate(case.output.profiles):
         if len(profile.start) != dimension:
@@ -52,6 +54,7 @@ def _reaction_problems(case: Case) -> list[str]:
     exist and it balances charge (and elements where the names are formulas)."""
     problems = []
     section = case.electrolyte
+    assert section is not None, "a slit case has an [electrolyte] section"
     valences = {s.name: s.valence for s in section.species}
     for index, reaction in enumerate(case.reactions):
         single = case.model_copy(update={"reactions": [reaction]})
@@ -72,6 +75,7 @@ def _electrolyte_problems(case: Case) -> list[str]:
         return [f"electrolyte: {error}"]
     if case.protocol.kind != "concentration_step":
         return []
+    assert case.electrolyte is not None, "a slit case has an [electrolyte] section"
     names = [s.name for s in case.electrolyte.species]
     steps = translate.concentration_steps(case)
     unknown = [f"protocol.{r.side}.{r.species}: no species '{r.species}' in [electrolyte] "

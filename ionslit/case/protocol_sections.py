@@ -5,6 +5,7 @@ SI units.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -48,7 +49,7 @@ class SineProtocol(Section):
     kind: Literal["sine"]
     amplitude: Voltage
     frequency: Annotated[Frequency, Field(gt=0)]
-    cycles: float = Field(1.0, gt=0)
+    cycles: float = Field(default=1.0, gt=0)
     offset: Voltage = 0.0
 
 
@@ -58,7 +59,7 @@ class TriangleProtocol(Section):
     kind: Literal["triangle"]
     amplitude: Voltage
     frequency: Annotated[Frequency, Field(gt=0)]
-    cycles: float = Field(1.0, gt=0)
+    cycles: float = Field(default=1.0, gt=0)
 
 
 class PulseTrainProtocol(Section):
@@ -68,7 +69,7 @@ class PulseTrainProtocol(Section):
     amplitude: Voltage
     width: PositiveTime
     period: PositiveTime
-    count: int = Field(1, ge=1)
+    count: int = Field(default=1, ge=1)
     delay: Annotated[Time, Field(ge=0)] = 0.0
     baseline: Voltage = 0.0
 
@@ -109,9 +110,9 @@ class FrequencySweepProtocol(Section):
     frequencies: list[Annotated[Frequency, Field(gt=0)]] | None = None
     frequency_min: Annotated[Frequency, Field(gt=0)] | None = None
     frequency_max: Annotated[Frequency, Field(gt=0)] | None = None
-    points_per_decade: float = Field(4.0, gt=0)
-    cycles: int = Field(2, ge=1)
-    steps_per_cycle: int = Field(150, ge=8)
+    points_per_decade: float = Field(default=4.0, gt=0)
+    cycles: int = Field(default=2, ge=1)
+    steps_per_cycle: int = Field(default=150, ge=8)
 
     @model_validator(mode="after")
     def _frequencies_given(self) -> FrequencySweepProtocol:
@@ -123,7 +124,7 @@ class FrequencySweepProtocol(Section):
         if ranged and (self.frequency_min is None or self.frequency_max is None
                        or not self.frequency_min < self.frequency_max):
             raise ValueError("give both 'frequency_min' < 'frequency_max'")
-        if listed and len(self.frequencies) < 3:
+        if self.frequencies is not None and len(self.frequencies) < 3:
             raise ValueError("a sweep needs at least 3 frequencies")
         return self
 
@@ -131,8 +132,8 @@ class FrequencySweepProtocol(Section):
         """The sweep's frequencies (Hz), increasing."""
         if self.frequencies is not None:
             return sorted(self.frequencies)
-        import math
-
+        assert self.frequency_min is not None and self.frequency_max is not None, \
+            "validated: a list or both ends"
         decades = math.log10(self.frequency_max / self.frequency_min)
         n = max(2, round(decades * self.points_per_decade) + 1)
         return [self.frequency_min * 10 ** (decades * k / (n - 1)) for k in range(n)]

@@ -36,11 +36,11 @@ class SolverSection(Section):
 
     formulation: Literal["log", "primitive"] = "log"
     time_scheme: Literal["backward_euler", "bdf2"] = "bdf2"
-    element_degree: int = Field(1, ge=1, le=2)
+    element_degree: int = Field(default=1, ge=1, le=2)
     initial_step: PositiveTime | None = None
     max_step: PositiveTime | None = None
     min_step: PositiveTime | None = None
-    max_cutbacks: int = Field(12, ge=0)
+    max_cutbacks: int = Field(default=12, ge=0)
     petsc: dict[str, str | int | float | bool] = {}
 
 
@@ -50,7 +50,7 @@ class ProfileSection(Section):
     name: Name
     start: list[Length] = Field(min_length=2, max_length=3)
     end: list[Length] = Field(min_length=2, max_length=3)
-    points: int = Field(100, ge=2)
+    points: int = Field(default=100, ge=2)
 
     @model_validator(mode="after")
     def _same_dimension(self) -> ProfileSection:
@@ -72,7 +72,7 @@ class OutputSection(Section):
     profiles: list[ProfileSection] = []
     checkpoint: bool = True
     checkpoint_interval: PositiveTime = 900.0  # s of wall time (ionslit.run_control: why)
-    checkpoint_steps: int | None = Field(None, ge=1)
+    checkpoint_steps: int | None = Field(default=None, ge=1)
 
 
 # -------------------------------------------------------------------------------------- case

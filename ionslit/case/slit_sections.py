@@ -79,12 +79,12 @@ GeometrySection = Annotated[
 class MeshSection(Section):
     """Cell sizes: at charged walls a fraction of the Debye length unless ``wall_size`` is given."""
 
-    cells_per_debye_length: float = Field(4.0, gt=0)
+    cells_per_debye_length: float = Field(default=4.0, gt=0)
     wall_size: PositiveLength | None = None
     max_size: PositiveLength | None = None
     mouth_size: PositiveLength | None = None
-    cells_across_slit: int = Field(8, ge=1)
-    growth: float = Field(1.3, gt=1.0, le=3.0)
+    cells_across_slit: int = Field(default=8, ge=1)
+    growth: float = Field(default=1.3, gt=1.0, le=3.0)
     cache_dir: CasePath | None = None
 
 
@@ -107,7 +107,7 @@ class SpeciesSection(Section):
     ``region`` (a cell group, e.g. "slit", or a list of them): an immobile species that exists
     only there (charged sites bound to the sheets and their pairs); ``concentration`` is then
     its value inside the region ("equilibrium": none of it before the reactions form it) and it
-    is 0 elsewhere, with no reservoir condition."""
+    is 0 elsewhere, with no reservoir condition (docs/theory.md#regions)."""
 
     name: Name
     valence: int
@@ -148,14 +148,17 @@ class SpeciesSection(Section):
     def reservoir_concentration(self, side: Literal["left", "right"]) -> float | str:
         """Bulk concentration (mol/m^3) in the given reservoir, or "equilibrium"."""
         value = self.reservoir_value(side)
-        return self.concentration if value is None else value
+        if value is not None:
+            return value
+        assert self.concentration is not None, "validated: a reservoir value or 'concentration'"
+        return self.concentration
 
 
 class ElectrolyteSection(Section):
     """Solvent properties and the list of species."""
 
     temperature: Annotated[Temperature, Field(gt=0)] = 298.15
-    relative_permittivity: float = Field(78.4, gt=0)
+    relative_permittivity: float = Field(default=78.4, gt=0)
     species: list[SpeciesSection] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -169,24 +172,26 @@ class ElectrolyteSection(Section):
 
 # --------------------------------------------------------------------------------- reactions
 class DissociationLawSection(Section):
-    """Field dependence f(|E|) of the dissociation rate k_d = k_d0 f(|E|)."""
+    """Field dependence f(|E|) of the dissociation rate k_d = k_d0 f(|E|), E in V/m
+    (docs/theory.md#dissociation-laws)."""
 
     kind: Literal["constant", "onsager", "power", "table"] = "constant"
     field: Annotated[ElectricField, Field(gt=0)] | None = None
-    exponent: float | None = Field(None, gt=0)
+    exponent: float | None = Field(default=None, gt=0)
     saturation: Annotated[ElectricField, Field(gt=0)] | None = None
     file: CasePath | None = None
 
 
 class ReactionSection(Section):
-    """A reaction such as "Ca + SO4 <-> CaSO4" with mass-action kinetics.
+    """A reaction such as "Ca + SO4 <-> CaSO4" with mass-action kinetics
+    (docs/theory.md#mass-action).
 
     Rate constants are quantities whose unit follows the reaction's orders (checked against the
     equation): k_a in (mol/m^3)^(1 - n_reactants)/s (m^3/(mol s) for A + B), K_d in
     (mol/m^3)^(n_reactants - n_products) (mol/m^3 for A + B <-> P), k_d0 in
     (mol/m^3)^(1 - n_products)/s. ``lumped_field = true``: the law sees the slit's mean field
-    |V| / L (applied voltage over the geometry's length, the seed paper's E = V / L) instead of
-    the local |E| (needed for a law that falls with the field: see MassActionReaction).
+    |V| / L (applied voltage over the geometry's length, docs/theory.md#lumped-field) instead
+    of the local |E| (needed for a law that falls with the field: see MassActionReaction).
     """
 
     equation: str

@@ -103,7 +103,9 @@ def checkpoint_bytes(meta: Mapping, slits: Mapping[str, tuple[dict, Mapping]] | 
                 "slits": slit_entries, "state": pack(state, arrays, "state")}
     text = json.dumps(document, allow_nan=True)
     buffer = io.BytesIO()
-    np.savez(buffer, meta=np.frombuffer(text.encode("utf-8"), dtype=np.uint8), **arrays)
+    members: dict[str, Any] = {"meta": np.frombuffer(text.encode("utf-8"), dtype=np.uint8),
+                               **arrays}
+    np.savez(buffer, **members)
     return buffer.getvalue()
 
 
@@ -136,7 +138,8 @@ def read_checkpoint(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
 def load_checkpoint(path: Path, comm: MPI.Comm = MPI.COMM_WORLD) -> Checkpoint:
     """Read a checkpoint on rank 0 and share its metadata with every rank (arrays stay on rank
     0). Raises ValueError/OSError on every rank if it cannot be read. Collective."""
-    document, arrays, problem = None, {}, None
+    document, problem = None, None
+    arrays: dict[str, np.ndarray] = {}
     if comm.rank == 0:
         try:
             document, arrays = read_checkpoint(path)

@@ -10,7 +10,7 @@ format is described in ``ionslit.checkpoint``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -71,7 +71,7 @@ class CheckpointedSlits(Protocol):
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class RunCheckpointer:
@@ -108,10 +108,12 @@ class RunCheckpointer:
         '' or, if rank 0 could not write it, the problem (the same on every rank)."""
         problem = None
         if self.comm.rank == 0:
-            self.series.flush()
-            names = list(self.series.rows[0]) if self.series.rows else []
-            rows = np.array([[row.get(n, np.nan) for n in names] for row in self.series.rows],
-                            dtype=float).reshape(len(self.series.rows), len(names))
+            series = self.series
+            assert series is not None, "the run attaches its series before a checkpoint"
+            series.flush()
+            names = list(series.rows[0]) if series.rows else []
+            rows = np.array([[row.get(n, np.nan) for n in names] for row in series.rows],
+                            dtype=np.float64).reshape(len(series.rows), len(names))
             record = {"written": _now(), "reason": reason, "time_s": time_s, "step": steps,
                       "segment": self.context.segment, "ranks": self.comm.size, "run": self.kind,
                       "case": self.identity, **(meta or {}), "ionslit": __version__}
@@ -140,8 +142,9 @@ class RunCheckpointer:
     def restore_series(self, checkpoint: Checkpoint) -> None:
         """The series rows the checkpoint recorded (rank 0 keeps them)."""
         if self.comm.rank == 0:
+            assert self.series is not None, "the run attaches its series before a restore"
             names = checkpoint.state["series_columns"]
-            self.series.rows = [dict(zip(names, map(float, row)))
+            self.series.rows = [dict(zip(names, map(float, row), strict=True))
                                 for row in np.asarray(checkpoint.state["series_rows"])]
 
     def shared_state(self, checkpoint: Checkpoint) -> dict:
@@ -229,6 +232,7 @@ class CircuitCheckpointer(RunCheckpointer):
         checkpoint's. Collective."""
         problem = None
         if self.comm.rank == 0:
+            assert self.meshes is not None, "rank 0 holds the fingerprints"
             stored = checkpoint.meta.get("meshes") or {}
             if sorted(stored) != sorted(self.meshes):
                 problem = (f"the circuit's live slits {sorted(self.meshes)} are not the "

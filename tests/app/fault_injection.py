@@ -9,6 +9,8 @@ import sys
 
 import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
+# isort: split
+
 import numpy as np
 from mpi4py import MPI
 

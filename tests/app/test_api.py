@@ -13,9 +13,8 @@ import pytest
 from cli_helpers import CASES
 from mpi4py import MPI
 
-from ionslit.output import read_csv
-
 import ionslit
+from ionslit.output import read_csv
 
 CASE = CASES / "ohmic_slit.toml"
 OVERRIDE = "protocol.voltage=20 mV"

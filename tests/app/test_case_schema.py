@@ -117,7 +117,8 @@ def test_override_equals_editing_the_file(tmp_path):
     overridden = load_case(write(tmp_path, BASE), ["geometry.length=3 um"]).case
     assert overridden.geometry == edited.geometry
     both = ["electrolyte.species.K.concentration_right=5mM"]
-    by_name = load_case(write(tmp_path, BASE), both + ['electrolyte.species.Cl.concentration_right="5 mM"']).case
+    by_name = load_case(write(tmp_path, BASE),
+                        both + ['electrolyte.species.Cl.concentration_right="5 mM"']).case
     by_index = load_case(write(tmp_path, BASE), both + ["electrolyte.species.1.concentration_right=5mM"]).case
     assert by_name.electrolyte == by_index.electrolyte
     assert by_name.electrolyte.species[1].concentration_right == 5.0

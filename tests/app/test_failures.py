@@ -4,15 +4,13 @@ output that looks like a finished result."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
 from cli_helpers import CASES, MPIRUN, run_ionslit
-
-import subprocess
-import os
 
 STEP_CASE = """
 name = "step"

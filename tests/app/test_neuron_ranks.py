@@ -26,9 +26,9 @@ def test_fi_curve_and_pulse_threshold_do_not_depend_on_the_rank_count(tmp_path, 
 
     import ionslit.coupling.analysis
     import ionslit.study
-    from ionslit.coupling import fi_curve, pulse_threshold
     from ionslit.case import load_case
     from ionslit.cli import main
+    from ionslit.coupling import fi_curve, pulse_threshold
     from ionslit.neuron_study import build_circuit, integrator_options
     from ionslit.output import atomic_write_csv
 

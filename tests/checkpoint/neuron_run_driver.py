@@ -17,6 +17,8 @@ import time
 
 import ionslit.meshes  # noqa: F401  (MPI before dolfinx)
 
+# isort: split
+
 import ionslit.checkpoint.checkpointers
 import ionslit.results
 import ionslit.study

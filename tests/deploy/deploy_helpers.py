@@ -47,6 +47,6 @@ def check_results(directory: Path, ranks: int) -> dict:
     header = lines[0].split(",")
     assert {"time_s", "voltage_V", "current_A"} <= set(header), header
     assert len(lines) >= 2, "series.csv has no data row"
-    row = dict(zip(header, map(float, lines[1].split(","))))
+    row = dict(zip(header, map(float, lines[1].split(",")), strict=True))
     assert math.isfinite(row["current_A"]) and row["current_A"] > 0, row
     return manifest

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import run_ionslit
 from matplotlib.image import imread
 
 from ionslit.output import atomic_write_csv, atomic_write_json
 from ionslit.plots import PlotError, format_si, plot_results, si_prefix
-from cli_helpers import run_ionslit
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
