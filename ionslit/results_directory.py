@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]  # pandas ships no type information
+import pandas as pd
 
 from ionslit.output import RESULTS_FORMAT
 

@@ -16,7 +16,7 @@ MPIRUN = BIN / "mpirun"
 def run_ionslit(*args: str, ranks: int = 1, cwd: Path | None = None, timeout: float = 600,
                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run ``ionslit ARGS`` in a fresh process (under the venv's mpirun when ``ranks > 1``)."""
-    command = [sys.executable, "-m", "ionslit", *args]
+    command = [sys.executable, "-P", "-m", "ionslit", *args]
     if ranks > 1:
         command = [str(MPIRUN), "-n", str(ranks), *command]
     environment = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}

@@ -76,7 +76,7 @@ def environment() -> dict[str, str]:
 
 def start_run(*args: str, ranks: int = 2) -> subprocess.Popen:
     """``ionslit ARGS`` under mpirun in its own session (signal it with ``signal_job``)."""
-    command = [str(MPIRUN), "-n", str(ranks), sys.executable, "-m", "ionslit", *args]
+    command = [str(MPIRUN), "-n", str(ranks), sys.executable, "-P", "-m", "ionslit", *args]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=environment(), start_new_session=True)
 

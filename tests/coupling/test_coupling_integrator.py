@@ -192,7 +192,7 @@ def test_coupling_imports_no_finite_element_stack():
     code = ("import sys, coupling, ionslit.coupling.analysis; "
             "bad = [m for m in ('dolfinx', 'petsc4py', 'gmsh', 'meshes', 'solvers', 'mpi4py', "
             "'scipy') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

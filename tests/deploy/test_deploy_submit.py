@@ -23,7 +23,7 @@ def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def _submit(*args: str, cwd: Path, env: dict[str, str] | None = None):
     # run_ionslit merges os.environ back in: drop SLURM_* by running with a clean environment
-    command = [sys.executable, "-m", "ionslit", "submit", *args]
+    command = [sys.executable, "-P", "-m", "ionslit", "submit", *args]
     environment = {k: v for k, v in _clean_env(env).items()
                    if not k.startswith(("PMI_", "MPI_", "HYDRA_"))}
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300,

@@ -64,4 +64,4 @@ def test_estimate_needs_neither_gmsh_nor_dolfinx():
         "assert n > 1000, n\n"
         "assert 'gmsh' not in sys.modules and 'dolfinx' not in sys.modules\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    subprocess.run([sys.executable, "-P", "-c", code], check=True, timeout=60)
