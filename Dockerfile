@@ -52,14 +52,20 @@ ENV VIRTUAL_ENV=/opt/ionslit/venv \
     HOME=/tmp
 
 # Dependencies first, from the project's metadata alone: this layer survives edits of the sources.
+# The requirements are read from pyproject.toml ([project] dependencies and the chosen extras);
+# ionslit itself is built in the next step, with its sources and version.
 # (--system-site-packages: on an official dolfinx image, dolfinx, petsc4py, mpi4py come from there.)
 WORKDIR /opt/ionslit/src
 COPY pyproject.toml README.md constraints.txt ./
 RUN if [ -z "${PIP_CERT}" ]; then unset PIP_CERT; fi \
  && python3 -m venv --system-site-packages "${VIRTUAL_ENV}" \
+ && python3 -c "import sys, tomllib; project = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+extras = [name for name in sys.argv[1].split(',') if name]; \
+print('\n'.join(project['dependencies'] + [r for name in extras for r in project['optional-dependencies'][name]]))" \
+        "${IONSLIT_EXTRAS}" > /tmp/requirements.txt \
  && pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
-        -c constraints.txt ".${IONSLIT_EXTRAS:+[${IONSLIT_EXTRAS}]}" \
- && rm -rf build ./*.egg-info
+        -c constraints.txt -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
 
 # Then ionslit itself (the build context is an allow-list: see .dockerignore).
 COPY . ./

@@ -110,7 +110,7 @@ def test_calibrate_prints_and_writes_the_fit(tmp_path):
     # the 7 points of the packaged Brownian-dynamics table, each printed with its residual
     assert len(record["field_V_m"]) == 7
     assert result.stdout.count("%") == 7
-    # issue 4: every point within 10 % (measured max 0.38 %)
+    # every point within 10 % (measured max 0.38 %)
     assert record["max_relative_residual"] < 0.10
     assert record["law"]["kind"] == "power"
 

@@ -1,4 +1,4 @@
-"""Checkpoint/restart of neuron (circuit) runs (issue 6): runs killed with SIGKILL after a
+"""Checkpoint/restart of neuron (circuit) runs: runs killed with SIGKILL after a
 checkpoint and continued with ``ionslit run CASE --restart DIR`` give the series.csv and
 spikes.csv of the uninterrupted run within 1e-10 (measured: identical files, as the integrator,
 its providers and the spike detector continue bit for bit); SIGTERM writes a checkpoint, records

@@ -1,4 +1,4 @@
-"""Checkpoint/restart end to end (issue 6): a 2-rank transient run killed with SIGKILL after a
+"""Checkpoint/restart end to end: a 2-rank transient run killed with SIGKILL after a
 checkpoint, continued with ``ionslit run CASE --restart DIR`` on 1 and on 2 ranks, gives the
 series of the uninterrupted run within 1e-10; SIGTERM stops a run at a step boundary with a
 checkpoint, status ``interrupted`` and exit code 143, and the restart finishes it identically;

@@ -1,5 +1,5 @@
 """Calibration of the dissociation law against the 2D Brownian-dynamics G(E)/G_free table
-(data/wien_2d_divalent.csv): every point within 10 % (relative), as issue 4 asks."""
+(data/wien_2d_divalent.csv): every point within 10 % (relative)."""
 
 import math
 

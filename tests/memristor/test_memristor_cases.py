@@ -92,7 +92,7 @@ def sweep_table(directory: Path) -> tuple[np.ndarray, np.ndarray]:
 def test_sine_loop_is_pinched_and_unipolar(sine):
     case = load_case(CASES / "memristor_sine.toml").case
     assert case.protocol.amplitude == AMPLITUDE_V
-    # 1e-3 (the issue's bound): an ideal memristor has I = 0 at V = 0; what the PDE adds there
+    # bound 1e-3 of max |I|: an ideal memristor has I = 0 at V = 0; what the PDE adds there
     # is the displacement current of the slit's capacitance, measured 1.4e-5 of max |I| at 25 Hz
     # (it grows like f: 1e-3 would be reached near 1 kHz).
     written = metrics(sine)
@@ -169,7 +169,7 @@ def test_memory_times_of_sweep_and_steps_agree(sweep, steps):
     # The sweep's tau = 1 / (4 pi f_peak) (k = 1/2, exact for a constant tau and an even
     # g_inf); the steps' tau is 1 / <1 / tau(V(t))> of the fitted tau(V) over an 80 V sine. With
     # tau varying 3.5x over the cycle (1.6 ms at 80 V, 5.6 ms at 8 V) the two definitions differ
-    # by ~10-20 % even for a perfect single-time-constant device; 30 % is the issue's bound.
+    # by ~10-20 % even for a perfect single-time-constant device; bound 30 %.
     # Measured: sweep 3.02 ms, steps 2.62 ms (ratio 1.15).
     tau_sweep = metrics(sweep)["memory_time_s"]
     tau_steps = metrics(steps)["memory_time_s"]
@@ -183,7 +183,7 @@ def test_memory_times_of_sweep_and_steps_agree(sweep, steps):
 #   5.39 Hz: PDE 5.335e-10 W, model 4.903e-10 W (-8.1 %)
 #   25.0 Hz: PDE 1.126e-09 W, model 1.221e-09 W (+8.4 %)   (the sample at the maximum)
 #   116 Hz:  PDE 5.707e-10 W, model 5.782e-10 W (+1.3 %)
-# 10 % is the issue's tolerance. What the model leaves out is the PDE conductance that is not
+# Bound: 10 %. What the model leaves out is the PDE conductance that is not
 # the memory state: the space-charge-limited current of Ca injected by the contacts, which
 # follows V at once. It scales as E / L^2 at a given field: with the 1 um slit used before it
 # doubled G within 1 us of a 0 -> 40 V step and the model missed the area by 17 % at the
@@ -211,7 +211,8 @@ def test_conductance_ratio_at_least_five(steps, reduced):
     case = load_case(CASES / "memristor_steps.toml").case
     assert max(case.protocol.voltages) == AMPLITUDE_V
     # the reduced model's g_inf (steady PNP solves; at 0 V its small-voltage limit):
-    # measured 8.5e-14 S -> 6.2e-13 S, 7.2x; >= 5 is the issue's requirement.
+    # measured 8.5e-14 S -> 6.2e-13 S, 7.2x; required: a conductance ratio of at least 5,
+    # a memristor whose states are well apart.
     g0, g80 = float(reduced.g_inf(0.0)), float(reduced.g_inf(AMPLITUDE_V))
     assert g80 / g0 >= 5.0, (g0, g80)
     assert metrics(steps)["conductance_ratio"] == pytest.approx(

@@ -1,4 +1,4 @@
-"""Live PNP slits as circuit elements (issue 5): the circuit integrator advancing a PNP slit
+"""Live PNP slits as circuit elements: the circuit integrator advancing a PNP slit
 through the provider protocol, against a closed form and against the slit's reduced model.
 
 - RC discharge through the uncharged slit of cases/ohmic_slit.toml: C dU/dt = -G U, so

@@ -1,4 +1,4 @@
-"""The two-slit memristive neuron with live PNP slits (cases/neuron_live.toml, issue 5).
+"""The two-slit memristive neuron with live PNP slits (cases/neuron_live.toml).
 
 Its reduced counterpart is cases/neuron_reduced.toml: the same circuit with each live slit
 replaced by the reduced memristor (reduced_model.json: g_inf(V) from steady solves, tau(V) from
