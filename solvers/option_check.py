@@ -7,8 +7,9 @@ first solve that set up its linear solver, ``unused_option_names`` asks the data
 the given names (without the solver's options prefix) were never queried. The option names a
 solver of the same configuration reads are collected by ``known_option_names`` from PETSc's
 ``-help`` output for a scratch SNES on PETSC_COMM_SELF configured with the same ``*_type``
-options (its KSP and PC set up on a 1 x 1 matrix, so that the factorisation package lists its
-options too); ``check_options`` names each unused option with the nearest of those
+options (only those: the user's monitors and viewers would open their output files again; its
+KSP and PC are set up on a 1 x 1 matrix, so that the factorisation package lists its options).
+``check_options`` names each unused option with the nearest of those
 (``difflib.get_close_matches``), if one is close enough to be a likely misspelling.
 
 Limits: only options the solver objects query are known (the ``-help`` output of objects of
@@ -139,6 +140,8 @@ def check_options(prefix: str, names: Iterable[str], options: Mapping[str, Any],
     ``comm``, each with a suggestion drawn from ``known_option_names(options)`` (``options``:
     the solver's options). Collective; call after the solver's first solve that factorised."""
     names = list(names)
+    if not names:
+        return ()
     unused = set().union(*comm.allgather(unused_option_names(prefix, names)))
     if not unused:
         return ()
