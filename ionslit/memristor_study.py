@@ -89,7 +89,8 @@ def run_memristor(context: RunContext) -> None:
 def _start(context: RunContext) -> PNPModel:
     """Mesh and model (mesh.xdmf written), manifest extras, first manifest write."""
     manifest, comm = context.manifest, context.comm
-    model, mesh_report = build_model(context.loaded, context.petsc, comm, context.directory)
+    model, mesh_report = build_model(context.loaded, context.petsc, comm, context.directory,
+                                     manifest)
     manifest.extra["mesh"] = mesh_report
     manifest.extra["dimensionless_groups"] = model.dimensionless_groups(
         translate.peak_voltage(context.case))
@@ -207,7 +208,7 @@ def run_reduced_model(context: RunContext) -> dict | None:
         context.control
     section = case.analysis.reduced_model
     assert section is not None, "run_memristor calls this for an [analysis.reduced_model]"
-    model, _ = build_model(context.loaded, context.petsc, comm)
+    model, _ = build_model(context.loaded, context.petsc, comm, manifest=context.manifest)
     voltages = sorted(set(float(v) for v in section.voltages))
     v_max = max(abs(v) for v in voltages)
     g_inf = []

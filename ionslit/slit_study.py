@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from ionslit.checkpoint.checkpointers import SlitCheckpointer
 from ionslit.coupling.memristor import loop_metrics
 from ionslit.fields import FieldWriter, SegmentedFieldWriter
 from ionslit.logs import get_logger
+from ionslit.manifest import Manifest
 from ionslit.meshes.build import build_slit_mesh
 from ionslit.meshes.report import adequacy_report
 from ionslit.meshes.xdmf import write_mesh_xdmf
@@ -23,15 +25,19 @@ from ionslit.run_context import RunContext
 from ionslit.run_control import RunInterrupted, interrupted_reason
 from ionslit.solvers.model import PNPModel
 from ionslit.solvers.observables import FieldOutput
+from ionslit.solvers.option_check import UnusedOption
 from ionslit.solvers.time_stepping import TimeIntegrator
 
 log = get_logger("run")
 
 
 def build_model(loaded: LoadedCase, petsc_command_line: str, comm: MPI.Comm,
-                directory: Path | None = None) -> tuple[PNPModel, dict]:
+                directory: Path | None = None,
+                manifest: Manifest | None = None) -> tuple[PNPModel, dict]:
     """The case's mesh and PNP model; the mesh adequacy report as a dict. The mesh (with its
-    tags) is also written to ``directory``/mesh.xdmf when a directory is given."""
+    tags) is also written to ``directory``/mesh.xdmf when a directory is given. The user's
+    PETSc options that PETSc never reads are reported (``report_unused_petsc_options``, in
+    ``manifest`` when one is given)."""
     case = loaded.case
     spec = translate.mesh_spec(case)
     slit_mesh = build_slit_mesh(translate.geometry(case), spec, comm, cache_dir=case.mesh.cache_dir)
@@ -42,7 +48,25 @@ def build_model(loaded: LoadedCase, petsc_command_line: str, comm: MPI.Comm,
     model = PNPModel(slit_mesh, translate.electrolyte(case), translate.boundary(case),
                      translate.solver_options(case, petsc_command_line),
                      reactions=translate.reactions(case))
+    model.on_unused_petsc_options = partial(report_unused_petsc_options, comm=comm,
+                                            manifest=manifest)
     return model, report.to_dict()
+
+
+def report_unused_petsc_options(unused: tuple[UnusedOption, ...], comm: MPI.Comm,
+                                manifest: Manifest | None = None) -> None:
+    """Report the user's PETSc options (--petsc, [solver] petsc) that no PETSc object read, as a
+    model's solvers find them after their first solve: a warning on rank 0 of ``comm`` naming
+    each with the nearest valid option of a likely misspelling, and their names in the
+    manifest's ``unused_petsc_options`` (an empty list: all were read), written by rank 0 with
+    the manifest's next update. Options already listed there are not reported again."""
+    reported: list[str] = manifest.extra.setdefault("unused_petsc_options", []) \
+        if manifest is not None else []
+    new = [option for option in unused if option.name not in reported]
+    reported += [option.name for option in new]
+    if new and comm.rank == 0:
+        log.warning("PETSc did not use %d of the given PETSc option(s) (misspelt, or not read "
+                    "by the solvers as configured): %s", len(new), ", ".join(map(str, new)))
 
 
 def output_times(start: float, end: float, every: float | None) -> np.ndarray:
@@ -72,7 +96,7 @@ def run_slit(context: RunContext) -> None:
     case, directory, manifest = context.case, context.directory, context.manifest
     comm, control, restart = context.comm, context.control, context.restart
     model, mesh_report = build_model(context.loaded, context.petsc, comm,
-                                     None if restart is not None else directory)
+                                     None if restart is not None else directory, manifest)
     control.install()  # again: gmsh has reset the SIGTERM handler on rank 0
     kind = case.protocol.kind
     transient = kind not in ("steady", "current_clamp")

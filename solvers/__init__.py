@@ -12,6 +12,7 @@ Inputs are frozen dataclasses in SI units; ``PNPModel`` ties them to a
 - pnp_forms.py      the Poisson and Nernst-Planck residuals; the Nernst-Planck flux
 - nonlinear.py      SNES set-up, option merging, step limiter, reason check, PC reset, LU reuse,
                     SolverDivergedError
+- option_check.py   the user's PETSc options PETSc never read, with suggestions for misspellings
 - continuation.py   steady solves by parameter continuation with cut-back
 - options.py        SolverOptions (numerical choices), SteadyResult
 - initial_guess.py  continuation targets and the cold-start state of the first steady solve

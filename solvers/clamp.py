@@ -13,7 +13,7 @@ The same block layout will carry a circuit equation instead of a fixed current.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import basix.ufl
 import dolfinx
@@ -23,6 +23,7 @@ from mpi4py import MPI
 
 from ionslit.solvers.formulations import Formulation
 from ionslit.solvers.nonlinear import NewtonReport, NewtonSolver
+from ionslit.solvers.option_check import UnusedOption
 from ionslit.solvers.options import SolverOptions
 from ionslit.solvers.pnp_forms import PNPParameters, PNPResiduals, ScaledDomain, SpeciesData
 
@@ -34,14 +35,16 @@ class CurrentClamp:
     ``parameters`` (the clamp writes the solved potential into ``electrode_potential``), mixed
     ``space`` with ``state`` and the two ``history`` levels, Dirichlet conditions ``bcs``, the
     driven electrode's ``left_indicator`` (psi), the volumetric ``sources``, the numerical
-    ``options`` with the merged ``petsc_options``, and ``limited_dofs`` (the step limiter's mask
-    of the state, see nonlinear.NewtonSolver).
+    ``options`` with the merged ``petsc_options``, ``limited_dofs`` (the step limiter's mask
+    of the state), ``checked_options`` and ``on_options_checked`` (see nonlinear.NewtonSolver).
     """
 
     def __init__(self, *, domain: ScaledDomain, species: Sequence[SpeciesData],
                  formulation: Formulation, parameters: PNPParameters, space, state, history,
                  bcs: Sequence, left_indicator, sources: Sequence, options: SolverOptions,
-                 petsc_options: dict, limited_dofs: Callable):
+                 petsc_options: dict, limited_dofs: Callable,
+                 checked_options: Collection[str] = (),
+                 on_options_checked: Callable[[tuple[UnusedOption, ...]], None] | None = None):
         self.parameters = parameters
         mesh = domain.mesh
         real = basix.ufl.real_element(mesh.basix_cell(), value_shape=())
@@ -73,7 +76,8 @@ class CurrentClamp:
             petsc_options, name="clamp", max_step=options.max_newton_step,
             limited=[limited_dofs, None],
             reuse=options.reuse, max_contraction=options.max_contraction,
-            max_krylov_iterations=options.max_krylov_iterations)
+            max_krylov_iterations=options.max_krylov_iterations,
+            checked_options=checked_options, on_options_checked=on_options_checked)
 
     @property
     def target_current(self) -> float:

@@ -15,7 +15,7 @@ Dirichlet conditions: dirichlet.py. The model owns its PETSc solvers: ``close()`
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Literal, Self
 
@@ -56,6 +56,7 @@ from ionslit.solvers.nonlinear import (
     merge_petsc_options,
 )
 from ionslit.solvers.observables import Observables
+from ionslit.solvers.option_check import UnusedOption
 from ionslit.solvers.options import SolverOptions, SteadyResult
 from ionslit.solvers.pnp_forms import PNPParameters, PNPResiduals, ScaledDomain, SpeciesData
 from ionslit.solvers.reactions import Reaction, ReactionSources, VolumeSource, reacting_species
@@ -96,6 +97,13 @@ class PNPModel(TransientSteps):
                              for s in electrolyte.species)
         self.petsc_options = merge_petsc_options(DEFAULT_PETSC_OPTIONS, options.petsc_options,
                                                  options.petsc_options_string)
+        #: the user's PETSc option names (``options.petsc_options``, ``petsc_options_string``),
+        #: checked for use after each Newton solver's first solve that factorised
+        self.user_petsc_options = tuple(merge_petsc_options(options.petsc_options,
+                                                            options.petsc_options_string))
+        #: called on every rank with the user's options no PETSc object read
+        #: (option_check.UnusedOption, with suggestions), once per Newton solver; None: ignored
+        self.on_unused_petsc_options: Callable[[tuple[UnusedOption, ...]], None] | None = None
 
         self._build_fields()
 
@@ -258,7 +266,9 @@ class PNPModel(TransientSteps):
                 self.residual_form, self.state, self.bcs, self.petsc_options, name="pnp",
                 max_step=self.options.max_newton_step, limited=[self.limited_dofs],
                 reuse=self.options.reuse, max_contraction=self.options.max_contraction,
-                max_krylov_iterations=self.options.max_krylov_iterations)
+                max_krylov_iterations=self.options.max_krylov_iterations,
+                checked_options=self.user_petsc_options,
+                on_options_checked=self._unused_petsc_options_found)
         return self._solver
 
     @property
@@ -275,8 +285,13 @@ class PNPModel(TransientSteps):
                 parameters=self.parameters, space=self.space, state=self.state,
                 history=self.history, bcs=self.bcs, left_indicator=self.left_indicator,
                 sources=self.sources, options=self.options, petsc_options=self.petsc_options,
-                limited_dofs=self.limited_dofs)
+                limited_dofs=self.limited_dofs, checked_options=self.user_petsc_options,
+                on_options_checked=self._unused_petsc_options_found)
         return self._clamp
+
+    def _unused_petsc_options_found(self, unused: tuple[UnusedOption, ...]) -> None:
+        if self.on_unused_petsc_options is not None:
+            self.on_unused_petsc_options(unused)
 
     @property
     def built_solvers(self) -> dict[str, NewtonSolver]:

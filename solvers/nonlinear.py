@@ -12,6 +12,10 @@ factors when GMRES needs more than ``max_krylov_iterations``); "jacobian" keeps 
 its factors (chord iterations: residual evaluations and triangular solves only; fresh ones when
 an iteration reduces the residual by less than ``max_contraction``). A solve that fails with
 lagged factors is retried once from its start with fresh ones.
+
+Option check (``checked_options``): after the first solve that factorised, the solver asks PETSc
+which of these options no PETSc object read (option_check.check_options: misspellings, options of
+other configurations) and hands them to ``on_options_checked``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import itertools
 import shlex
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +34,8 @@ import dolfinx.fem.petsc
 import numpy as np
 from mpi4py import MPI
 from petsc4py import PETSc
+
+from ionslit.solvers.option_check import UnusedOption, check_options
 
 #: Defaults for every PNP solve; user options (case file [solver.petsc], CLI --petsc) override.
 DEFAULT_PETSC_OPTIONS: dict[str, Any] = {
@@ -177,6 +183,9 @@ class NewtonSolver:
     ``u`` is a Function or a list (block system, e.g. [mixed state, real clamp voltage]).
     ``limited`` lists, per block, a function returning a boolean array over that block's local
     dofs (True: the limiter caps this dof's update at ``max_step``), or None for "all dofs".
+    ``checked_options``: names in ``petsc_options`` (the user's) whose use is checked after the
+    first solve that factorised; ``unused_options`` then holds those no PETSc object read (None
+    before), also passed to ``on_options_checked`` (called once, on every rank).
     """
 
     def __init__(self, F, u, bcs, petsc_options: Mapping[str, Any], *, name: str = "pnp",
@@ -185,7 +194,9 @@ class NewtonSolver:
                  reuse: str = "none", max_krylov_iterations: int = 12,
                  max_contraction: float = 0.25,
                  stagnation_window: int = 5, stagnation_decrease: float = 0.02,
-                 jit_options: dict | None = None, form_compiler_options: dict | None = None):
+                 jit_options: dict | None = None, form_compiler_options: dict | None = None,
+                 checked_options: Collection[str] = (),
+                 on_options_checked: Callable[[tuple[UnusedOption, ...]], None] | None = None):
         self._option_keys: list[str] = []  # this solver's entries in the PETSc options database
         #: place in creation order; the PETSc options prefix is ionslit_<name>_<index>_
         self.creation_index = next(_prefix_counter)
@@ -201,6 +212,9 @@ class NewtonSolver:
         self.stagnation_window = stagnation_window
         self.stagnation_decrease = stagnation_decrease
         self._norms: list[float] = []
+        self.checked_options = tuple(key.lstrip("-") for key in checked_options)
+        self.on_options_checked = on_options_checked
+        self.unused_options: tuple[UnusedOption, ...] | None = None
         # With LU reuse the factorised matrix P is separate from the Jacobian A and only
         # re-assembled when fresh factors are wanted (PETSc refactorises when P changes).
         # The derivative of a residual (one form or one per block) is a form or a block matrix
@@ -454,6 +468,8 @@ class NewtonSolver:
             self.reset_preconditioner()
             self._restore_initial()
             report, _ = self._solve_once()
+        if self.unused_options is None and report.factorizations:
+            self._check_options()
         if not self._succeeded(report):
             self.reset_preconditioner()
             reason = report.reason if not report.reason.startswith("CONVERGED") \
@@ -461,6 +477,14 @@ class NewtonSolver:
             raise SolverDivergedError(reason, iterations=report.iterations,
                                       residual_norm=report.residual_norm, context=context)
         return report
+
+    def _check_options(self) -> None:
+        """Find the checked options no PETSc object read (all of them are read by now: the
+        SNES, KSP and PC in setFromOptions, the factorisation package when it factorised)."""
+        self.unused_options = check_options(self.prefix, self.checked_options, self.options,
+                                            self.comm)
+        if self.on_options_checked is not None:
+            self.on_options_checked(self.unused_options)
 
     def _succeeded(self, report: NewtonReport) -> bool:
         return report.reason.startswith("CONVERGED") and self._finite()

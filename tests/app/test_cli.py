@@ -143,3 +143,29 @@ def test_run_with_set_equals_running_the_edited_file(tmp_path):
     assert manifests["set"]["parameters_si"]["geometry"]["length"] == pytest.approx(150e-9)
     assert manifests["set"]["case"]["overrides"] == ["geometry.length=150 nm"]
     assert series["set"] == series["edited"]
+
+
+def test_petsc_options_that_petsc_never_read_are_named(tmp_path):
+    """Misspelt PETSc options are a warning, not an error: the run finishes ('-snes_maxit 1'
+    is not '-snes_max_it 1'), the warning names each with the option it most likely meant, and
+    the manifest lists them; a correctly spelt option gives an empty list and no warning."""
+    out = tmp_path / "misspelt"
+    result = run_ionslit("run", str(CASES / "pb_slit.toml"), "--output", str(out),
+                         "--petsc", "-snes_maxit 1 -ksp_tpye gmres", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    warning = [line for line in result.stderr.splitlines() if "PETSc did not use" in line]
+    assert len(warning) == 1
+    assert "-snes_maxit (did you mean -snes_max_it?)" in warning[0]
+    assert "-ksp_tpye (did you mean -ksp_type?)" in warning[0]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "ok"
+    assert manifest["unused_petsc_options"] == ["snes_maxit", "ksp_tpye"]
+
+    out = tmp_path / "spelt"
+    result = run_ionslit("run", str(CASES / "pb_slit.toml"), "--output", str(out),
+                         "--petsc", "-snes_max_it 40", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "PETSc did not use" not in result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["petsc_options"]["snes_max_it"] == "40"
+    assert manifest["unused_petsc_options"] == []
