@@ -13,7 +13,7 @@ from ionslit.checkpoint.checkpointers import SlitCheckpointer
 from ionslit.fields import FieldWriter, SegmentedFieldWriter
 from ionslit.logs import get_logger
 from ionslit.output import atomic_write_json
-from ionslit.progress import Progress
+from ionslit.progress import Progress, continuation_progress
 from ionslit.results import SeriesWriter, write_profiles
 from ionslit.run_context import RunContext
 from ionslit.run_control import RunInterrupted, interrupted_reason
@@ -95,10 +95,11 @@ def run_slit(context: RunContext) -> None:
     series = SeriesWriter(directory / "series.csv", comm)
     if not transient:
         fields = FieldWriter(directory, FieldOutput(model), comm) if case.output.fields else None
-        if kind == "steady":
-            model.solve_steady(case.protocol.voltage)
-        else:
-            model.solve_steady_clamped(case.protocol.current)
+        with continuation_progress(model, comm):
+            if kind == "steady":
+                model.solve_steady(case.protocol.voltage)
+            else:
+                model.solve_steady_clamped(case.protocol.current)
         series.append(model.observables.series_row())
         if fields:
             fields.write(0.0)
@@ -129,7 +130,8 @@ def run_transient(context: RunContext, model: PNPModel, series: SeriesWriter,
     if checkpointer is not None:
         checkpointer.series = series
     if restart is None:
-        integrator.start(0.0)
+        with continuation_progress(model, comm):
+            integrator.start(0.0)
         if checkpointer is not None:
             checkpointer.track()  # solvers built by the start (a clamp's)
         series.append(model.observables.series_row())
