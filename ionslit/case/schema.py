@@ -13,7 +13,7 @@ analysis, calibration), on the base of ionslit.case.section.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -44,8 +44,8 @@ class SolverSection(Section):
     max_step: PositiveTime | None = None
     min_step: PositiveTime | None = None
     max_cutbacks: int = Field(12, ge=0)
-    continuation_max_steps: int = Field(DEFAULT_MAX_STEPS, ge=1)
-    continuation_min_fraction: float = Field(DEFAULT_MIN_FRACTION, gt=0, lt=1)
+    continuation_max_steps: Annotated[int, Field(ge=1)] = DEFAULT_MAX_STEPS
+    continuation_min_fraction: Annotated[float, Field(gt=0, lt=1)] = DEFAULT_MIN_FRACTION
     petsc: dict[str, str | int | float | bool] = {}
 
 

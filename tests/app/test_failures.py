@@ -66,7 +66,7 @@ def test_diverging_solve_exits_1_with_the_snes_reason(tmp_path):
 def test_starved_continuation_stops_at_its_step_budget(tmp_path, ranks, budget):
     """With one Newton iteration per try, the steady continuation of pb_slit creeps forward by
     tiny steps; the step budget ends it with exit 1 and a reason that names the limit, the last
-    converged parameters and what to loosen. Measured on a loaded 2-core machine: 98 s with the
+    converged parameters and what to loosen. Measured on a loaded 2-core machine: 70-98 s with the
     default budget of 200 steps on 1 rank (without a budget the run went on for > 10 min);
     the 2-rank run with a budget of 20 checks that every rank stops."""
     out = tmp_path / "out"
