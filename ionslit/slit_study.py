@@ -19,7 +19,7 @@ from ionslit.meshes.build import build_slit_mesh
 from ionslit.meshes.report import adequacy_report
 from ionslit.meshes.xdmf import write_mesh_xdmf
 from ionslit.output import atomic_write_json
-from ionslit.progress import Progress
+from ionslit.progress import Progress, continuation_progress
 from ionslit.results import SeriesWriter, write_profiles
 from ionslit.run_context import RunContext
 from ionslit.run_control import RunInterrupted, interrupted_reason
@@ -121,11 +121,12 @@ def run_slit(context: RunContext) -> None:
     fields: FieldWriter | SegmentedFieldWriter | None
     if not transient:
         fields = FieldWriter(directory, FieldOutput(model), comm) if case.output.fields else None
-        if protocol.kind == "steady":
-            model.solve_steady(protocol.voltage)
-        else:
-            assert protocol.kind == "current_clamp"
-            model.solve_steady_clamped(protocol.current)
+        with continuation_progress(model, comm):
+            if protocol.kind == "steady":
+                model.solve_steady(protocol.voltage)
+            else:
+                assert protocol.kind == "current_clamp"
+                model.solve_steady_clamped(protocol.current)
         series.append(model.observables.series_row())
         if fields:
             fields.write(0.0)
@@ -156,7 +157,8 @@ def run_transient(context: RunContext, model: PNPModel, series: SeriesWriter,
     if checkpointer is not None:
         checkpointer.series = series
     if restart is None:
-        integrator.start(0.0)
+        with continuation_progress(model, comm):
+            integrator.start(0.0)
         if checkpointer is not None:
             checkpointer.track()  # solvers built by the start (a clamp's)
         series.append(model.observables.series_row())

@@ -276,6 +276,8 @@ def solver_options(case: Case, petsc_command_line: str = "") -> SolverOptions:
         petsc_options=dict(section.petsc),
         petsc_options_string=petsc_command_line,
         max_continuation_cutbacks=section.max_cutbacks,
+        continuation_max_steps=section.continuation_max_steps,
+        continuation_min_fraction=section.continuation_min_fraction,
     )
 
 

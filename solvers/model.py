@@ -28,7 +28,12 @@ import ufl
 from ionslit.meshes.slit_mesh import SlitMesh
 from ionslit.solvers.boundary import Boundary
 from ionslit.solvers.clamp import CurrentClamp
-from ionslit.solvers.continuation import ContinuationReport, continuation, describe_parameters
+from ionslit.solvers.continuation import (
+    ContinuationMonitor,
+    ContinuationReport,
+    continuation,
+    describe_parameters,
+)
 from ionslit.solvers.dirichlet import (
     boundary_indicator,
     check_boundary_groups,
@@ -144,6 +149,8 @@ class PNPModel(TransientSteps):
         self._solver: NewtonSolver | None = None
         self._clamp = None  # clamp.CurrentClamp, built on first use
         self.clamped = False
+        #: called after every try of a steady continuation (continuation.ContinuationMonitor)
+        self.on_continuation_try: ContinuationMonitor | None = None
 
         self._start_time_levels()
         self._cold_start()
@@ -429,9 +436,13 @@ class PNPModel(TransientSteps):
         if self.clamped:
             start[("I",)] = self._current_scaled()
             target = {k: v for k, v in target.items() if k[0] != "V"}
-        path = continuation(self, start, target, self.options.max_continuation_cutbacks,
+        options = self.options
+        path = continuation(self, start, target, options.max_continuation_cutbacks,
                             describe=partial(describe_parameters, scales=self.scales,
-                                             current_scale=self.observables.current_scale))
+                                             current_scale=self.observables.current_scale),
+                            max_steps=options.continuation_max_steps,
+                            min_fraction=options.continuation_min_fraction,
+                            on_try=self.on_continuation_try)
         total.steps, total.cutbacks = path.steps, path.cutbacks
         total.newton_iterations += path.newton_iterations
         total.reports += path.reports

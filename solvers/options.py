@@ -9,7 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ionslit.solvers.continuation import ContinuationReport
+from ionslit.solvers.continuation import (
+    DEFAULT_MAX_STEPS,
+    DEFAULT_MIN_FRACTION,
+    ContinuationReport,
+)
 from ionslit.solvers.formulations import formulation as get_formulation
 
 
@@ -26,6 +30,8 @@ class SolverOptions:
     - ``quadrature_degree``: for all forms (2: exact enough for exp(u) with P1, fast).
     - ``max_newton_step``: the limiter's cap on |du|_inf in scaled units (V_T, ln c); None: off.
     - ``max_continuation_cutbacks``: consecutive cut-backs before a steady solve gives up.
+    - ``continuation_max_steps``: tries (accepted or cut back) one steady continuation may take;
+      ``continuation_min_fraction``: its smallest step in s (continuation.py).
     - ``reuse`` (time steps): 'jacobian' (default: chord iterations on a lagged Jacobian and its
       LU factors, refreshed when an iteration reduces the residual by less than
       ``max_contraction``), 'lu' (GMRES on lagged LU factors with fresh Jacobians) or 'none'
@@ -44,6 +50,8 @@ class SolverOptions:
     quadrature_degree: int = 2
     max_newton_step: float | None = 5.0
     max_continuation_cutbacks: int = 10
+    continuation_max_steps: int = DEFAULT_MAX_STEPS
+    continuation_min_fraction: float = DEFAULT_MIN_FRACTION
     reuse: Literal["none", "lu", "jacobian"] = "jacobian"
     max_contraction: float = 0.25
     max_krylov_iterations: int = 12

@@ -13,7 +13,7 @@ analysis, calibration), on the base of ionslit.case.section.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -28,11 +28,14 @@ from ionslit.case.slit_sections import (
     ReactionSection,
 )
 from ionslit.case.units import Length
+from ionslit.solvers.continuation import DEFAULT_MAX_STEPS, DEFAULT_MIN_FRACTION
 
 
 # ------------------------------------------------------------------------------ solver, output
 class SolverSection(Section):
-    """Discretisation and nonlinear/linear solver settings."""
+    """Discretisation and nonlinear/linear solver settings. A steady continuation fails after
+    ``continuation_max_steps`` tries or when its step in s would fall below
+    ``continuation_min_fraction`` (ionslit.solvers.continuation)."""
 
     formulation: Literal["log", "primitive"] = "log"
     time_scheme: Literal["backward_euler", "bdf2"] = "bdf2"
@@ -41,6 +44,8 @@ class SolverSection(Section):
     max_step: PositiveTime | None = None
     min_step: PositiveTime | None = None
     max_cutbacks: int = Field(default=12, ge=0)
+    continuation_max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=1)
+    continuation_min_fraction: float = Field(default=DEFAULT_MIN_FRACTION, gt=0, lt=1)
     petsc: dict[str, str | int | float | bool] = {}
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from ionslit.case import CaseError, LoadedCase, load_case
 
-#: Case keys a restart may change: where results and meshes go, how often to checkpoint.
+#: Case keys a restart may change: where results and meshes go, how often to checkpoint, how
+#: far a steady continuation may go before it fails (the limits never change a converged state).
 RESTART_FREE_KEYS = (
     ("description",),
     ("mesh", "cache_dir"),
@@ -19,6 +20,8 @@ RESTART_FREE_KEYS = (
     ("output", "checkpoint"),
     ("output", "checkpoint_interval"),
     ("output", "checkpoint_steps"),
+    ("solver", "continuation_max_steps"),
+    ("solver", "continuation_min_fraction"),
 )
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from ionslit import translate
 from ionslit.case import CaseError, load_case
 from ionslit.case.units import to_si
+from ionslit.solvers import SolverOptions
 
 BASE = """
 name = "t"
@@ -148,6 +150,27 @@ def test_negative_length_names_the_key(tmp_path):
     assert problem.startswith("geometry.length = -1e-07 m") and "> 0" in problem
     (problem,) = problems(tmp_path, BASE.replace('reservoir_height = "50 nm"', 'reservoir_height = "1 nm"'))
     assert problem.startswith("geometry.reservoir_height") and "narrower than the slit" in problem
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("solver.continuation_max_steps=0", "greater than or equal to 1"),
+    ("solver.continuation_max_steps=2.5", "valid integer"),
+    ("solver.continuation_min_fraction=0", "greater than 0"),
+    ("solver.continuation_min_fraction=1.5", "less than 1"),
+])
+def test_continuation_limits_name_the_key(tmp_path, override, expected):
+    (problem,) = problems(tmp_path, BASE, (override,))
+    assert problem.startswith(override.split("=")[0]) and expected in problem
+
+
+def test_continuation_limits_reach_the_solver_options(tmp_path):
+    case = load_case(write(tmp_path, BASE), ["solver.continuation_max_steps=50",
+                                             "solver.continuation_min_fraction=1e-4"]).case
+    options = translate.solver_options(case)
+    assert options.continuation_max_steps == 50 and options.continuation_min_fraction == 1e-4
+    defaults = translate.solver_options(load_case(write(tmp_path, BASE)).case)
+    assert defaults.continuation_max_steps == SolverOptions().continuation_max_steps
+    assert defaults.continuation_min_fraction == SolverOptions().continuation_min_fraction
 
 
 def test_wall_group_must_exist(tmp_path):

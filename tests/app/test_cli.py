@@ -28,6 +28,10 @@ BAD_INPUTS = {
     "negative length": (["--set", "geometry.length=-100nm"], "geometry.length", "> 0"),
     "bad wall name": (["--set", "boundary.walls.lid.surface_charge=-1mC/m^2"], "boundary.walls.lid",
                       "not a wall"),
+    "no continuation steps": (["--set", "solver.continuation_max_steps=0"],
+                              "solver.continuation_max_steps", "greater than or equal to 1"),
+    "continuation fraction of 1": (["--set", "solver.continuation_min_fraction=1"],
+                                   "solver.continuation_min_fraction", "less than 1"),
 }
 
 

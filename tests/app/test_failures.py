@@ -60,6 +60,27 @@ def test_diverging_solve_exits_1_with_the_snes_reason(tmp_path):
     assert not (out / "series.csv").exists()
 
 
+@pytest.mark.parametrize("ranks, budget", [(1, []), (2, ["--set", "solver.continuation_max_steps=20"])])
+def test_starved_continuation_stops_at_its_step_budget(tmp_path, ranks, budget):
+    """With one Newton iteration per try, the steady continuation of pb_slit creeps forward by
+    tiny steps; the step budget ends it with exit 1 and a reason that names the limit, the last
+    converged parameters and what to loosen. Measured on a loaded 2-core machine: 70-98 s with the
+    default budget of 200 steps on 1 rank (without a budget the run went on for > 10 min);
+    the 2-rank run with a budget of 20 checks that every rank stops."""
+    out = tmp_path / "out"
+    started = time.perf_counter()
+    result = run_ionslit("run", str(CASES / "pb_slit.toml"), "--output", str(out),
+                         "--petsc=-snes_max_it 1", *budget, ranks=ranks)
+    elapsed = time.perf_counter() - started
+    assert result.returncode == 1, result.stderr
+    manifest = assert_failed_without_result(out, "continuation_max_steps")
+    reason = manifest["reason"]
+    assert "last converged at V=0 V, sigma[slit_wall_top]=" in reason
+    assert "DIVERGED_MAX_IT" in reason
+    assert "raise continuation_max_steps" in reason and "-snes_max_it" in reason
+    assert elapsed < 240
+
+
 def run_with_fault(mode: str, out: Path, case: Path) -> subprocess.CompletedProcess:
     script = Path(__file__).with_name("fault_injection.py")
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "HYDRA_"))}
