@@ -20,7 +20,7 @@ from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
 from ionslit.solvers.scales import Scales
 
 #: Default budget of tries (accepted or cut back) of one continuation.
-DEFAULT_MAX_STEPS = 200
+DEFAULT_MAX_STEPS = 100
 #: Default smallest step in s (the fraction of the way from start to target).
 DEFAULT_MIN_FRACTION = 1e-6
 

@@ -13,7 +13,7 @@ analysis, calibration), on the base of ionslit.case.section.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
