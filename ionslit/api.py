@@ -24,7 +24,7 @@ from ionslit.case import CaseError, LoadedCase
 from ionslit.case import load_case as _validated_case
 from ionslit.results_directory import Results, ResultsFormatError, open_results
 from ionslit.run_control import RunInterrupted
-from ionslit.solvers.nonlinear import parse_petsc_options
+from ionslit.solvers.petsc_options import parse_petsc_options
 from ionslit.study import RunFailed, run_study
 
 __all__ = ["CaseError", "LoadedCase", "Results", "ResultsFormatError", "RunFailed",

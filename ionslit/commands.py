@@ -21,7 +21,7 @@ from ionslit.case import CaseError, LoadedCase, load_case
 from ionslit.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK
 from ionslit.logs import get_logger
 from ionslit.output import atomic_write_json
-from ionslit.solvers.nonlinear import parse_petsc_options
+from ionslit.solvers.petsc_options import parse_petsc_options
 from ionslit.submit import (
     JobSpec,
     SubmitError,

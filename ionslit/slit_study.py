@@ -25,7 +25,7 @@ from ionslit.run_context import RunContext
 from ionslit.run_control import RunInterrupted, interrupted_reason
 from ionslit.solvers.model import PNPModel
 from ionslit.solvers.observables import FieldOutput
-from ionslit.solvers.option_check import UnusedOption
+from ionslit.solvers.petsc_options import UnusedOption
 from ionslit.solvers.time_stepping import TimeIntegrator
 
 log = get_logger("run")

@@ -10,15 +10,16 @@ Inputs are frozen dataclasses in SI units; ``PNPModel`` ties them to a
 - formulations.py   c(u): 'log' (u = ln c, default) and 'primitive' (u = c)
 - reactions.py      the source hook: Reaction / VolumeSource protocols, FirstOrderConversion
 - pnp_forms.py      the Poisson and Nernst-Planck residuals; the Nernst-Planck flux
-- nonlinear.py      SNES set-up, option merging, step limiter, reason check, PC reset, LU reuse,
+- nonlinear.py      SNES set-up, step limiter, reason check, PC reset, LU reuse,
                     SolverDivergedError
-- option_check.py   the user's PETSc options PETSc never read, with suggestions for misspellings
+- petsc_options.py  PETSc option defaults, parsing and merging; options PETSc never read (hints)
 - continuation.py   steady solves by parameter continuation with cut-back
 - options.py        SolverOptions (numerical choices), SteadyResult
 - initial_guess.py  continuation targets and the cold-start state of the first steady solve
 - dirichlet.py      electrode and fixed-potential Dirichlet conditions, boundary indicators
 - clamp.py          current clamp: electrode potential as a real-space unknown
 - model.py          PNPModel (steady solves, current clamp, parameters, close())
+- steady_state.py   PNPModel's steady solves (continuation, current clamp), SteadyResult
 - transient.py      PNPModel's time steps: try_step/accept/reject, snapshot/restore, initialize
 - time_stepping.py  bdf_coefficients, TimeIntegrator (adaptive steps, milestones)
 - current_clamp.py  ClampedCurrent: the current clamp following a waveform
@@ -36,14 +37,14 @@ from ionslit.solvers.boundary import Boundary, SurfaceCharge, SurfacePotential
 from ionslit.solvers.current_clamp import ClampedCurrent
 from ionslit.solvers.electrolyte import Electrolyte, Species, debye_length, gouy_chapman_length
 from ionslit.solvers.model import PNPModel
-from ionslit.solvers.nonlinear import (
+from ionslit.solvers.nonlinear import SolverDivergedError
+from ionslit.solvers.observables import FieldOutput
+from ionslit.solvers.options import SolverOptions, SteadyResult
+from ionslit.solvers.petsc_options import (
     DEFAULT_PETSC_OPTIONS,
-    SolverDivergedError,
     merge_petsc_options,
     parse_petsc_options,
 )
-from ionslit.solvers.observables import FieldOutput
-from ionslit.solvers.options import SolverOptions, SteadyResult
 from ionslit.solvers.reactions import FirstOrderConversion, Reaction, SourceContext, VolumeSource
 from ionslit.solvers.scales import Scales, dimensionless_groups, make_scales
 from ionslit.solvers.time_stepping import (

@@ -23,8 +23,8 @@ from mpi4py import MPI
 
 from ionslit.solvers.formulations import Formulation
 from ionslit.solvers.nonlinear import NewtonReport, NewtonSolver
-from ionslit.solvers.option_check import UnusedOption
 from ionslit.solvers.options import SolverOptions
+from ionslit.solvers.petsc_options import UnusedOption
 from ionslit.solvers.pnp_forms import PNPParameters, PNPResiduals, ScaledDomain, SpeciesData
 
 

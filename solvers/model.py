@@ -6,8 +6,9 @@ electrode potential V is a Constant (voltage mode) or a global unknown in a real
 clamp, clamp.py) without changing the discrete space. Concentrations c_i = c(u_i) per the
 formulation (log by default). Everything inside is scaled (scales.py); everything public is SI.
 
-Steady solves: ``solve_steady(voltage)``, ``solve_steady_clamped(current)``, by continuation
-(continuation.py) from the last steady state or from the cold start (initial_guess.py). The
+Steady solves: ``solve_steady(voltage)``, ``solve_steady_clamped(current)`` (steady_state.py), by
+continuation (continuation.py) from the last steady state or from the cold start
+(initial_guess.py). The
 transient provider protocol (``try_step(dt, voltage) -> current``, ``accept()``, ``reject()``,
 ``restart_history()``, ``snapshot()``/``restore()``) is in transient.py. Boundary data and
 Dirichlet conditions: dirichlet.py. The model owns its PETSc solvers: ``close()`` (or leaving a
@@ -16,7 +17,6 @@ Dirichlet conditions: dirichlet.py. The model owns its PETSc solvers: ``close()`
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from typing import Literal, Self
 
 import basix.ufl
@@ -30,9 +30,6 @@ from ionslit.solvers.boundary import Boundary
 from ionslit.solvers.clamp import CurrentClamp
 from ionslit.solvers.continuation import (
     ContinuationMonitor,
-    ContinuationReport,
-    continuation,
-    describe_parameters,
 )
 from ionslit.solvers.dirichlet import (
     boundary_indicator,
@@ -53,23 +50,18 @@ from ionslit.solvers.kinetics.regions import (
     RegionMap,
     check_regions,
 )
-from ionslit.solvers.nonlinear import (
-    DEFAULT_PETSC_OPTIONS,
-    NewtonReport,
-    NewtonSolver,
-    SolverDivergedError,
-    merge_petsc_options,
-)
+from ionslit.solvers.nonlinear import NewtonReport, NewtonSolver
 from ionslit.solvers.observables import Observables
-from ionslit.solvers.option_check import UnusedOption
-from ionslit.solvers.options import SolverOptions, SteadyResult
+from ionslit.solvers.options import SolverOptions
+from ionslit.solvers.petsc_options import DEFAULT_PETSC_OPTIONS, UnusedOption, merge_petsc_options
 from ionslit.solvers.pnp_forms import PNPParameters, PNPResiduals, ScaledDomain, SpeciesData
 from ionslit.solvers.reactions import Reaction, ReactionSources, VolumeSource, reacting_species
 from ionslit.solvers.scales import Scales, dimensionless_groups, make_scales
+from ionslit.solvers.steady_state import SteadySolves
 from ionslit.solvers.transient import TransientSteps
 
 
-class PNPModel(TransientSteps):
+class PNPModel(SteadySolves, TransientSteps):
     """See the module docstring. ``reactions`` (reactions.Reaction) and ``sources``
     (reactions.VolumeSource) add volumetric sources to the Nernst-Planck equations. Species and
     reactions with a ``region`` live/run only in that cell group (ionslit.solvers.kinetics.regions)."""
@@ -107,7 +99,7 @@ class PNPModel(TransientSteps):
         self.user_petsc_options = tuple(merge_petsc_options(options.petsc_options,
                                                             options.petsc_options_string))
         #: called on every rank with the user's options no PETSc object read
-        #: (option_check.UnusedOption, with suggestions), once per Newton solver; None: ignored
+        #: (petsc_options.UnusedOption, with suggestions), once per Newton solver; None: ignored
         self.on_unused_petsc_options: Callable[[tuple[UnusedOption, ...]], None] | None = None
 
         self._build_fields()
@@ -406,103 +398,6 @@ class PNPModel(TransientSteps):
     def _active_solver(self) -> NewtonSolver:
         return self.clamp.solver if self.clamped else self.solver
 
-    def _set_steady_mode(self) -> None:
-        self._active_solver().reuse = "none"
-        for b in self.parameters.bdf:
-            b.value = np.asarray(0.0)
-        for name, reg in self.parameters.steady_regularisation.items():
-            reg.value = np.asarray(1.0 if name in self._steady_pivots else 0.0)
-        self.history[0].x.array[:] = self.state.x.array  # immobile species stay where they are
-        self.history[1].x.array[:] = self.state.x.array
-
-    def _steady(self, target: dict) -> ContinuationReport:
-        self._set_steady_mode()
-        total = ContinuationReport()
-        if self._converged_parameters is None:
-            # Cold start: first the uncharged, zero-voltage state (reservoir values at target).
-            start = {k: (v if k[0] == "u" else 0.0) for k, v in target.items()}
-            if self.clamped:
-                start.pop(("I",), None)
-            self.parameters.assign(start)
-            try:
-                report = self.solve_at(start, context="cold start")
-            except SolverDivergedError:
-                self._cold_start()  # leave the initial guess, not a failed iterate
-                raise
-            total.newton_iterations += report.iterations
-            total.reports.append(report)
-            self._converged_parameters = self.parameters.continuation_values()
-        start = dict(self._converged_parameters)
-        if self.clamped:
-            start[("I",)] = self._current_scaled()
-            target = {k: v for k, v in target.items() if k[0] != "V"}
-        options = self.options
-        path = continuation(self, start, target, options.max_continuation_cutbacks,
-                            describe=partial(describe_parameters, scales=self.scales,
-                                             current_scale=self.observables.current_scale),
-                            max_steps=options.continuation_max_steps,
-                            min_fraction=options.continuation_min_fraction,
-                            on_try=self.on_continuation_try)
-        total.steps, total.cutbacks = path.steps, path.cutbacks
-        total.newton_iterations += path.newton_iterations
-        total.reports += path.reports
-        self._converged_parameters = self.parameters.continuation_values()
-        self._accept_steady()
-        return total
-
-    def solve_steady(self, voltage: float = 0.0) -> SteadyResult:
-        """Steady state with the driven electrode at ``voltage`` (V) and the current targets
-        (surface charges/potentials, reservoir concentrations), by continuation from the last
-        steady state (or from a cold start)."""
-        if self.boundary.left is None and voltage != 0.0:
-            raise ValueError("this model has no driven (left) electrode: only voltage = 0")
-        if self.clamped:
-            self.release_clamp()
-        target = dict(self._targets)
-        target[("V",)] = voltage / self.scales.potential
-        path = self._steady(target)
-        return self._steady_result(path)
-
-    def solve_steady_clamped(self, current: float = 0.0) -> SteadyResult:
-        """Steady state with the total current through the electrodes fixed at ``current`` (A);
-        the driven electrode's potential is then an unknown (0 A: the zero-current potential)."""
-        if self._converged_parameters is None:
-            self.solve_steady(self.voltage)
-        self.clamp_current(current)
-        target = dict(self._targets)
-        target[("I",)] = current / self.observables.current_scale
-        path = self._steady(target)
-        return self._steady_result(path)
-
-    def clamp_current(self, current: float) -> None:
-        """Switch to current-clamp mode with total current ``current`` (A) for later solves."""
-        self.clamp.voltage_from_model()
-        self.clamp.set_target(current / self.observables.current_scale)
-        self.clamped = True
-
-    def release_clamp(self) -> None:
-        """Back to voltage mode (the electrode keeps its present potential)."""
-        self.clamped = False
-
-    def _current_scaled(self) -> float:
-        currents = self.observables.electrode_currents()
-        return currents["current_A"] / self.observables.current_scale
-
-    def _accept_steady(self) -> None:
-        self.last_currents = self.observables.electrode_currents()
-        q = self.observables.electrode_charges_scaled()
-        for side in ("left", "right"):
-            self._charge_history[side] = [q[side], q[side]]
-        for h in self.history:
-            h.x.array[:] = self.state.x.array
-        self._levels = 1
-        self._dt_prev = None
-
-    def _steady_result(self, path: ContinuationReport) -> SteadyResult:
-        c = self.last_currents
-        return SteadyResult(self.voltage, c["current_A"], c["current_right_A"],
-                            path.newton_iterations, path)
-
     # ------------------------------------------------------------------------------------------
     def dimensionless_groups(self, voltage: float | None = None) -> dict[str, float]:
         """scales.dimensionless_groups for this model (slit height and length from the mesh's
@@ -515,4 +410,4 @@ class PNPModel(TransientSteps):
                                     voltage=voltage, reactions=self.reactions)
 
 
-__all__ = ["PNPModel", "SolverDivergedError", "SolverOptions", "SteadyResult"]
+__all__ = ["PNPModel"]

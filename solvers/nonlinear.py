@@ -1,4 +1,4 @@
-"""Newton solves with PETSc SNES: options, step limiter, reason check, PC reset, LU reuse.
+"""Newton solves with PETSc SNES: step limiter, reason check, PC reset, LU reuse.
 
 The method (docs/theory.md#nonlinear-solves): SNES ``newtonls`` with a backtracking line
 search, a Newton step limiter (cap the infinity norm of the update at ~5 in scaled units: V_T for
@@ -14,7 +14,7 @@ an iteration reduces the residual by less than ``max_contraction``). A solve tha
 lagged factors is retried once from its start with fresh ones.
 
 Option check (``checked_options``): after the first solve that factorised, the solver asks PETSc
-which of these options no PETSc object read (option_check.check_options: misspellings, options of
+which of these options no PETSc object read (petsc_options.check_options: misspellings, options of
 other configurations) and hands them to ``on_options_checked``.
 """
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import atexit
 import itertools
-import shlex
 import time
 import weakref
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -35,22 +34,7 @@ import numpy as np
 from mpi4py import MPI
 from petsc4py import PETSc
 
-from ionslit.solvers.option_check import UnusedOption, check_options
-
-#: Defaults for every PNP solve; user options (case file [solver.petsc], CLI --petsc) override.
-DEFAULT_PETSC_OPTIONS: dict[str, Any] = {
-    "snes_type": "newtonls",
-    "snes_linesearch_type": "bt",
-    "snes_rtol": 1e-8,
-    "snes_atol": 1e-10,
-    "snes_stol": 1e-10,
-    "snes_max_it": 30,
-    "snes_divergence_tolerance": -1,  # the limiter and line search handle growth; no dtol abort
-    "ksp_type": "preonly",
-    "pc_type": "lu",
-    "pc_factor_mat_solver_type": "mumps",
-    "mat_mumps_icntl_14": 100,  # generous workspace: the clamp's real row is dense
-}
+from ionslit.solvers.petsc_options import UnusedOption, check_options, merge_petsc_options
 
 #: Used instead of ksp_type/preonly when the LU factors are reused (GMRES on a lagged LU).
 REUSE_KSP_OPTIONS: dict[str, Any] = {
@@ -98,48 +82,6 @@ class SolverDivergedError(RuntimeError):
         if message:
             text += f": {message}"
         super().__init__(text)
-
-
-def parse_petsc_options(text: str) -> dict[str, Any]:
-    """Parse a command-line style string "-snes_rtol 1e-10 -snes_monitor -ksp_type gmres" into
-    {"snes_rtol": "1e-10", "snes_monitor": None, "ksp_type": "gmres"}."""
-    tokens = shlex.split(text or "")
-    options: dict[str, Any] = {}
-    i = 0
-    while i < len(tokens):
-        key = tokens[i]
-        if not key.startswith("-") or len(key) < 2 or _is_number(key):
-            raise ValueError(f"PETSc option string: expected '-name', got {key!r} in {text!r}")
-        key = key.lstrip("-")
-        if i + 1 < len(tokens) and (not tokens[i + 1].startswith("-") or _is_number(tokens[i + 1])):
-            options[key] = tokens[i + 1]
-            i += 2
-        else:
-            options[key] = None
-            i += 1
-    return options
-
-
-def _is_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
-
-
-def merge_petsc_options(*layers: Mapping[str, Any] | str | None) -> dict[str, Any]:
-    """Merge option layers, later ones winning: dicts (keys with or without a leading '-') or
-    command-line strings. ``False``/"false" flags stay as given (PETSc parses them)."""
-    merged: dict[str, Any] = {}
-    for layer in layers:
-        if layer is None:
-            continue
-        if isinstance(layer, str):
-            layer = parse_petsc_options(layer)
-        for key, value in layer.items():
-            merged[str(key).lstrip("-")] = value
-    return merged
 
 
 @dataclass

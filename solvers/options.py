@@ -23,7 +23,7 @@ class SolverOptions:
 
     - ``formulation``: 'log' (u = ln c, default) or 'primitive' (u = c).
     - ``time_scheme``: 'bdf2' (variable-step, default) or 'backward_euler'.
-    - ``petsc_options``: dict merged over ``nonlinear.DEFAULT_PETSC_OPTIONS`` (e.g.
+    - ``petsc_options``: dict merged over ``petsc_options.DEFAULT_PETSC_OPTIONS`` (e.g.
       {"snes_rtol": 1e-10}); ``petsc_options_string``: CLI "-opt value ..." merged last.
     - ``length_scale`` (m, default 1 nm) and ``concentration_scale`` (mol/m^3, default the
       largest reservoir concentration of a charged species): the nondimensionalisation.

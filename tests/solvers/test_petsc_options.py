@@ -8,7 +8,7 @@ from petsc4py import PETSc
 from solver_helpers import kcl, uniform_interval
 
 from ionslit.solvers import DEFAULT_PETSC_OPTIONS, Boundary, PNPModel, SolverOptions
-from ionslit.solvers.option_check import UnusedOption, known_option_names, suggestion
+from ionslit.solvers.petsc_options import UnusedOption, known_option_names, suggestion
 
 
 @pytest.fixture(scope="module")

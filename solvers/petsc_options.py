@@ -1,5 +1,6 @@
-"""Which of the user's PETSc options PETSc never read, and the valid option each misspelling
-most likely meant.
+"""PETSc options of the PNP solves: the defaults, parsing and merging of the user's options
+(case file ``[solver] petsc``, command line ``--petsc``), and which of the user's options PETSc
+never read, with the valid option each misspelling most likely meant.
 
 PETSc marks an entry of its options database as used when an object queries it (SNES, line
 search, KSP and PC in ``setFromOptions``, MUMPS when it first factorises). After a solver's
@@ -31,6 +32,7 @@ import io
 import itertools
 import os
 import re
+import shlex
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -39,6 +41,64 @@ from typing import Any
 
 from mpi4py import MPI
 from petsc4py import PETSc
+
+#: Defaults for every PNP solve; user options (case file [solver.petsc], CLI --petsc) override.
+DEFAULT_PETSC_OPTIONS: dict[str, Any] = {
+    "snes_type": "newtonls",
+    "snes_linesearch_type": "bt",
+    "snes_rtol": 1e-8,
+    "snes_atol": 1e-10,
+    "snes_stol": 1e-10,
+    "snes_max_it": 30,
+    "snes_divergence_tolerance": -1,  # the limiter and line search handle growth; no dtol abort
+    "ksp_type": "preonly",
+    "pc_type": "lu",
+    "pc_factor_mat_solver_type": "mumps",
+    "mat_mumps_icntl_14": 100,  # generous workspace: the clamp's real row is dense
+}
+
+
+def parse_petsc_options(text: str) -> dict[str, Any]:
+    """Parse a command-line style string "-snes_rtol 1e-10 -snes_monitor -ksp_type gmres" into
+    {"snes_rtol": "1e-10", "snes_monitor": None, "ksp_type": "gmres"}."""
+    tokens = shlex.split(text or "")
+    options: dict[str, Any] = {}
+    i = 0
+    while i < len(tokens):
+        key = tokens[i]
+        if not key.startswith("-") or len(key) < 2 or _is_number(key):
+            raise ValueError(f"PETSc option string: expected '-name', got {key!r} in {text!r}")
+        key = key.lstrip("-")
+        if i + 1 < len(tokens) and (not tokens[i + 1].startswith("-") or _is_number(tokens[i + 1])):
+            options[key] = tokens[i + 1]
+            i += 2
+        else:
+            options[key] = None
+            i += 1
+    return options
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def merge_petsc_options(*layers: Mapping[str, Any] | str | None) -> dict[str, Any]:
+    """Merge option layers, later ones winning: dicts (keys with or without a leading '-') or
+    command-line strings. ``False``/"false" flags stay as given (PETSc parses them)."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        if layer is None:
+            continue
+        if isinstance(layer, str):
+            layer = parse_petsc_options(layer)
+        for key, value in layer.items():
+            merged[str(key).lstrip("-")] = value
+    return merged
+
 
 #: Lowest difflib similarity ratio of a suggestion: 'snes_maxit' -> 'snes_max_it' (0.95) and
 #: 'ksp_tpye' -> 'ksp_type' (0.88) qualify, 'ksp_max_it' -> 'snes_max_it' (0.76) does not.
