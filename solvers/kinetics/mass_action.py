@@ -83,6 +83,7 @@ class MassActionReaction:
     law: DissociationLaw = field(default_factory=ConstantLaw)
     region: str | tuple[str, ...] | None = None
     field_length: float | None = None  # m: lumped field |V| / field_length (None: local |E|)
+    _parsed: ReactionEquation = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         parsed = parse_reaction(self.equation)
@@ -137,7 +138,7 @@ class MassActionReaction:
     # -- structure --------------------------------------------------------------------------
     @property
     def parsed(self) -> ReactionEquation:
-        return self._parsed  # type: ignore[attr-defined]
+        return self._parsed
 
     @property
     def reactants(self) -> tuple[tuple[str, int], ...]:
