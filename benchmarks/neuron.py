@@ -5,7 +5,7 @@ per simulated spike of the live neuron on 1 and 2 ranks.
     python benchmarks/neuron.py --quick              # shorter runs, fewer lanes, live on 2 ranks
     python benchmarks/neuron.py --skip-live          # the reduced neuron only
     python benchmarks/neuron.py --baseline HEAD~1    # reduced runs side by side with the
-                                                     # coupling package of a git revision
+                                                     # ionslit of a git revision (>= 0.2.0)
     python benchmarks/neuron.py --ranks 1 2 --lanes 4096 8192 --skip-live
                                                      # ensembles on 1 and on 2 MPI ranks
     mpirun -n 2 python benchmarks/neuron.py --skip-live
@@ -43,8 +43,10 @@ accepted steps per spike, provider tries per attempt, the load other processes p
 machine meanwhile (``foreign_cpu_load``: their CPU seconds per wall second per core; above 0.1
 the timings are unreliable, and ``timings_reliable`` says so). Each measurement runs in a fresh
 process with one BLAS thread; with ``--baseline REV`` every scenario also runs with the
-``coupling`` package of git revision REV (extracted to a temporary directory), alternating with
-the present code, and ``speedup`` is the ratio of their wall (and CPU) times. With more than one
+``ionslit`` of git revision REV (installed without its dependencies into a temporary directory
+that comes first on PYTHONPATH; revisions from 0.2.0 on, when the folders became one package),
+alternating with the present code, and ``speedup`` is the ratio of their wall (and CPU) times.
+Each run records the ``coupling`` folder it imported, so the JSON shows which code ran. With more than one
 rank count, ``ranks_comparison`` sets the ensembles' spikes per wall second side by side.
 
 Live neuron. ``ionslit run cases/neuron_live.toml --output TMP --overwrite`` (``--live-case``)
@@ -217,12 +219,22 @@ def run_reduced(spec: dict, pythonpath: str | None) -> dict:
     return {**json.loads(done.stdout), **extra}
 
 
-def extract_coupling(revision: str, directory: Path) -> Path:
-    """The ``coupling`` package of git ``revision``, unpacked into ``directory``."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "coupling"],
+def install_revision(revision: str, directory: Path) -> Path:
+    """``ionslit`` of git ``revision`` installed (no dependencies) into ``directory``/site, the
+    directory to put first on PYTHONPATH. Revisions before 0.2.0 (top-level ``meshes``,
+    ``solvers``, ``coupling``) cannot stand in for ``ionslit.coupling``: a usage error."""
+    source, site = directory / "source", directory / "site"
+    source.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision],
                              capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
-    return directory
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    if not (source / "ionslit" / "version.py").is_file():
+        raise SystemExit(f"--baseline {revision}: a revision before ionslit 0.2.0 (its folders "
+                         "were top-level packages); choose a revision from 0.2.0 on")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--no-build-isolation", "--disable-pip-version-check", "--target", str(site),
+                    str(source)], check=True)
+    return site
 
 
 def reduced_runs(case: Path, lanes: list[int], rtols: list[float] | None, duration: float,
@@ -249,7 +261,7 @@ def reduced_runs(case: Path, lanes: list[int], rtols: list[float] | None, durati
     with tempfile.TemporaryDirectory() as tmp:
         codes = [("current", None)]
         if baseline:
-            codes.append((f"baseline {baseline}", str(extract_coupling(baseline, Path(tmp)))))
+            codes.append((f"baseline {baseline}", str(install_revision(baseline, Path(tmp)))))
         for spec in specs:
             best = {}
             for _ in range(repeats):  # alternating: the codes see the same machine
