@@ -18,10 +18,11 @@ Inputs are frozen dataclasses in SI units; ``PNPModel`` ties them to a
 - initial_guess.py  continuation targets and the cold-start state of the first steady solve
 - dirichlet.py      electrode and fixed-potential Dirichlet conditions, boundary indicators
 - clamp.py          current clamp: electrode potential as a real-space unknown
-- model.py          PNPModel (steady solves, current clamp, parameters, close())
+- model.py          PNPModel (fields, parameters, Newton solvers, current clamp, close())
 - steady_state.py   PNPModel's steady solves (continuation, current clamp), SteadyResult
 - transient.py      PNPModel's time steps: try_step/accept/reject, snapshot/restore, initialize
-- time_stepping.py  bdf_coefficients, TimeIntegrator (adaptive steps, milestones)
+- model_members.py  the model members both halves use, declared once for the type checker
+- time_stepping.py  TimeIntegrator (adaptive steps, milestones; BDF coefficients: coupling/bdf.py)
 - current_clamp.py  ClampedCurrent: the current clamp following a waveform
 - observables.py    currents, charges, inventories, profiles, SI output fields (FieldOutput)
 - checkpoint.py     a model's transient state gathered by input node and restored on any ranks

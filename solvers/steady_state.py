@@ -5,67 +5,23 @@ Voltages in V, currents in A; the continuation parameters are scaled (scales.py)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import partial
-from typing import TYPE_CHECKING
 
-import dolfinx
 import numpy as np
 
-from ionslit.solvers.boundary import Boundary
-from ionslit.solvers.clamp import CurrentClamp
 from ionslit.solvers.continuation import (
-    ContinuationMonitor,
     ContinuationReport,
     continuation,
     describe_parameters,
 )
-from ionslit.solvers.nonlinear import NewtonReport, NewtonSolver, SolverDivergedError
-from ionslit.solvers.observables import Observables
-from ionslit.solvers.options import SolverOptions, SteadyResult
-from ionslit.solvers.pnp_forms import PNPParameters
-from ionslit.solvers.scales import Scales
+from ionslit.solvers.model_members import ModelMembers
+from ionslit.solvers.nonlinear import SolverDivergedError
+from ionslit.solvers.options import SteadyResult
 
 
-class SteadySolves:
-    """The steady half of PNPModel (a base class of it; see model.py for the state, the
-    parameters, the solvers and the observables it drives)."""
-
-    # Members of the model that the steady solves use (PNPModel sets and defines them).
-    options: SolverOptions
-    scales: Scales
-    boundary: Boundary
-    parameters: PNPParameters
-    state: dolfinx.fem.Function
-    history: tuple[dolfinx.fem.Function, dolfinx.fem.Function]
-    observables: Observables
-    clamped: bool
-    on_continuation_try: ContinuationMonitor | None
-    last_currents: dict[str, float]
-    _targets: dict[tuple[str, ...], float]
-    _steady_pivots: list[str]
-    _converged_parameters: dict | None
-    _charge_history: dict[str, list[float]]
-    _levels: int
-    _dt_prev: float | None
-
-    if TYPE_CHECKING:
-        @property
-        def clamp(self) -> CurrentClamp: ...
-
-        @property
-        def voltage(self) -> float: ...
-
-        def solve_at(self, parameters: Mapping, context: str = "",
-                     predict_voltage: bool = True) -> NewtonReport: ...
-
-        def _active_solver(self) -> NewtonSolver: ...
-
-        def _cold_start(self) -> None: ...
-
-        def save_state(self) -> dict: ...
-
-        def restore_state(self, saved: dict) -> None: ...
+class SteadySolves(ModelMembers):
+    """The steady half of PNPModel (a base class of it; the model's members it uses are
+    declared in model_members.py, set by model.py)."""
 
     def _set_steady_mode(self) -> None:
         self._active_solver().reuse = "none"

@@ -12,55 +12,18 @@ Currents in A, voltages in V, times in s; the state arrays are scaled (scales.py
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import dolfinx
 import numpy as np
 
 from ionslit.coupling.bdf import bdf_coefficients
-from ionslit.solvers.boundary import Boundary
-from ionslit.solvers.clamp import CurrentClamp
-from ionslit.solvers.formulations import Formulation
-from ionslit.solvers.nonlinear import NewtonReport, NewtonSolver, SolverDivergedError
-from ionslit.solvers.observables import Observables
-from ionslit.solvers.options import SolverOptions
-from ionslit.solvers.pnp_forms import PNPParameters, SpeciesData
-from ionslit.solvers.scales import Scales
+from ionslit.solvers.model_members import ModelMembers
+from ionslit.solvers.nonlinear import NewtonReport, SolverDivergedError
 
 
-class TransientSteps:
-    """The transient half of PNPModel (a base class of it; see model.py for the state, the
-    parameters, the solvers and the observables it drives)."""
-
-    # Members of the model that the time steps use (PNPModel sets and defines them).
-    options: SolverOptions
-    scales: Scales
-    species: tuple[SpeciesData, ...]
-    formulation: Formulation
-    boundary: Boundary
-    parameters: PNPParameters
-    scalar_space: dolfinx.fem.FunctionSpace
-    field_dofs: list[np.ndarray]
-    state: dolfinx.fem.Function
-    history: tuple[dolfinx.fem.Function, dolfinx.fem.Function]
-    left_indicator: dolfinx.fem.Function | None
-    observables: Observables
-    clamped: bool
-    _clamp: CurrentClamp | None
-    _targets: dict[tuple[str, ...], float]
-
-    if TYPE_CHECKING:
-        @property
-        def clamp(self) -> CurrentClamp: ...
-
-        def solve_at(self, parameters: Mapping, context: str = "",
-                     predict_voltage: bool = True) -> NewtonReport: ...
-
-        def _active_solver(self) -> NewtonSolver: ...
-
-        def _set_steady_mode(self) -> None: ...
-
-        def _accept_steady(self) -> None: ...
+class TransientSteps(ModelMembers):
+    """The transient half of PNPModel (a base class of it; the model's members it uses are
+    declared in model_members.py, set by model.py)."""
 
     def _start_time_levels(self) -> None:
         """No accepted level yet: time 0 s, no step history, no pending step."""
