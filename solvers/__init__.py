@@ -19,7 +19,7 @@ Inputs are frozen dataclasses in SI units; ``PNPModel`` ties them to a
 - dirichlet.py      electrode and fixed-potential Dirichlet conditions, boundary indicators
 - clamp.py          current clamp: electrode potential as a real-space unknown
 - model.py          PNPModel (fields, parameters, Newton solvers, current clamp, close())
-- steady_state.py   PNPModel's steady solves (continuation, current clamp), SteadyResult
+- steady_state.py   PNPModel's steady solves (continuation, voltage mode or current clamp)
 - transient.py      PNPModel's time steps: try_step/accept/reject, snapshot/restore, initialize
 - model_members.py  the model members both halves use, declared once for the type checker
 - time_stepping.py  TimeIntegrator (adaptive steps, milestones; BDF coefficients: coupling/bdf.py)
